@@ -1,0 +1,193 @@
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError, toPointer } from './errors.js';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE, NAME_PATTERN } from './names.js';
+
+/**
+ * Configuration of every Weft process. Options are resolved once into frozen
+ * objects with units in their names; the environment is read only here.
+ */
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/** Settings every process shares. */
+export const CommonConfigSchema = z.object({
+  /** NATS server URL(s), comma separated. @default "nats://127.0.0.1:4222" */
+  natsUrl: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** NATS user, when the server requires credentials. */
+  natsUser: z.string().optional(),
+  /** NATS password for `natsUser`. */
+  natsPassword: z.string().optional(),
+  /** NATS token, as an alternative to user and password. */
+  natsToken: z.string().optional(),
+  /** Prefix of every stream, bucket and subject. @default "weft" */
+  prefix: z.string().regex(NAME_PATTERN).default(DEFAULT_PREFIX),
+  /** pino log level. @default "info" */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Values larger than this, in bytes, go to the object store instead of messages and KV entries. @default 131072 */
+  inlineValueMaxBytes: int(1024, 512 * 1024).default(128 * 1024),
+  /** How long finished jobs, their results and events are kept, in milliseconds. @default 7 days */
+  retentionMs: int(60_000).default(7 * 24 * 3600 * 1000),
+  /** Window in which a republished work item is recognised as a duplicate, in milliseconds. @default 600000 */
+  duplicateWindowMs: int(1000).default(10 * 60 * 1000),
+});
+export type CommonConfig = z.infer<typeof CommonConfigSchema>;
+
+/** Settings of the API process. */
+export const ApiConfigSchema = CommonConfigSchema.extend({
+  /** Interface the HTTP server listens on. @default "0.0.0.0" */
+  host: z.string().default('0.0.0.0'),
+  /** HTTP port. @default 8080 */
+  port: int(0, 65535).default(8080),
+  /** Largest request body, in bytes. @default 16 MiB */
+  bodyLimitBytes: int(1024).default(16 * 1024 * 1024),
+  /** Most nodes in one job spec. @default 250000 */
+  maxSpecNodes: int(1).default(250_000),
+  /** Deepest nesting in one job spec. @default 32 */
+  maxSpecDepth: int(1, 256).default(32),
+  /** Most chunks in one map-reduce. @default 100000 */
+  maxChunks: int(1).default(100_000),
+  /** Longest `?wait=` a request may ask for, in milliseconds. @default 300000 */
+  maxWaitMs: int(0).default(300_000),
+});
+export type ApiConfig = Readonly<z.infer<typeof ApiConfigSchema>>;
+
+/** Settings of a worker process. */
+export const WorkerConfigSchema = CommonConfigSchema.extend({
+  /** Name shown in `GET /v1/workers`. @default the host name */
+  name: z.string().min(1).max(128).default(() => os.hostname()),
+  /** Queues (worker pools) this worker pulls from. @default ["default"] */
+  queues: z.array(z.string().regex(NAME_PATTERN)).min(1).default([DEFAULT_QUEUE]),
+  /** Threads of the CPU pool. @default the CPUs available to the process (cgroup quota aware) */
+  threads: int(1, 1024).default(() => availableCpus()),
+  /** Work items processed at once. @default max(4, 2 × threads) */
+  concurrency: int(1, 4096).optional(),
+  /** Light (event-loop) tasks running at once. @default 256 */
+  ioConcurrency: int(1, 100_000).default(256),
+  /** Time a work item may go without an acknowledgement before NATS redelivers it, in milliseconds. @default 30000 */
+  ackWaitMs: int(1000).default(30_000),
+  /** Interval of heartbeats and in-progress acknowledgements, in milliseconds. @default 5000 */
+  heartbeatMs: int(100).default(5000),
+  /** Longest time `close()` waits for in-flight work before handing it back, in milliseconds. @default 25000 */
+  drainTimeoutMs: int(0).default(25_000),
+  /** Port of the health endpoint (`/healthz`, `/readyz`); 0 turns it off. @default 0 */
+  healthPort: int(0, 65535).default(0),
+  /** Times a work item may be delivered before it is failed as poison (crashing its workers). @default 10 */
+  maxDeliveries: int(2, 1000).default(10),
+});
+export type WorkerConfig = Readonly<Omit<z.infer<typeof WorkerConfigSchema>, 'concurrency'> & { concurrency: number }>;
+
+function parse<S extends z.ZodType>(schema: S, input: unknown, envNames?: Record<string, string>): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => {
+        const key = String(i.path[0] ?? '');
+        return { pointer: envNames?.[key] ?? toPointer(i.path), message: i.message };
+      }),
+    );
+  }
+  return result.data;
+}
+
+/** Resolves API options (defaults applied, validated, frozen). */
+export function resolveApiConfig(options: Partial<z.input<typeof ApiConfigSchema>> = {}): ApiConfig {
+  return Object.freeze(parse(ApiConfigSchema, options));
+}
+
+/** Resolves worker options (defaults applied, validated, frozen). */
+export function resolveWorkerConfig(options: Partial<z.input<typeof WorkerConfigSchema>> = {}): WorkerConfig {
+  const parsed = parse(WorkerConfigSchema, options);
+  return Object.freeze({
+    ...parsed,
+    queues: Object.freeze([...new Set(parsed.queues)]) as string[],
+    concurrency: parsed.concurrency ?? Math.max(4, 2 * parsed.threads),
+  });
+}
+
+const COMMON_ENV = {
+  natsUrl: 'WEFT_NATS_URL',
+  natsUser: 'WEFT_NATS_USER',
+  natsPassword: 'WEFT_NATS_PASSWORD',
+  natsToken: 'WEFT_NATS_TOKEN',
+  prefix: 'WEFT_PREFIX',
+  logLevel: 'WEFT_LOG_LEVEL',
+  inlineValueMaxBytes: 'WEFT_INLINE_VALUE_MAX_BYTES',
+  retentionMs: 'WEFT_RETENTION_MS',
+  duplicateWindowMs: 'WEFT_DUPLICATE_WINDOW_MS',
+} as const;
+
+/** Environment variable of each API setting. */
+export const API_ENV = {
+  ...COMMON_ENV,
+  host: 'WEFT_API_HOST',
+  port: 'WEFT_API_PORT',
+  bodyLimitBytes: 'WEFT_BODY_LIMIT_BYTES',
+  maxSpecNodes: 'WEFT_MAX_SPEC_NODES',
+  maxSpecDepth: 'WEFT_MAX_SPEC_DEPTH',
+  maxChunks: 'WEFT_MAX_CHUNKS',
+  maxWaitMs: 'WEFT_MAX_WAIT_MS',
+} as const;
+
+/** Environment variable of each worker setting. */
+export const WORKER_ENV = {
+  ...COMMON_ENV,
+  name: 'WEFT_WORKER_NAME',
+  queues: 'WEFT_QUEUES',
+  threads: 'WEFT_THREADS',
+  concurrency: 'WEFT_CONCURRENCY',
+  ioConcurrency: 'WEFT_IO_CONCURRENCY',
+  ackWaitMs: 'WEFT_ACK_WAIT_MS',
+  heartbeatMs: 'WEFT_HEARTBEAT_MS',
+  drainTimeoutMs: 'WEFT_DRAIN_TIMEOUT_MS',
+  healthPort: 'WEFT_HEALTH_PORT',
+  maxDeliveries: 'WEFT_MAX_DELIVERIES',
+} as const;
+
+function fromEnv(names: Record<string, string>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(names)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    out[key] = key === 'queues' ? raw.split(',').map((q) => q.trim()).filter(Boolean) : raw;
+  }
+  return out;
+}
+
+/** Reads the API's configuration from the environment (see `API_ENV`). @throws ConfigError naming the variable */
+export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return Object.freeze(parse(ApiConfigSchema, fromEnv(API_ENV, env), API_ENV));
+}
+
+/** Reads a worker's configuration from the environment (see `WORKER_ENV`). @throws ConfigError naming the variable */
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = parse(WorkerConfigSchema, fromEnv(WORKER_ENV, env), WORKER_ENV);
+  return resolveWorkerConfig(parsed);
+}
+
+/**
+ * CPUs this process may use: the cgroup v2 (or v1) CPU quota when one is set, as in
+ * a Kubernetes pod with a CPU limit, otherwise `os.availableParallelism()`.
+ */
+export function availableCpus(): number {
+  const host = os.availableParallelism();
+  const quota = cgroupCpuQuota();
+  return quota === undefined ? host : Math.max(1, Math.min(host, Math.ceil(quota)));
+}
+
+function cgroupCpuQuota(): number | undefined {
+  try {
+    const [max, period] = readFileSync('/sys/fs/cgroup/cpu.max', 'utf8').trim().split(/\s+/);
+    if (max && max !== 'max' && period) return Number(max) / Number(period);
+    return undefined;
+  } catch {
+    try {
+      const quota = Number(readFileSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us', 'utf8'));
+      const period = Number(readFileSync('/sys/fs/cgroup/cpu/cpu.cfs_period_us', 'utf8'));
+      return quota > 0 && period > 0 ? quota / period : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

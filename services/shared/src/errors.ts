@@ -1,0 +1,109 @@
+/**
+ * The error registry shared by every Weft package. Each error has a stable
+ * machine-readable `code`; HTTP statuses are assigned only by the API's error handler.
+ */
+
+/** One problem found in user input, located by a JSON Pointer into the offending document. */
+export interface InputIssue {
+  /** JSON Pointer (RFC 6901) to the offending field, e.g. `/chain/1/args/0`; `""` is the whole document. */
+  readonly pointer: string;
+  readonly message: string;
+}
+
+/** Base class of every Weft error. */
+export abstract class WeftError extends Error {
+  /** Stable code clients can match on, e.g. `UNKNOWN_TASK`. */
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request or spec does not match the schema. */
+export class InvalidSpecError extends WeftError {
+  readonly code = 'INVALID_SPEC';
+  constructor(readonly issues: readonly InputIssue[], message = describeIssues(issues)) {
+    super(message);
+  }
+}
+
+/** A node names a task the catalogue does not know. */
+export class UnknownTaskError extends WeftError {
+  readonly code = 'UNKNOWN_TASK';
+  constructor(
+    readonly task: string,
+    readonly pointer: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown task "${task}" at ${pointer || '/'}; known tasks: ${known.join(', ')}`);
+  }
+}
+
+/** A task's arguments do not match its schema. */
+export class InvalidTaskArgsError extends WeftError {
+  readonly code = 'INVALID_TASK_ARGS';
+  constructor(
+    readonly task: string,
+    readonly issues: readonly InputIssue[],
+  ) {
+    super(`invalid arguments for task "${task}": ${describeIssues(issues)}`);
+  }
+}
+
+/** The spec exceeds a configured size limit (nodes, depth, chunks). */
+export class SpecLimitError extends WeftError {
+  readonly code = 'SPEC_LIMIT_EXCEEDED';
+  constructor(
+    readonly limit: string,
+    readonly max: number,
+    readonly pointer: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The request body is not valid JSON. */
+export class MalformedJsonError extends WeftError {
+  readonly code = 'MALFORMED_JSON';
+}
+
+/** No job has the given id. */
+export class JobNotFoundError extends WeftError {
+  readonly code = 'JOB_NOT_FOUND';
+  constructor(readonly jobId: string) {
+    super(`job "${jobId}" not found`);
+  }
+}
+
+/** A stored value could not be found (expired or deleted). */
+export class ValueNotFoundError extends WeftError {
+  readonly code = 'VALUE_NOT_FOUND';
+}
+
+/** A message on a NATS subject did not match its schema. */
+export class InvalidMessageError extends WeftError {
+  readonly code = 'INVALID_MESSAGE';
+}
+
+/** Configuration from the environment is invalid. */
+export class ConfigError extends WeftError {
+  readonly code = 'INVALID_CONFIG';
+  constructor(readonly issues: readonly InputIssue[]) {
+    super(`invalid configuration: ${describeIssues(issues)}`);
+  }
+}
+
+/** Formats issues as one line: `/a/b: message; /c: message`. */
+export function describeIssues(issues: readonly InputIssue[]): string {
+  return issues.map((i) => `${i.pointer || '/'}: ${i.message}`).join('; ');
+}
+
+/** Builds a JSON Pointer from path segments, escaping `~` and `/`. */
+export function toPointer(path: readonly PropertyKey[]): string {
+  return path
+    .map((seg) => '/' + String(seg).replaceAll('~', '~0').replaceAll('/', '~1'))
+    .join('');
+}

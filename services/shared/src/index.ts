@@ -1,0 +1,19 @@
+/**
+ * @weft/shared: the contracts every Weft process agrees on — job specs and plans,
+ * NATS message schemas, resource names, configuration, errors and the task catalogue.
+ */
+export * from './names.js';
+export * from './errors.js';
+export * from './config.js';
+export * from './messages.js';
+export * from './ids.js';
+export * from './json-codec.js';
+export * from './logger.js';
+export * from './spec/index.js';
+export * from './plan/index.js';
+export * from './tasks/index.js';
+export { connectNats } from './nats/connect.js';
+export { provisionInfrastructure, WORKER_HEARTBEAT_TTL_MS, type Infrastructure } from './nats/infrastructure.js';
+export { ValueStore } from './nats/value-store.js';
+export { isWrongLastSequence } from './nats/jetstream-errors.js';
+export { prepareJob, publishJob, type PreparedJob } from './jobs/job-submission.js';

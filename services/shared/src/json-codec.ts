@@ -1,0 +1,238 @@
+/**
+ * JSON encoding and decoding that keeps integers beyond 2^53 exact.
+ *
+ * In memory such integers are JS `bigint`s. Two text forms exist:
+ *
+ * - the internal NATS **wire** format (`encodeWire` / `decodeWire`): plain JSON in
+ *   which a bigint is written as `{"$bigint":"<digits>"}`, so that any JSON parser
+ *   can read it and the type survives a round trip;
+ * - the **user** format (`parseJsonText` / `stringifyJson`, HTTP bodies): standard
+ *   JSON in which big integers are plain number literals, read back exactly.
+ *
+ * Every function has a fast path that uses the native `JSON` functions only, and
+ * falls back to slower machinery only when big integers are actually involved.
+ */
+import { randomBytes } from 'node:crypto';
+import { parse as parseLossless } from 'lossless-json';
+
+/** A JSON value as Weft holds it in memory: integers beyond 2^53 are `bigint`s. */
+export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [k: string]: JsonValue };
+
+/** The only key of the object that stands for a bigint in the wire format. */
+export const WIRE_BIGINT_KEY = '$bigint';
+
+const WIRE_BIGINT_MARKER = '"$bigint"';
+const INTEGER_LITERAL = /^-?\d+$/;
+const MIN_SAFE_BIGINT = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+/**
+ * Returns `value` as a `number` when it is a safe integer (|value| <= 2^53 - 1),
+ * otherwise the `bigint` itself.
+ */
+export function normalizeInteger(value: bigint): number | bigint {
+  return value >= MIN_SAFE_BIGINT && value <= MAX_SAFE_BIGINT ? Number(value) : value;
+}
+
+// ---------------------------------------------------------------------------
+// Wire format
+// ---------------------------------------------------------------------------
+
+function wireReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? { [WIRE_BIGINT_KEY]: value.toString() } : value;
+}
+
+/** The bigint an object of exactly the shape `{"$bigint":"<digits>"}` stands for, else undefined. */
+function unwrapBigint(node: object): bigint | undefined {
+  if (Array.isArray(node)) return undefined;
+  const digits = (node as Record<string, unknown>)[WIRE_BIGINT_KEY];
+  if (typeof digits !== 'string' || !INTEGER_LITERAL.test(digits)) return undefined;
+  for (const key in node) if (key !== WIRE_BIGINT_KEY) return undefined;
+  return BigInt(digits);
+}
+
+/**
+ * Replaces bigint envelopes by bigints, in place. An iterative walk after a native
+ * JSON.parse: several times faster than a JSON.parse reviver, and safe for deep nesting.
+ */
+function reviveBigints(root: unknown): unknown {
+  if (typeof root !== 'object' || root === null) return root;
+  const top = unwrapBigint(root);
+  if (top !== undefined) return top;
+  const stack: object[] = [root];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (Array.isArray(node)) {
+      const list = node as unknown[];
+      for (let i = 0; i < list.length; i++) {
+        const child = list[i];
+        if (typeof child !== 'object' || child === null) continue;
+        const big = unwrapBigint(child);
+        if (big === undefined) stack.push(child);
+        else list[i] = big;
+      }
+    } else {
+      const record = node as Record<string, unknown>;
+      for (const key in record) {
+        const child = record[key];
+        if (typeof child !== 'object' || child === null) continue;
+        const big = unwrapBigint(child);
+        if (big === undefined) stack.push(child);
+        else record[key] = big;
+      }
+    }
+  }
+  return root;
+}
+
+/**
+ * Encodes a value in the internal wire format: JSON where every bigint is written
+ * as `{"$bigint":"<digits>"}`.
+ *
+ * Note that a user object of exactly the shape `{"$bigint":"<digits>"}` is
+ * indistinguishable from an encoded bigint and decodes as one.
+ *
+ * @throws TypeError when the value has no JSON representation (e.g. `undefined`)
+ *   or contains a cycle.
+ */
+export function encodeWire(value: unknown): string {
+  let text: string | undefined;
+  try {
+    // Fast path: native stringify throws a TypeError on the first bigint it meets.
+    text = JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    text = JSON.stringify(value, wireReplacer);
+  }
+  return requireText(text, value);
+}
+
+/**
+ * Decodes the internal wire format produced by {@link encodeWire}.
+ *
+ * @throws SyntaxError when the text is not valid JSON.
+ */
+export function decodeWire(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  return text.includes(WIRE_BIGINT_MARKER) ? reviveBigints(value) : value;
+}
+
+/** {@link encodeWire} followed by UTF-8 encoding, for NATS payloads. */
+export function encodeWireBytes(value: unknown): Uint8Array {
+  return textEncoder.encode(encodeWire(value));
+}
+
+/** UTF-8 decoding followed by {@link decodeWire}, for NATS payloads. */
+export function decodeWireBytes(bytes: Uint8Array): unknown {
+  return decodeWire(textDecoder.decode(bytes));
+}
+
+// ---------------------------------------------------------------------------
+// User JSON
+// ---------------------------------------------------------------------------
+
+/**
+ * An integer literal of 16 or more digits (a safe integer has at most 16). Digit runs
+ * that belong to a float (after a `.`, or before a `.` or an exponent) do not count, so
+ * ordinary floats such as 0.3333333333333333 keep the native fast path. May also match
+ * inside strings, which only costs the slower parse.
+ */
+const LONG_INTEGER_LITERAL = /(?<![\d.])\d{16,}(?![\d.eE])/;
+
+// Keys that can poison prototypes, also when spelled with \u escapes
+// (the same detection as secure-json-parse).
+const PROTO_KEY =
+  /"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"\s*:/;
+const CONSTRUCTOR_KEY =
+  /"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|\\u0073)(?:t|\\u0074)(?:r|\\u0072)(?:u|\\u0075)(?:c|\\u0063)(?:t|\\u0074)(?:o|\\u006[Ff])(?:r|\\u0072)"\s*:/;
+
+/** lossless-json number parser: unsafe integer literals become bigint, the rest numbers. */
+function parseNumberLiteral(literal: string): number | bigint {
+  const value = Number(literal);
+  if (Number.isSafeInteger(value) || !INTEGER_LITERAL.test(literal)) return value;
+  return BigInt(literal);
+}
+
+/** Like JSON.parse: the last of duplicate keys wins. */
+function keepLastDuplicate(info: { newValue: unknown }): unknown {
+  return info.newValue;
+}
+
+/** Throws when a parsed document contains a `__proto__` key or a `constructor.prototype`. */
+function rejectPrototypePoisoning(root: unknown): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    if (Array.isArray(node)) {
+      for (const item of node) {
+        if (typeof item === 'object' && item !== null) stack.push(item);
+      }
+      continue;
+    }
+    if (Object.hasOwn(node, '__proto__')) {
+      throw new SyntaxError('JSON object contains a forbidden "__proto__" key (prototype poisoning)');
+    }
+    if (Object.hasOwn(node, 'constructor')) {
+      const ctor = (node as Record<string, unknown>)['constructor'];
+      if (typeof ctor === 'object' && ctor !== null && Object.hasOwn(ctor, 'prototype')) {
+        throw new SyntaxError('JSON object contains a forbidden "constructor.prototype" key (prototype poisoning)');
+      }
+    }
+    for (const child of Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push(child);
+    }
+  }
+}
+
+/**
+ * Parses user JSON (e.g. an HTTP body). Integer literals that are not safe integers
+ * become `bigint`; everything else is exactly what `JSON.parse` returns (floats and
+ * exponent notation such as `1e20` stay numbers; the last of duplicate keys wins).
+ *
+ * @throws SyntaxError when the text is not valid JSON, or when an object has a
+ *   `__proto__` key or a `constructor` object with a `prototype` key.
+ */
+export function parseJsonText(text: string): unknown {
+  const value: unknown = LONG_INTEGER_LITERAL.test(text)
+    ? parseLossless(text, null, { parseNumber: parseNumberLiteral, onDuplicateKey: keepLastDuplicate })
+    : JSON.parse(text);
+  if (PROTO_KEY.test(text) || CONSTRUCTOR_KEY.test(text)) rejectPrototypePoisoning(value);
+  return value;
+}
+
+/** Marks a bigint inside native JSON output; random so user strings cannot forge it. */
+const BIGINT_SENTINEL = `@weft-bigint:${randomBytes(12).toString('hex')}:`;
+const QUOTED_SENTINEL = new RegExp(`"${BIGINT_SENTINEL}(-?\\d+)"`, 'g');
+
+/**
+ * Serialises a value as user JSON (e.g. an HTTP response): bigints are written as
+ * plain integer literals, everything else as `JSON.stringify` does.
+ *
+ * @throws TypeError when the value has no JSON representation (e.g. `undefined`)
+ *   or contains a cycle.
+ */
+export function stringifyJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    // Fast path: native stringify throws a TypeError on the first bigint it meets.
+    text = JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    let sawBigint = false;
+    text = JSON.stringify(value, (_key: string, item: unknown): unknown => {
+      if (typeof item !== 'bigint') return item;
+      sawBigint = true;
+      return BIGINT_SENTINEL + item.toString();
+    });
+    if (sawBigint && text !== undefined) text = text.replace(QUOTED_SENTINEL, '$1');
+  }
+  return requireText(text, value);
+}
+
+function requireText(text: string | undefined, value: unknown): string {
+  if (text === undefined) throw new TypeError(`a value of type ${typeof value} has no JSON representation`);
+  return text;
+}

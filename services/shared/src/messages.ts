@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { InvalidMessageError } from './errors.js';
+
+/**
+ * Contracts of everything Weft writes to NATS: work items, job records, events and
+ * heartbeats. Every reader validates with these schemas at the boundary.
+ */
+
+/** A value stored inline (`v`) or, when large, as an object in the blob store (`ref`). */
+export const StoredValueSchema = z.union([
+  z.strictObject({ v: z.unknown() }),
+  z.strictObject({ ref: z.string().min(1), bytes: z.number().int().nonnegative() }),
+]);
+export type StoredValue = z.infer<typeof StoredValueSchema>;
+
+const jobId = z.string().regex(/^[0-9a-z]{26}$/, 'job ids are 26 lower-case base32 characters');
+const nodeId = z.string().regex(/^r(\.[0-9a-z-]+)*$/);
+
+/** Job lifecycle. `queued` → `running` → one of the terminal states. */
+export const JobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+/** Terminal statuses: a job in one of them never changes again. */
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Why a job failed. */
+export const JobErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  /** JSON Pointer of the failing node in the submitted spec. */
+  node: z.string().optional(),
+  task: z.string().optional(),
+  label: z.string().optional(),
+  attempts: z.number().int().optional(),
+});
+export type JobError = z.infer<typeof JobErrorSchema>;
+
+/** The durable record of a job, stored in the jobs bucket under its id. */
+export const JobRecordSchema = z.object({
+  id: jobId,
+  status: JobStatusSchema,
+  /** Kind of the root node. */
+  kind: z.enum(['task', 'chain', 'group', 'chord', 'mapReduce']),
+  label: z.string().optional(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  progress: z.object({
+    /** Tasks finished (leaf tasks, map chunks and reduce steps). */
+    done: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+  }),
+  result: StoredValueSchema.optional(),
+  error: JobErrorSchema.optional(),
+});
+export type JobRecord = z.infer<typeof JobRecordSchema>;
+
+const base = { v: z.literal(1), jobId };
+
+/** Work items, published on the tasks stream under the queue they run on. */
+export const WorkItemSchema = z.discriminatedUnion('kind', [
+  /** Expand a new job: dispatch whatever can run first. */
+  z.strictObject({ ...base, kind: z.literal('start'), record: JobRecordSchema }),
+  /** Run one task node, with the incoming value when it takes one. */
+  z.strictObject({ ...base, kind: z.literal('task'), node: nodeId, input: StoredValueSchema.optional() }),
+  /** Run the light task members of one level-1 aggregation node of a group as one message. */
+  z.strictObject({
+    ...base,
+    kind: z.literal('batch'),
+    node: nodeId,
+    index: z.number().int().nonnegative(),
+    input: StoredValueSchema.optional(),
+  }),
+  /** Run the map task of a map-reduce on chunk `index`. */
+  z.strictObject({ ...base, kind: z.literal('chunk'), node: nodeId, index: z.number().int().nonnegative() }),
+  /** Run the reduce task of reduce node (`level`, `index`) of a map-reduce. */
+  z.strictObject({
+    ...base,
+    kind: z.literal('reduce'),
+    node: nodeId,
+    level: z.number().int().positive(),
+    index: z.number().int().nonnegative(),
+  }),
+]);
+export type WorkItem = z.infer<typeof WorkItemSchema>;
+
+/** One finished task, as reported in events. */
+export const TaskCompletionSchema = z.object({
+  /** JSON Pointer of the task in the spec; map chunks and reduce steps add `#chunk/N` or `#reduce/L/N`. */
+  node: z.string(),
+  task: z.string(),
+  label: z.string().optional(),
+  attempts: z.number().int().positive(),
+  durationMs: z.number().nonnegative(),
+  /** The task's value when it is small; omitted otherwise. */
+  value: z.unknown().optional(),
+});
+export type TaskCompletion = z.infer<typeof TaskCompletionSchema>;
+
+/** Events of one job, published on its event subject in order of completion. */
+export const JobEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('tasks'), jobId, at: z.string(), tasks: z.array(TaskCompletionSchema) }),
+  z.object({
+    type: z.literal('job'),
+    jobId,
+    at: z.string(),
+    status: JobStatusSchema,
+    error: JobErrorSchema.optional(),
+  }),
+]);
+export type JobEvent = z.infer<typeof JobEventSchema>;
+
+/** What a live worker reports about itself every few seconds. */
+export const WorkerHeartbeatSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  host: z.string(),
+  pid: z.number().int(),
+  version: z.string(),
+  queues: z.array(z.string()),
+  threads: z.number().int(),
+  concurrency: z.number().int(),
+  /** Interval between heartbeats, in milliseconds: an entry older than a few of them is stale. */
+  heartbeatMs: z.number().int().positive(),
+  inFlight: z.number().int(),
+  processed: z.number().int(),
+  failed: z.number().int(),
+  startedAt: z.string(),
+  seenAt: z.string(),
+});
+export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeatSchema>;
+
+/**
+ * Validates a decoded message against `schema`.
+ * @throws InvalidMessageError naming `what` and the first problems
+ */
+export function parseMessage<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const detail = result.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '/'}: ${i.message}`)
+    .join('; ');
+  throw new InvalidMessageError(`invalid ${what}: ${detail}`, { cause: result.error });
+}

@@ -1,0 +1,70 @@
+/**
+ * Names of every JetStream resource Weft uses, derived from one prefix so that
+ * several installations (or test runs) can share a NATS server without clashing.
+ */
+export interface ResourceNames {
+  /** Prefix every name is derived from. */
+  readonly prefix: string;
+  /** Work-queue stream holding work items, one subject per queue. */
+  readonly tasksStream: string;
+  /** Limits stream holding job and task events, one subject per job. */
+  readonly eventsStream: string;
+  /** KV bucket: job records, keyed by job id. */
+  readonly jobsBucket: string;
+  /** KV bucket: job specs, keyed by job id. */
+  readonly specsBucket: string;
+  /** KV bucket: node results, keyed by `<jobId>.<nodePath>`. */
+  readonly resultsBucket: string;
+  /** KV bucket: aggregation state (which children are done), keyed like results. */
+  readonly stateBucket: string;
+  /** KV bucket: live worker heartbeats with a TTL. */
+  readonly workersBucket: string;
+  /** Object store for values too large for a KV entry or a message. */
+  readonly blobsStore: string;
+  /** Subject work items for `queue` are published on. */
+  taskSubject(queue: string): string;
+  /** Wildcard covering every queue's subject. */
+  readonly taskSubjects: string;
+  /** Durable pull consumer shared by all workers of `queue`. */
+  consumerName(queue: string): string;
+  /** Subject the events of `jobId` are published on. */
+  eventSubject(jobId: string): string;
+  /** Wildcard covering every job's events. */
+  readonly eventSubjects: string;
+  /** Core NATS subject a KV put on the jobs bucket for `jobId` is published on. */
+  jobRecordSubject(jobId: string): string;
+}
+
+/** Allowed characters for a prefix or queue name: they end up in subjects, streams and buckets. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/** Default resource prefix. @default "weft" */
+export const DEFAULT_PREFIX = 'weft';
+
+/** Default queue a node runs on when it names none. */
+export const DEFAULT_QUEUE = 'default';
+
+/** Derives every resource name from `prefix`. */
+export function resourceNames(prefix: string = DEFAULT_PREFIX): ResourceNames {
+  if (!NAME_PATTERN.test(prefix)) {
+    throw new RangeError(`invalid resource prefix "${prefix}": expected ${String(NAME_PATTERN)}`);
+  }
+  const jobs = `${prefix}-jobs`;
+  return Object.freeze({
+    prefix,
+    tasksStream: `${prefix}-tasks`,
+    eventsStream: `${prefix}-events`,
+    jobsBucket: jobs,
+    specsBucket: `${prefix}-specs`,
+    resultsBucket: `${prefix}-results`,
+    stateBucket: `${prefix}-state`,
+    workersBucket: `${prefix}-workers`,
+    blobsStore: `${prefix}-blobs`,
+    taskSubject: (queue: string) => `${prefix}.tasks.${queue}`,
+    taskSubjects: `${prefix}.tasks.>`,
+    consumerName: (queue: string) => `${prefix}-q-${queue}`,
+    eventSubject: (jobId: string) => `${prefix}.events.${jobId}`,
+    eventSubjects: `${prefix}.events.>`,
+    jobRecordSubject: (jobId: string) => `$KV.${jobs}.${jobId}`,
+  });
+}

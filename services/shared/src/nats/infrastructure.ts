@@ -1,0 +1,88 @@
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { CommonConfig } from '../config.js';
+import { resourceNames, type ResourceNames } from '../names.js';
+
+/** How long a worker's heartbeat entry lives without being refreshed, in milliseconds. */
+export const WORKER_HEARTBEAT_TTL_MS = 30_000;
+
+/** Handles on every JetStream resource Weft uses. */
+export interface Infrastructure {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly names: ResourceNames;
+  readonly jobs: KV;
+  readonly specs: KV;
+  readonly results: KV;
+  readonly state: KV;
+  readonly workers: KV;
+  readonly blobs: ObjectStore;
+}
+
+const NANOS_PER_MS = 1_000_000;
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+    await jsm.streams.update(config.name, config);
+  } catch (err) {
+    if (err instanceof Error && /stream not found/i.test(err.message)) {
+      await jsm.streams.add(config);
+      return;
+    }
+    throw err;
+  }
+}
+
+/**
+ * Creates (or updates) every stream, bucket and object store Weft needs and opens
+ * them. Idempotent: every API replica and worker calls it at start-up.
+ */
+export async function provisionInfrastructure(nc: NatsConnection, config: CommonConfig): Promise<Infrastructure> {
+  const names = resourceNames(config.prefix);
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  const duplicateWindow = config.duplicateWindowMs * NANOS_PER_MS;
+
+  await ensureStream(jsm, {
+    name: names.tasksStream,
+    subjects: [names.taskSubjects],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    duplicate_window: duplicateWindow,
+    max_msg_size: -1,
+  });
+  await ensureStream(jsm, {
+    name: names.eventsStream,
+    subjects: [names.eventSubjects],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: config.retentionMs * NANOS_PER_MS,
+    duplicate_window: Math.min(duplicateWindow, config.retentionMs * NANOS_PER_MS),
+  });
+
+  const kvm = new Kvm(js);
+  const bucket = (name: string, ttlMs: number) => kvm.create(name, { history: 1, ttl: ttlMs, storage: StorageType.File });
+  const [jobs, specs, results, state, workers] = await Promise.all([
+    bucket(names.jobsBucket, config.retentionMs),
+    bucket(names.specsBucket, config.retentionMs),
+    bucket(names.resultsBucket, config.retentionMs),
+    bucket(names.stateBucket, config.retentionMs),
+    bucket(names.workersBucket, WORKER_HEARTBEAT_TTL_MS),
+  ]);
+  const blobs = await new Objm(js).create(names.blobsStore, { ttl: config.retentionMs, storage: StorageType.File });
+  return { nc, js, jsm, names, jobs, specs, results, state, workers, blobs };
+}

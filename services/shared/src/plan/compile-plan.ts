@@ -1,0 +1,169 @@
+import { InvalidTaskArgsError, UnknownTaskError, SpecLimitError, toPointer, type InputIssue } from '../errors.js';
+import { DEFAULT_QUEUE } from '../names.js';
+import type { JobNode, MapReduceInput, TaskNode } from '../spec/job-spec.js';
+import type { NodeOptions, ResolvedTaskOptions } from '../spec/node-options.js';
+import type { TaskCatalogue } from '../tasks/index.js';
+import { treeLevels } from './aggregation-tree.js';
+import { chunkOf } from './chunks.js';
+import type { Plan, PlanComposite, PlanGroup, PlanNode, PlanTask, PlanTaskTemplate } from './plan.js';
+
+/** Knobs of plan compilation. */
+export interface PlanOptions {
+  /** Most chunks one map-reduce may have. */
+  readonly maxChunks: number;
+  /** Members per group aggregation node (and per batch message). @default 64 */
+  readonly groupFanIn?: number;
+  /** Partials one reduce step combines when the spec does not say. @default 16 */
+  readonly defaultReduceFanIn?: number;
+  /** Chunks a map-reduce is cut into when the spec gives neither `chunkSize` nor `chunks`. @default 64 */
+  readonly defaultChunks?: number;
+}
+
+const DEFAULT_TASK_OPTIONS: ResolvedTaskOptions = { queue: DEFAULT_QUEUE, retries: 0, backoffMs: 1000 };
+
+function inherit(parent: ResolvedTaskOptions, own: NodeOptions): ResolvedTaskOptions {
+  const timeoutMs = own.timeoutMs ?? parent.timeoutMs;
+  return {
+    queue: own.queue ?? parent.queue,
+    retries: own.retries ?? parent.retries,
+    backoffMs: own.backoffMs ?? parent.backoffMs,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  };
+}
+
+function inputLength(input: MapReduceInput): number {
+  return 'items' in input ? input.items.length : input.range.end - input.range.start;
+}
+
+/**
+ * Compiles a validated spec into a plan: resolves inherited options, checks every
+ * task name and argument list against the catalogue, sizes map-reduce chunks and
+ * aggregation trees. Deterministic, so the API and every worker derive the same ids.
+ * @throws UnknownTaskError, InvalidTaskArgsError, SpecLimitError
+ */
+export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: PlanOptions): Plan {
+  const groupFanIn = options.groupFanIn ?? 64;
+  const index = new Map<string, PlanNode>();
+  let taskCount = 0;
+
+  const checkTask = (
+    node: TaskNode,
+    path: PropertyKey[],
+    firstArg: 'input' | 'none' | { sample: unknown },
+  ): { cpuBound: boolean; args: unknown[] } => {
+    const def = catalogue.get(node.task);
+    if (!def) throw new UnknownTaskError(node.task, toPointer([...path, 'task']), catalogue.names());
+    const args = node.args ?? [];
+    const candidate = firstArg === 'none' ? args : [firstArg === 'input' ? null : firstArg.sample, ...args];
+    const result = catalogue.parseArgs(node.task, candidate);
+    if (!result.ok) {
+      // The incoming value is only known at run time: problems with it are reported then.
+      const shift = firstArg === 'none' ? 0 : 1;
+      const issues: InputIssue[] = result.issues
+        .filter((i) => !(firstArg === 'input' && i.path[0] === 0))
+        .map((i) => {
+          const [head, ...rest] = i.path;
+          const argPath = typeof head === 'number' ? [head - shift, ...rest] : i.path;
+          return { pointer: toPointer([...path, 'args', ...argPath]), message: i.message };
+        });
+      if (issues.length > 0) throw new InvalidTaskArgsError(node.task, issues);
+    }
+    return { cpuBound: def.cpuBound, args };
+  };
+
+  const template = (node: TaskNode, path: PropertyKey[], parent: ResolvedTaskOptions, sample: unknown): PlanTaskTemplate => {
+    const { cpuBound, args } = checkTask(node, path, { sample });
+    return {
+      task: node.task,
+      args,
+      options: inherit(parent, node),
+      cpuBound,
+      pointer: toPointer(path),
+      ...(node.label === undefined ? {} : { label: node.label }),
+    };
+  };
+
+  const build = (
+    spec: JobNode,
+    id: string,
+    path: PropertyKey[],
+    inherited: ResolvedTaskOptions,
+    receivesInput: boolean,
+  ): PlanNode => {
+    const opts = inherit(inherited, spec);
+    const base = { id, pointer: toPointer(path), ...(spec.label === undefined ? {} : { label: spec.label }) };
+    let node: PlanNode;
+    if ('task' in spec) {
+      const { cpuBound, args } = checkTask(spec, path, receivesInput ? 'input' : 'none');
+      taskCount += 1;
+      node = { ...base, kind: 'task', task: spec.task, args, options: opts, cpuBound, receivesInput };
+    } else if ('chain' in spec) {
+      const steps = spec.chain.map((s, i) => build(s, `${id}.${i}`, [...path, 'chain', i], opts, i > 0 || receivesInput));
+      node = { ...base, kind: 'chain', steps };
+    } else if ('group' in spec) {
+      const members = spec.group.map((m, i) => build(m, `${id}.${i}`, [...path, 'group', i], opts, receivesInput));
+      node = groupNode(base, members, groupFanIn);
+    } else if ('chord' in spec) {
+      // A chord is a chain of its header group and its body.
+      const header = spec.chord.header.map((m, i) =>
+        build(m, `${id}.0.${i}`, [...path, 'chord', 'header', i], opts, receivesInput),
+      );
+      const group = groupNode({ id: `${id}.0`, pointer: toPointer([...path, 'chord', 'header']) }, header, groupFanIn);
+      adopt(group);
+      index.set(group.id, group);
+      const body = build(spec.chord.body, `${id}.1`, [...path, 'chord', 'body'], opts, true);
+      node = { ...base, kind: 'chain', steps: [group, body] };
+    } else {
+      const mr = spec.mapReduce;
+      const mrPath = [...path, 'mapReduce'];
+      const itemCount = inputLength(mr.input);
+      const wantedChunks = mr.chunks ?? options.defaultChunks ?? 64;
+      const chunkSize = mr.chunkSize ?? Math.max(1, Math.ceil(itemCount / wantedChunks));
+      const chunkCount = Math.ceil(itemCount / chunkSize);
+      if (chunkCount > options.maxChunks) {
+        throw new SpecLimitError(
+          'maxChunks',
+          options.maxChunks,
+          toPointer(mrPath),
+          `the map-reduce would have ${chunkCount} chunks; at most ${options.maxChunks} are allowed (raise chunkSize)`,
+        );
+      }
+      const fanIn = mr.fanIn ?? options.defaultReduceFanIn ?? 16;
+      const levels = treeLevels(chunkCount, fanIn);
+      const sampleChunk = chunkCount > 0 ? chunkOf(mr.input, chunkSize, 0) : [];
+      const map = template(mr.map, [...mrPath, 'map'], opts, sampleChunk);
+      const reduce = template(mr.reduce, [...mrPath, 'reduce'], opts, []);
+      taskCount += chunkCount + levels.reduce((a, b) => a + b, 0);
+      node = { ...base, kind: 'mapReduce', input: mr.input, itemCount, chunkSize, chunkCount, fanIn, levels, map, reduce };
+    }
+    index.set(id, node);
+    if (node.kind !== 'task') adopt(node);
+    return node;
+  };
+
+  const root = build(spec, 'r', [], DEFAULT_TASK_OPTIONS, false);
+  return { root, taskCount, node: (id) => index.get(id) };
+}
+
+function adopt(node: PlanComposite): void {
+  const children = node.kind === 'chain' ? node.steps : node.kind === 'group' ? node.members : [];
+  children.forEach((child, i) => {
+    child.parent = { node, index: i };
+  });
+}
+
+function groupNode(base: { id: string; pointer: string; label?: string }, members: PlanNode[], fanIn: number): PlanGroup {
+  const levels = treeLevels(members.length, fanIn);
+  const batchQueues: (string | undefined)[] = [];
+  for (let j = 0; j < (levels[0] ?? 0); j++) {
+    const slice = members.slice(j * fanIn, (j + 1) * fanIn);
+    const first = slice[0];
+    const light = (m: PlanNode): m is PlanTask => m.kind === 'task' && !m.cpuBound;
+    batchQueues.push(
+      first && light(first) && slice.every((m) => light(m) && m.options.queue === first.options.queue)
+        ? first.options.queue
+        : undefined,
+    );
+  }
+  return { ...base, kind: 'group', members, fanIn, levels, batchQueues };
+}

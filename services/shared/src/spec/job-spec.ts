@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { nodeOptionsShape, type NodeOptions } from './node-options.js';
+
+/** A task name as written in a spec. */
+export const TaskNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9-]*$/, 'task names are kebab-case');
+
+/** Positional task arguments: any JSON values (integers beyond 2^53 arrive as bigint). */
+export const TaskArgsSchema = z.array(z.unknown()).max(10_000);
+
+/** A numeric range: `start` inclusive, `end` exclusive. */
+export const RangeInputSchema = z
+  .strictObject({
+    start: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+    end: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+  })
+  .refine((r) => r.end >= r.start, { message: 'end must not be less than start', path: ['end'] });
+
+/** Input of a map-reduce: inline items or a lazily expanded numeric range. */
+export const MapReduceInputSchema = z.union([
+  z.strictObject({ items: z.array(z.unknown()) }),
+  z.strictObject({ range: RangeInputSchema }),
+]);
+export type MapReduceInput = z.infer<typeof MapReduceInputSchema>;
+
+/** One task: `{"task": "add", "args": [4, 6]}`. */
+export const TaskNodeSchema = z.strictObject({
+  task: TaskNameSchema,
+  args: TaskArgsSchema.optional(),
+  ...nodeOptionsShape,
+});
+export type TaskNode = z.infer<typeof TaskNodeSchema>;
+
+/**
+ * The recursive shape of a job node. Leaves and options come from the zod schemas;
+ * only the recursion is spelled out, because TypeScript cannot infer a recursive union.
+ */
+export type JobNode =
+  | TaskNode
+  | (NodeOptions & { chain: JobNode[] })
+  | (NodeOptions & { group: JobNode[] })
+  | (NodeOptions & { chord: { header: JobNode[]; body: JobNode } })
+  | MapReduceNode;
+export type ChainNode = Extract<JobNode, { chain: unknown }>;
+export type GroupNode = Extract<JobNode, { group: unknown }>;
+export type ChordNode = Extract<JobNode, { chord: unknown }>;
+
+/** Steps run one after another; each step's value is the first argument of the next. */
+export const ChainNodeSchema = z.strictObject({
+  chain: z.array(z.lazy(() => JobNodeSchema)).min(1),
+  ...nodeOptionsShape,
+});
+
+/** Members run in parallel; the value is the list of member values in submission order. */
+export const GroupNodeSchema = z.strictObject({
+  group: z.array(z.lazy(() => JobNodeSchema)),
+  ...nodeOptionsShape,
+});
+
+/** A group (`header`) whose list of values is the first argument of `body`. */
+export const ChordNodeSchema = z.strictObject({
+  chord: z.strictObject({
+    header: z.array(z.lazy(() => JobNodeSchema)),
+    body: z.lazy(() => JobNodeSchema),
+  }),
+  ...nodeOptionsShape,
+});
+
+/** Splits `input` into chunks, maps each chunk with `map`, and reduces the partials as an ordered tree with `reduce`. */
+export const MapReduceNodeSchema = z.strictObject({
+  mapReduce: z.strictObject({
+    input: MapReduceInputSchema,
+    /** Items per chunk. @default enough for at most 64 chunks */
+    chunkSize: z.number().int().min(1).optional(),
+    /** Number of chunks, as an alternative to `chunkSize`. */
+    chunks: z.number().int().min(1).optional(),
+    /** How many partials one reduce step combines. @default 16 */
+    fanIn: z.number().int().min(2).max(1024).optional(),
+    map: TaskNodeSchema,
+    reduce: TaskNodeSchema,
+  }),
+  ...nodeOptionsShape,
+});
+export type MapReduceNode = z.infer<typeof MapReduceNodeSchema>;
+
+/** Any node of a job: task, chain, group, chord or map-reduce; they nest freely. */
+export const JobNodeSchema: z.ZodType<JobNode> = z.union([
+  TaskNodeSchema,
+  ChainNodeSchema,
+  GroupNodeSchema,
+  ChordNodeSchema,
+  MapReduceNodeSchema,
+]);
+
+/** The keys that tell node kinds apart; a node has exactly one. */
+export const NODE_KINDS = ['task', 'chain', 'group', 'chord', 'mapReduce'] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];

@@ -1,0 +1,29 @@
+/**
+ * The built-in task catalogue and the contract for task implementations.
+ */
+export { builtinTasks, TaskCatalogue } from './catalogue.js';
+export type { ParseArgsResult, TaskArgIssue, TaskDescription } from './catalogue.js';
+export { defineTask, isPermanentTaskError, PermanentTaskError } from './task-definition.js';
+export type { TaskContext, TaskDefinition } from './task-definition.js';
+export {
+  addExact,
+  bigInteger,
+  ExactSum,
+  forEachNumeric,
+  integer,
+  isExactInteger,
+  isRange,
+  multiplyExact,
+  nestedNumericList,
+  numeric,
+  numericInput,
+  numericInputLength,
+  numericList,
+  rangeSchema,
+  squareExact,
+} from './numeric.js';
+export type { NestedNumericList, Numeric, NumericInput, Range } from './numeric.js';
+export { MAX_SQUARES_LENGTH } from './squares.js';
+export { MAX_SLEEP_MS } from './sleep.js';
+export { MAX_FIBONACCI_N } from './fibonacci.js';
+export { DEFAULT_FAIL_MESSAGE } from './fail.js';

@@ -1,0 +1,51 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { encodeWire, type JobEvent, type ResourceNames, type WorkItem } from '@weft/shared';
+
+/** Publishes at most this many messages at once, to bound memory on huge fan-outs. */
+const PUBLISH_WINDOW = 512;
+
+/** A work item and the queue it runs on. */
+export interface Dispatch {
+  readonly queue: string;
+  readonly item: WorkItem;
+}
+
+/** Message id of a work item: the same item published twice is stored once (within the duplicate window). */
+export function workItemId(item: WorkItem): string {
+  switch (item.kind) {
+    case 'start':
+      return `${item.jobId}:start`;
+    case 'task':
+      return `${item.jobId}:task:${item.node}`;
+    case 'batch':
+      return `${item.jobId}:batch:${item.node}:${item.index}`;
+    case 'chunk':
+      return `${item.jobId}:chunk:${item.node}:${item.index}`;
+    case 'reduce':
+      return `${item.jobId}:reduce:${item.node}:${item.level}:${item.index}`;
+  }
+}
+
+/** Publishes work items and job events to JetStream, deduplicated by deterministic message ids. */
+export class Dispatcher {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly names: ResourceNames,
+  ) {}
+
+  /** Publishes every dispatch and waits until JetStream has stored them all. */
+  async dispatch(dispatches: readonly Dispatch[]): Promise<void> {
+    for (let i = 0; i < dispatches.length; i += PUBLISH_WINDOW) {
+      await Promise.all(
+        dispatches.slice(i, i + PUBLISH_WINDOW).map(({ queue, item }) =>
+          this.js.publish(this.names.taskSubject(queue), encodeWire(item), { msgID: workItemId(item) }),
+        ),
+      );
+    }
+  }
+
+  /** Publishes a job event under a deterministic id, so a repeat is stored once. */
+  async event(event: JobEvent, id: string): Promise<void> {
+    await this.js.publish(this.names.eventSubject(event.jobId), encodeWire(event), { msgID: id });
+  }
+}

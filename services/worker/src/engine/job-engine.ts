@@ -1,0 +1,278 @@
+import { nuid } from '@nats-io/transport-node';
+import {
+  chunkOf,
+  type JobError,
+  type JobRecord,
+  type Logger,
+  type Plan,
+  type PlanGroup,
+  type PlanMapReduce,
+  type PlanNode,
+  type PlanTask,
+  type StoredValue,
+  type TaskCompletion,
+  type ValueStore,
+  type WorkItem,
+} from '@weft/shared';
+import type { TaskOutcome, TaskRunner } from '../execution/task-runner.js';
+import type { ChildTracker } from './child-tracker.js';
+import type { Dispatcher} from './dispatcher.js';
+import { workItemId, type Dispatch } from './dispatcher.js';
+import type { JobRecords } from './job-records.js';
+import { chunkKey, groupKey, nodeKey, reduceKey } from './keys.js';
+import type { PlanCache } from './plan-cache.js';
+import { Progression, type JobHandle } from './progression.js';
+import type { Results } from './results.js';
+
+/** Largest task value copied into events, in bytes of JSON (roughly). */
+const EVENT_VALUE_MAX_CHARS = 1024;
+
+/** What the engine needs from the worker. */
+export interface JobEngineDeps {
+  readonly plans: PlanCache;
+  readonly records: JobRecords;
+  readonly results: Results;
+  readonly children: ChildTracker;
+  readonly dispatcher: Dispatcher;
+  readonly values: ValueStore;
+  readonly runner: TaskRunner;
+  readonly log: Logger;
+}
+
+/** How the current delivery of a work item looks. */
+export interface Delivery {
+  /** Whether the item was delivered before (a worker died or gave it back). */
+  readonly redelivered: boolean;
+}
+
+type ExecutedUnit = { readonly completions: TaskCompletion[]; readonly count: number };
+
+/**
+ * Processes work items: expands new jobs, runs tasks, batches, map chunks and
+ * reduce steps, records results, publishes events and advances each job through
+ * {@link Progression}. Safe to run on any number of workers at once.
+ */
+export class JobEngine {
+  private readonly progression: Progression;
+
+  constructor(private readonly deps: JobEngineDeps) {
+    this.progression = new Progression(deps.results, deps.children, deps.log);
+  }
+
+  /** Processes one work item; resolves once everything it causes is durably recorded. */
+  async handle(item: WorkItem, delivery: Delivery): Promise<void> {
+    if (item.kind === 'start') return this.startJob(item.jobId, item.record);
+    if (await this.deps.records.isTerminal(item.jobId)) return;
+    const plan = await this.deps.plans.get(item.jobId);
+    const job = this.handleFor(item.jobId, plan);
+    const out: Dispatch[] = [];
+    if (!(delivery.redelivered && (await this.resumeIfDone(job, plan, item, out)))) {
+      await this.execute(job, plan, item, out);
+    }
+    await this.deps.dispatcher.dispatch(out);
+  }
+
+  /** Fails the job a work item belongs to, e.g. because the item kept killing its workers. */
+  async failItem(item: WorkItem, error: { code: string; message: string }): Promise<void> {
+    const plan = item.kind === 'start' ? undefined : await this.deps.plans.get(item.jobId).catch(() => undefined);
+    const node = plan && 'node' in item ? plan.node(item.node) : undefined;
+    await this.failJob(item.jobId, { ...error, ...(node ? { node: node.pointer } : {}) });
+  }
+
+  private async startJob(jobId: string, initial: JobRecord): Promise<void> {
+    const now = new Date().toISOString();
+    await this.deps.records.update(
+      jobId,
+      (r) => (r.status === 'queued' ? { ...r, status: 'running', startedAt: now } : undefined),
+      initial,
+    );
+    if (await this.deps.records.isTerminal(jobId)) return;
+    const plan = await this.deps.plans.get(jobId);
+    const out: Dispatch[] = [];
+    await this.progression.start(this.handleFor(jobId, plan), plan.root, undefined, out);
+    await this.deps.dispatcher.dispatch(out);
+    this.deps.log.debug({ jobId, dispatched: out.length }, 'job started');
+  }
+
+  private async execute(job: JobHandle, plan: Plan, item: Exclude<WorkItem, { kind: 'start' }>, out: Dispatch[]): Promise<void> {
+    switch (item.kind) {
+      case 'task': {
+        const node = taskNode(plan, item.node);
+        const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
+        const outcome = await this.run(node, node.receivesInput ? [input, ...node.args] : node.args);
+        if (!outcome.ok) return this.failTask(job.id, node, outcome);
+        await this.recordUnit(job.id, item, { completions: [completion(node, outcome)], count: 1 }, plan.root === node);
+        return this.progression.complete(job, node, outcome.value, undefined, out);
+      }
+      case 'batch': {
+        const group = groupNode(plan, item.node);
+        const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
+        const members = batchMembers(group, item.index);
+        const outcomes = await Promise.all(
+          members.map((m) => this.run(m, m.receivesInput ? [input, ...m.args] : m.args)),
+        );
+        const failed = outcomes.findIndex((o) => !o.ok);
+        if (failed >= 0) return this.failTask(job.id, members[failed] as PlanTask, outcomes[failed] as TaskOutcome & { ok: false });
+        const completions = members.map((m, i) => completion(m, outcomes[i] as TaskOutcome & { ok: true }));
+        await this.recordUnit(job.id, item, { completions, count: members.length }, false);
+        const values = outcomes.map((o) => (o as TaskOutcome & { ok: true }).value);
+        return this.progression.groupLevelDone(job, group, 1, item.index, values, out);
+      }
+      case 'chunk': {
+        const mr = mapReduceNode(plan, item.node);
+        const chunk = chunkOf(mr.input, mr.chunkSize, item.index);
+        const outcome = await this.run({ ...mr.map }, [chunk, ...mr.map.args]);
+        const pointer = `${mr.map.pointer}#chunk/${item.index}`;
+        if (!outcome.ok) return this.failTask(job.id, { ...mr.map, pointer }, outcome);
+        await this.recordUnit(job.id, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 }, false);
+        return this.progression.chunkDone(job, mr, item.index, outcome.value, out);
+      }
+      case 'reduce': {
+        const mr = mapReduceNode(plan, item.node);
+        const keys = this.progression.reduceInputKeys(job.id, mr, item.level, item.index);
+        const partials = await Promise.all(keys.map(async (k) => (await this.deps.results.require(k)).value));
+        const outcome = await this.run({ ...mr.reduce }, [partials, ...mr.reduce.args]);
+        const pointer = `${mr.reduce.pointer}#reduce/${item.level}/${item.index}`;
+        if (!outcome.ok) return this.failTask(job.id, { ...mr.reduce, pointer }, outcome);
+        await this.recordUnit(job.id, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 }, false);
+        return this.progression.reduceDone(job, mr, item.level, item.index, outcome.value, out);
+      }
+    }
+  }
+
+  /**
+   * A redelivered item whose result is already stored is not run again: the
+   * advancement that may have been cut short is repeated instead (it is idempotent).
+   * @returns whether the item was already done
+   */
+  private async resumeIfDone(job: JobHandle, plan: Plan, item: Exclude<WorkItem, { kind: 'start' }>, out: Dispatch[]): Promise<boolean> {
+    const { results } = this.deps;
+    switch (item.kind) {
+      case 'task': {
+        const node = taskNode(plan, item.node);
+        const done = await results.get(nodeKey(job.id, node.id));
+        if (done) await this.progression.complete(job, node, done.value, done.stored, out);
+        return done !== undefined;
+      }
+      case 'batch': {
+        const group = groupNode(plan, item.node);
+        const top = group.levels.length === 1;
+        const done = await results.get(top ? nodeKey(job.id, group.id) : groupKey(job.id, group.id, 1, item.index));
+        if (done) await this.progression.groupLevelDone(job, group, 1, item.index, done.value as unknown[], out);
+        return done !== undefined;
+      }
+      case 'chunk': {
+        const mr = mapReduceNode(plan, item.node);
+        const done = await results.get(chunkKey(job.id, mr.id, item.index));
+        if (done) await this.progression.chunkDone(job, mr, item.index, done.value, out);
+        return done !== undefined;
+      }
+      case 'reduce': {
+        const mr = mapReduceNode(plan, item.node);
+        const top = item.level === mr.levels.length;
+        const done = await results.get(top ? nodeKey(job.id, mr.id) : reduceKey(job.id, mr.id, item.level, item.index));
+        if (done) await this.progression.reduceDone(job, mr, item.level, item.index, done.value, out);
+        return done !== undefined;
+      }
+    }
+  }
+
+  private run(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[]): Promise<TaskOutcome> {
+    return this.deps.runner.run({ task: node.task, args, options: node.options, cpuBound: node.cpuBound });
+  }
+
+  /** Publishes the unit's task events and counts its tasks as done. */
+  private async recordUnit(jobId: string, item: WorkItem, unit: ExecutedUnit, isRoot: boolean): Promise<void> {
+    await this.deps.dispatcher.event(
+      { type: 'tasks', jobId, at: new Date().toISOString(), tasks: unit.completions },
+      `${workItemId(item)}:done`,
+    );
+    // The root's completion sets the final count itself.
+    if (isRoot) return;
+    await this.deps.records.update(jobId, (r) =>
+      r.status === 'running' || r.status === 'queued'
+        ? { ...r, status: 'running', progress: { ...r.progress, done: Math.min(r.progress.total, r.progress.done + unit.count) } }
+        : undefined,
+    );
+  }
+
+  private failTask(jobId: string, node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: false }): Promise<void> {
+    this.deps.log.warn({ jobId, node: node.pointer, task: node.task, code: outcome.code, attempts: outcome.attempts, err: outcome.message }, 'task failed');
+    return this.failJob(jobId, {
+      code: outcome.code,
+      message: `task "${node.task}" at ${node.pointer || '/'} failed after ${outcome.attempts} attempt(s): ${outcome.message}`,
+      node: node.pointer,
+      task: node.task,
+      attempts: outcome.attempts,
+      ...(node.label === undefined ? {} : { label: node.label }),
+    });
+  }
+
+  private async failJob(jobId: string, error: JobError): Promise<void> {
+    const finishedAt = new Date().toISOString();
+    const updated = await this.deps.records.update(jobId, (r) =>
+      r.status === 'queued' || r.status === 'running' ? { ...r, status: 'failed', error, finishedAt } : undefined,
+    );
+    if (updated) await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error }, `${jobId}:end`);
+  }
+
+  private handleFor(jobId: string, plan: Plan): JobHandle {
+    return {
+      id: jobId,
+      finish: async (value: unknown) => {
+        const stored: StoredValue = await this.deps.values.store(value, `${jobId}.result.${nuid.next()}`);
+        const finishedAt = new Date().toISOString();
+        const updated = await this.deps.records.update(jobId, (r) =>
+          r.status === 'queued' || r.status === 'running'
+            ? { ...r, status: 'succeeded', result: stored, finishedAt, progress: { done: plan.taskCount, total: plan.taskCount } }
+            : undefined,
+        );
+        if (!updated) return this.deps.values.discard(stored);
+        await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded' }, `${jobId}:end`);
+        this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
+      },
+    };
+  }
+}
+
+function completion(node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: true }): TaskCompletion {
+  const small = isSmall(outcome.value);
+  return {
+    node: node.pointer,
+    task: node.task,
+    attempts: outcome.attempts,
+    durationMs: Math.round(outcome.durationMs * 1000) / 1000,
+    ...(node.label === undefined ? {} : { label: node.label }),
+    ...(small ? { value: outcome.value } : {}),
+  };
+}
+
+function isSmall(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'string' || value.length <= EVENT_VALUE_MAX_CHARS;
+  try {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).length <= EVENT_VALUE_MAX_CHARS;
+  } catch {
+    return false;
+  }
+}
+
+function taskNode(plan: Plan, id: string): PlanTask {
+  return expectNode(plan, id, 'task');
+}
+function groupNode(plan: Plan, id: string): PlanGroup {
+  return expectNode(plan, id, 'group');
+}
+function mapReduceNode(plan: Plan, id: string): PlanMapReduce {
+  return expectNode(plan, id, 'mapReduce');
+}
+function expectNode<K extends PlanNode['kind']>(plan: Plan, id: string, kind: K): Extract<PlanNode, { kind: K }> {
+  const node = plan.node(id);
+  if (node?.kind !== kind) throw new Error(`plan has no ${kind} node "${id}"`);
+  return node as Extract<PlanNode, { kind: K }>;
+}
+
+function batchMembers(group: PlanGroup, index: number): PlanTask[] {
+  const members = group.members.slice(index * group.fanIn, (index + 1) * group.fanIn);
+  if (!members.every((m): m is PlanTask => m.kind === 'task')) throw new Error(`batch ${index} of ${group.id} has non-task members`);
+  return members;
+}

@@ -1,0 +1,82 @@
+import type { KV } from '@nats-io/kv';
+import {
+  decodeWire,
+  encodeWire,
+  isWrongLastSequence,
+  JobRecordSchema,
+  parseMessage,
+  TERMINAL_STATUSES,
+  type JobRecord,
+  type JobStatus,
+} from '@weft/shared';
+
+/** How long a non-terminal status read from the bucket is trusted, in milliseconds. */
+const STATUS_TTL_MS = 1000;
+const TERMINAL_CACHE_SIZE = 10_000;
+
+/**
+ * Reads and updates job records. Every update is a compare-and-set loop, so
+ * concurrent writers (workers, redeliveries) never lose each other's changes, and a
+ * terminal record is never changed again.
+ */
+export class JobRecords {
+  private readonly statuses = new Map<string, { status: JobStatus; at: number }>();
+
+  constructor(private readonly jobs: KV) {}
+
+  /** The job's record, or `undefined` when it does not exist (yet). */
+  async get(jobId: string): Promise<{ record: JobRecord; revision: number } | undefined> {
+    const entry = await this.jobs.get(jobId);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    const record = parseMessage(JobRecordSchema, decodeWire(entry.string()), 'job record');
+    this.remember(jobId, record.status);
+    return { record, revision: entry.revision };
+  }
+
+  /** Whether the job is known to be finished; cheap for recently seen jobs. */
+  async isTerminal(jobId: string): Promise<boolean> {
+    const known = this.statuses.get(jobId);
+    if (known && (TERMINAL_STATUSES.has(known.status) || performance.now() - known.at < STATUS_TTL_MS)) {
+      return TERMINAL_STATUSES.has(known.status);
+    }
+    const current = await this.get(jobId);
+    return current !== undefined && TERMINAL_STATUSES.has(current.record.status);
+  }
+
+  /**
+   * Applies `change` to the job's record with compare-and-set, retrying on conflicts.
+   * `change` returns the new record, or `undefined` to leave it as it is. When the job
+   * has no record yet, `initial` is created first (the API may not have written it yet).
+   * @returns the record as stored after the update, or `undefined` if `change` declined
+   */
+  async update(
+    jobId: string,
+    change: (record: JobRecord) => JobRecord | undefined,
+    initial?: JobRecord,
+  ): Promise<JobRecord | undefined> {
+    for (;;) {
+      const current = await this.get(jobId);
+      const base = current?.record ?? initial;
+      if (!base) throw new Error(`record of job ${jobId} not found`);
+      const next = change(base);
+      if (!next) return undefined;
+      try {
+        if (current) await this.jobs.update(jobId, encodeWire(next), current.revision);
+        else await this.jobs.create(jobId, encodeWire(next));
+        this.remember(jobId, next.status);
+        return next;
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+      }
+    }
+  }
+
+  private remember(jobId: string, status: JobStatus): void {
+    this.statuses.delete(jobId);
+    this.statuses.set(jobId, { status, at: performance.now() });
+    if (this.statuses.size > TERMINAL_CACHE_SIZE) {
+      const oldest = this.statuses.keys().next().value;
+      if (oldest !== undefined) this.statuses.delete(oldest);
+    }
+  }
+}

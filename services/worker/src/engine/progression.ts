@@ -1,0 +1,144 @@
+import {
+  childRange,
+  type Logger,
+  type PlanComposite,
+  type PlanGroup,
+  type PlanMapReduce,
+  type PlanNode,
+  type StoredValue,
+} from '@weft/shared';
+import type { ChildTracker } from './child-tracker.js';
+import type { Dispatch } from './dispatcher.js';
+import { groupKey, nodeKey, reduceKey, chunkKey } from './keys.js';
+import type { NodeResult, Results } from './results.js';
+
+/** A job being advanced: its id and what finishing it means. */
+export interface JobHandle {
+  readonly id: string;
+  /** Called once the root node has its value. */
+  finish(value: unknown): Promise<void>;
+}
+
+/**
+ * Moves jobs forward: starts nodes (collecting the work items to publish), stores
+ * node results, and when a node completes, does what its parent needs next — start
+ * the next chain step, count a group member, or trigger a reduce step.
+ *
+ * Every step is idempotent, so a worker that dies half-way is simply repeated by
+ * the next delivery of the same work item: results are written once, children are
+ * counted once, and work items carry deterministic ids that JetStream deduplicates.
+ */
+export class Progression {
+  constructor(
+    private readonly results: Results,
+    private readonly children: ChildTracker,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts `node` with an optional incoming value, appending the work items to `out`. */
+  async start(job: JobHandle, node: PlanNode, input: StoredValue | undefined, out: Dispatch[]): Promise<void> {
+    const withInput = input === undefined ? {} : { input };
+    switch (node.kind) {
+      case 'task':
+        out.push({ queue: node.options.queue, item: { v: 1, kind: 'task', jobId: job.id, node: node.id, ...withInput } });
+        return;
+      case 'chain':
+        return this.start(job, node.steps[0] as PlanNode, input, out);
+      case 'group': {
+        if (node.members.length === 0) return this.complete(job, node, [], undefined, out);
+        for (let j = 0; j < node.batchQueues.length; j++) {
+          const queue = node.batchQueues[j];
+          if (queue !== undefined) {
+            out.push({ queue, item: { v: 1, kind: 'batch', jobId: job.id, node: node.id, index: j, ...withInput } });
+            continue;
+          }
+          const [from, to] = childRange(j, node.fanIn, node.members.length);
+          for (let i = from; i < to; i++) await this.start(job, node.members[i] as PlanNode, input, out);
+        }
+        return;
+      }
+      case 'mapReduce': {
+        if (node.chunkCount === 0) {
+          out.push({ queue: node.reduce.options.queue, item: { v: 1, kind: 'reduce', jobId: job.id, node: node.id, level: 1, index: 0 } });
+          return;
+        }
+        for (let i = 0; i < node.chunkCount; i++) {
+          out.push({ queue: node.map.options.queue, item: { v: 1, kind: 'chunk', jobId: job.id, node: node.id, index: i } });
+        }
+        return;
+      }
+    }
+  }
+
+  /** `node` has its value: store it and advance its parent (or finish the job at the root). */
+  async complete(job: JobHandle, node: PlanNode, value: unknown, stored: StoredValue | undefined, out: Dispatch[]): Promise<void> {
+    if (!node.parent) return job.finish(value);
+    const result = await this.results.put(nodeKey(job.id, node.id), value, stored);
+    const { node: parent, index } = node.parent;
+    return this.childDone(job, parent, index, result, out);
+  }
+
+  private async childDone(job: JobHandle, parent: PlanComposite, index: number, result: NodeResult, out: Dispatch[]): Promise<void> {
+    if (parent.kind === 'chain') {
+      const next = parent.steps[index + 1];
+      if (next) return this.start(job, next, result.stored, out);
+      return this.complete(job, parent, result.value, result.stored, out);
+    }
+    if (parent.kind === 'group') return this.memberDone(job, parent, index, out);
+    throw new Error(`a map-reduce has no direct children (node ${parent.id})`);
+  }
+
+  private async memberDone(job: JobHandle, group: PlanGroup, index: number, out: Dispatch[]): Promise<void> {
+    const j = Math.floor(index / group.fanIn);
+    const [from, to] = childRange(j, group.fanIn, group.members.length);
+    if (!(await this.children.mark(groupKey(job.id, group.id, 1, j), index - from, to - from))) return;
+    const members = group.members.slice(from, to);
+    const values = await Promise.all(members.map(async (m) => (await this.results.require(nodeKey(job.id, m.id))).value));
+    return this.groupLevelDone(job, group, 1, j, values, out);
+  }
+
+  /** Aggregation node (`level`, `j`) of a group has the list of its members' values. */
+  async groupLevelDone(job: JobHandle, group: PlanGroup, level: number, j: number, values: unknown[], out: Dispatch[]): Promise<void> {
+    if (level === group.levels.length) return this.complete(job, group, values, undefined, out);
+    await this.results.put(groupKey(job.id, group.id, level, j), values);
+    const parent = Math.floor(j / group.fanIn);
+    const siblings = group.levels[level - 1] as number;
+    const [from, to] = childRange(parent, group.fanIn, siblings);
+    if (!(await this.children.mark(groupKey(job.id, group.id, level + 1, parent), j - from, to - from))) return;
+    const parts = await Promise.all(
+      Array.from({ length: to - from }, async (_, k) => (await this.results.require(groupKey(job.id, group.id, level, from + k))).value as unknown[]),
+    );
+    return this.groupLevelDone(job, group, level + 1, parent, parts.flat(1), out);
+  }
+
+  /** Map chunk `index` has its value: count it towards its level-1 reduce step. */
+  async chunkDone(job: JobHandle, mr: PlanMapReduce, index: number, value: unknown, out: Dispatch[]): Promise<void> {
+    await this.results.put(chunkKey(job.id, mr.id, index), value);
+    return this.reduceInputDone(job, mr, 1, index, mr.chunkCount, out);
+  }
+
+  /** Reduce step (`level`, `j`) has its value: finish the map-reduce or feed the next level. */
+  async reduceDone(job: JobHandle, mr: PlanMapReduce, level: number, j: number, value: unknown, out: Dispatch[]): Promise<void> {
+    if (level === mr.levels.length) return this.complete(job, mr, value, undefined, out);
+    await this.results.put(reduceKey(job.id, mr.id, level, j), value);
+    return this.reduceInputDone(job, mr, level + 1, j, mr.levels[level - 1] as number, out);
+  }
+
+  /** Input `index` (of `inputs`) of reduce level `level` is done; dispatch its reduce step once all its inputs are. */
+  private async reduceInputDone(job: JobHandle, mr: PlanMapReduce, level: number, index: number, inputs: number, out: Dispatch[]): Promise<void> {
+    const j = Math.floor(index / mr.fanIn);
+    const [from, to] = childRange(j, mr.fanIn, inputs);
+    if (!(await this.children.mark(reduceKey(job.id, mr.id, level, j), index - from, to - from))) return;
+    this.log.debug({ jobId: job.id, node: mr.id, level, index: j }, 'reduce step ready');
+    out.push({ queue: mr.reduce.options.queue, item: { v: 1, kind: 'reduce', jobId: job.id, node: mr.id, level, index: j } });
+  }
+
+  /** Keys of the inputs of reduce step (`level`, `j`). */
+  reduceInputKeys(jobId: string, mr: PlanMapReduce, level: number, j: number): string[] {
+    const inputs = level === 1 ? mr.chunkCount : (mr.levels[level - 2] as number);
+    const [from, to] = childRange(j, mr.fanIn, inputs);
+    return Array.from({ length: to - from }, (_, k) =>
+      level === 1 ? chunkKey(jobId, mr.id, from + k) : reduceKey(jobId, mr.id, level - 1, from + k),
+    );
+  }
+}

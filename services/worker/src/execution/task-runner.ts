@@ -1,0 +1,123 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskCatalogue} from '@weft/shared';
+import { isPermanentTaskError, type ResolvedTaskOptions, type Logger } from '@weft/shared';
+import { PermanentFailureError, TaskAttemptError, TaskTimeoutError } from '../errors.js';
+import type { CpuPool } from './cpu-pool.js';
+import type { Limiter } from './limiter.js';
+
+/** One task to run, with its retry policy. */
+export interface TaskRun {
+  readonly task: string;
+  readonly args: readonly unknown[];
+  readonly options: ResolvedTaskOptions;
+  readonly cpuBound: boolean;
+}
+
+/** How a task run ended after all its attempts. */
+export type TaskOutcome =
+  | { readonly ok: true; readonly value: unknown; readonly attempts: number; readonly durationMs: number }
+  | {
+      readonly ok: false;
+      readonly code: string;
+      readonly message: string;
+      readonly attempts: number;
+      readonly durationMs: number;
+    };
+
+/** Longest single backoff between attempts, in milliseconds. */
+const MAX_BACKOFF_MS = 10 * 60 * 1000;
+
+/**
+ * Runs catalogue tasks: validates arguments, picks the thread pool (CPU-bound) or
+ * the event loop (light tasks, bounded by a limiter), applies timeouts, and retries
+ * retryable failures with exponential backoff.
+ */
+export class TaskRunner {
+  constructor(
+    private readonly catalogue: TaskCatalogue,
+    private readonly pool: CpuPool,
+    private readonly io: Limiter,
+    private readonly log: Logger,
+    /** Aborted when the worker shuts down for good. */
+    private readonly shutdown: AbortSignal,
+  ) {}
+
+  async run(run: TaskRun): Promise<TaskOutcome> {
+    const started = performance.now();
+    const parsed = this.catalogue.parseArgs(run.task, [...run.args]);
+    if (!parsed.ok) {
+      const detail = parsed.issues.map((i) => `/${i.path.join('/')}: ${i.message}`).join('; ');
+      return {
+        ok: false,
+        code: 'INVALID_TASK_ARGS',
+        message: `invalid arguments for task "${run.task}": ${detail}`,
+        attempts: 1,
+        durationMs: performance.now() - started,
+      };
+    }
+    const maxAttempts = run.options.retries + 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const value = await this.attempt(run, parsed.args);
+        return { ok: true, value, attempts: attempt, durationMs: performance.now() - started };
+      } catch (err) {
+        const permanent = err instanceof PermanentFailureError;
+        const code = err instanceof PermanentFailureError || err instanceof TaskTimeoutError ? err.code : 'TASK_FAILED';
+        const message = err instanceof Error ? err.message : String(err);
+        if (permanent || attempt >= maxAttempts || this.shutdown.aborted) {
+          return { ok: false, code, message, attempts: attempt, durationMs: performance.now() - started };
+        }
+        const delayMs = Math.min(run.options.backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+        this.log.debug({ task: run.task, attempt, delayMs, err: message }, 'task attempt failed; retrying');
+        await sleep(delayMs, undefined, { signal: this.shutdown }).catch(() => undefined);
+      }
+    }
+  }
+
+  private async attempt(run: TaskRun, args: unknown[]): Promise<unknown> {
+    const controller = new AbortController();
+    const onShutdown = () => controller.abort(this.shutdown.reason);
+    this.shutdown.addEventListener('abort', onShutdown, { once: true });
+    const timeoutMs = run.options.timeoutMs;
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new TaskTimeoutError(timeoutMs)), timeoutMs);
+    try {
+      const work = run.cpuBound ? this.onThread(run.task, args, controller.signal) : this.onLoop(run.task, args, controller.signal);
+      // A light task that ignores its signal must still not outlive its timeout.
+      return await Promise.race([work, aborted(controller.signal)]);
+    } catch (err) {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      this.shutdown.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  private async onThread(task: string, args: unknown[], signal: AbortSignal): Promise<unknown> {
+    const response = await this.pool.run({ task, args }, signal);
+    if (response.ok) return response.value;
+    if (response.permanent) throw new PermanentFailureError('TASK_PERMANENT_FAILURE', response.message);
+    throw new TaskAttemptError(response.message);
+  }
+
+  private async onLoop(task: string, args: unknown[], signal: AbortSignal): Promise<unknown> {
+    const def = this.catalogue.get(task);
+    if (!def) throw new PermanentFailureError('UNKNOWN_TASK', `unknown task "${task}"`);
+    return this.io.run(async () => {
+      try {
+        return await def.run(args, { signal });
+      } catch (err) {
+        if (isPermanentTaskError(err)) throw new PermanentFailureError(err.code, err.message, { cause: err });
+        throw err;
+      }
+    });
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason as Error);
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
+}

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { AckPolicy, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  connectNats,
+  createLogger,
+  decodeWire,
+  InvalidMessageError,
+  parseMessage,
+  provisionInfrastructure,
+  TaskCatalogue,
+  ValueStore,
+  WorkItemSchema,
+  type Infrastructure,
+  type Logger,
+  type WorkerConfig,
+  type WorkItem,
+} from '@weft/shared';
+import { ChildTracker } from './engine/child-tracker.js';
+import { Dispatcher } from './engine/dispatcher.js';
+import { JobEngine } from './engine/job-engine.js';
+import { JobRecords } from './engine/job-records.js';
+import { PlanCache } from './engine/plan-cache.js';
+import { Results } from './engine/results.js';
+import { PoisonWorkItemError, WorkerClosingError } from './errors.js';
+import { CpuPool } from './execution/cpu-pool.js';
+import { Limiter } from './execution/limiter.js';
+import { TaskRunner } from './execution/task-runner.js';
+import { Heartbeat, type WorkerStats } from './heartbeat.js';
+import { QueuePuller } from './queue-puller.js';
+import { WORKER_VERSION } from './version.js';
+
+/** Lifecycle of a worker. */
+export type WorkerState = 'running' | 'draining' | 'closed';
+
+/** Optional collaborators of {@link Worker.create}. */
+export interface WorkerOptions {
+  /** Logger; one is created from the configuration otherwise. */
+  readonly logger?: Logger;
+}
+
+/** Delay before a work item that hit an infrastructure error is redelivered, in milliseconds. */
+const RETRY_DELIVERY_MS = 1000;
+
+/**
+ * A Weft worker: pulls work items from its queues, runs them (CPU-bound tasks on a
+ * piscina pool sized to the pod's CPUs), records results and advances jobs. Create
+ * with {@link Worker.create}; stop with {@link Worker.close}, which drains.
+ */
+export class Worker {
+  private stateValue: WorkerState = 'running';
+  private readonly inFlight = new Set<JsMsg>();
+  private readonly stats = { processed: 0, failed: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private idle: (() => void) | undefined;
+
+  private constructor(
+    /** Unique id of this worker process. */
+    readonly id: string,
+    readonly config: WorkerConfig,
+    private readonly nc: NatsConnection,
+    private readonly infra: Infrastructure,
+    private readonly pool: CpuPool,
+    private readonly engine: JobEngine,
+    private readonly shutdown: AbortController,
+    private readonly log: Logger,
+  ) {
+    this.heartbeat = new Heartbeat(
+      infra.workers,
+      {
+        id,
+        name: config.name,
+        version: WORKER_VERSION,
+        queues: config.queues,
+        threads: config.threads,
+        concurrency: config.concurrency,
+        heartbeatMs: config.heartbeatMs,
+      },
+      () => this.counters,
+    );
+  }
+
+  private readonly heartbeat: Heartbeat;
+  private readonly pullers: QueuePuller[] = [];
+
+  /** Connects to NATS, provisions streams and buckets, starts the thread pool and begins pulling. */
+  static async create(config: WorkerConfig, options: WorkerOptions = {}): Promise<Worker> {
+    const id = `${config.name}-${randomUUID().slice(0, 8)}`;
+    const log = (options.logger ?? createLogger('weft-worker', config.logLevel)).child({ workerId: id });
+    const nc = await connectNats(config, `weft-worker ${id}`);
+    try {
+      const infra = await provisionInfrastructure(nc, config);
+      const values = new ValueStore(infra.blobs, config.inlineValueMaxBytes);
+      const catalogue = TaskCatalogue.builtin();
+      const pool = CpuPool.create(config.threads);
+      const shutdown = new AbortController();
+      const engine = new JobEngine({
+        plans: new PlanCache(infra.specs, values, catalogue),
+        records: new JobRecords(infra.jobs),
+        results: new Results(infra.results, values),
+        children: new ChildTracker(infra.state),
+        dispatcher: new Dispatcher(infra.js, infra.names),
+        values,
+        runner: new TaskRunner(catalogue, pool, new Limiter(config.ioConcurrency), log, shutdown.signal),
+        log,
+      });
+      const worker = new Worker(id, config, nc, infra, pool, engine, shutdown, log);
+      // Slots are split between queues so that an idle queue cannot hold them all.
+      const slotsPerQueue = Math.max(1, Math.floor(config.concurrency / config.queues.length));
+      for (const queue of config.queues) {
+        const consumer = await worker.ensureConsumer(queue);
+        worker.pullers.push(new QueuePuller(consumer, slotsPerQueue, (msg) => worker.process(msg), log.child({ queue })));
+      }
+      await worker.heartbeat.beat();
+      worker.timer = setInterval(() => worker.tick(), Math.min(config.heartbeatMs, config.ackWaitMs / 3));
+      for (const puller of worker.pullers) puller.start();
+      log.info({ queues: config.queues, threads: config.threads, concurrency: config.concurrency }, 'worker started');
+      return worker;
+    } catch (err) {
+      await nc.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get state(): WorkerState {
+    return this.stateValue;
+  }
+
+  /** Work items being processed right now. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Counters since start. */
+  get counters(): WorkerStats {
+    return { ...this.stats, inFlight: this.inFlight.size };
+  }
+
+  /**
+   * Drains and stops: no new work is pulled, work in flight may finish for up to
+   * `drainTimeoutMs`, anything still running then is handed back to NATS for another
+   * worker, and the connection is closed. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.stateValue = 'draining';
+    this.log.info({ inFlight: this.inFlight.size }, 'worker draining');
+    await Promise.all(this.pullers.map((p) => p.stop()));
+    if (this.inFlight.size > 0) {
+      const drained = new Promise<void>((resolve) => (this.idle = resolve));
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.config.drainTimeoutMs).unref());
+      await Promise.race([drained, timeout]);
+    }
+    for (const msg of this.inFlight) msg.nak();
+    if (this.inFlight.size > 0) this.log.warn({ handedBack: this.inFlight.size }, 'work handed back to the queue');
+    this.inFlight.clear();
+    this.shutdown.abort(new WorkerClosingError('the worker is shutting down'));
+    clearInterval(this.timer);
+    await this.heartbeat.remove().catch(() => undefined);
+    await this.pool.close();
+    await this.nc.drain().catch(() => undefined);
+    this.stateValue = 'closed';
+    this.log.info(this.counters, 'worker closed');
+  }
+
+  private async ensureConsumer(queue: string) {
+    const { jsm, js, names } = this.infra;
+    const config = {
+      durable_name: names.consumerName(queue),
+      filter_subject: names.taskSubject(queue),
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: this.config.ackWaitMs * 1_000_000,
+      max_deliver: -1,
+      max_ack_pending: -1,
+    };
+    try {
+      await jsm.consumers.info(names.tasksStream, config.durable_name);
+      await jsm.consumers.update(names.tasksStream, config.durable_name, config);
+    } catch (err) {
+      if (!(err instanceof Error && /consumer not found/i.test(err.message))) throw err;
+      await jsm.consumers.add(names.tasksStream, config);
+    }
+    return js.consumers.get(names.tasksStream, config.durable_name);
+  }
+
+  private tick(): void {
+    for (const msg of this.inFlight) msg.working();
+    this.heartbeat.beat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
+  }
+
+  private async process(msg: JsMsg): Promise<void> {
+    this.inFlight.add(msg);
+    let item: WorkItem | undefined;
+    try {
+      item = parseMessage(WorkItemSchema, decodeWire(msg.string()), 'work item');
+      const deliveries = msg.info.deliveryCount;
+      if (deliveries > this.config.maxDeliveries) {
+        await this.engine.failItem(item, new PoisonWorkItemError(deliveries - 1));
+      } else {
+        await this.engine.handle(item, { redelivered: msg.info.redelivered });
+      }
+      if (this.inFlight.delete(msg)) msg.ack();
+      this.stats.processed += 1;
+    } catch (err) {
+      this.stats.failed += 1;
+      if (!this.inFlight.delete(msg)) return;
+      if (err instanceof InvalidMessageError) {
+        this.log.error({ err, subject: msg.subject }, 'dropping invalid work item');
+        msg.term(err.message);
+      } else if (this.shutdown.signal.aborted) {
+        msg.nak();
+      } else {
+        this.log.warn({ err, jobId: item?.jobId, kind: item?.kind }, 'work item failed; it will be redelivered');
+        msg.nak(RETRY_DELIVERY_MS);
+      }
+    } finally {
+      if (this.inFlight.size === 0) this.idle?.();
+    }
+  }
+}

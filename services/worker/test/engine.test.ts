@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startHarness, type Harness } from './harness.js';
+
+describe('job engine with real workers', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+    await h.startWorker({ name: 'w1' });
+    await h.startWorker({ name: 'w2' });
+  });
+  after(async () => h.close());
+
+  it('runs a single task', async () => {
+    const job = await h.waitForJob(await h.submit({ task: 'add', args: [4, 6] }));
+    assert.equal(job.status, 'succeeded');
+    assert.equal(job.value, 10);
+    assert.deepEqual(job.progress, { done: 1, total: 1 });
+  });
+
+  it('passes each chain step value to the next', async () => {
+    const job = await h.waitForJob(
+      await h.submit({ chain: [{ task: 'add', args: [4, 6] }, { task: 'multiply', args: [2] }, { task: 'add', args: [1] }] }),
+    );
+    assert.equal(job.value, 21);
+  });
+
+  it('keeps group results in submission order', async () => {
+    const group = Array.from({ length: 150 }, (_, i) => ({ task: 'add', args: [i, 1] }));
+    const job = await h.waitForJob(await h.submit({ group }));
+    assert.deepEqual(job.value, Array.from({ length: 150 }, (_, i) => i + 1));
+    assert.deepEqual(job.progress, { done: 150, total: 150 });
+  });
+
+  it('runs an empty group', async () => {
+    const job = await h.waitForJob(await h.submit({ group: [] }));
+    assert.deepEqual(job.value, []);
+  });
+
+  it('runs a chord: the body receives the header list', async () => {
+    const job = await h.waitForJob(
+      await h.submit({ chord: { header: [{ task: 'add', args: [1, 2] }, { task: 'multiply', args: [3, 4] }], body: { task: 'sum' } } }),
+    );
+    assert.equal(job.value, 15);
+  });
+
+  it('runs CPU-bound group members one message each and keeps order', async () => {
+    const group = Array.from({ length: 70 }, (_, i) => ({ task: 'fibonacci', args: [i] }));
+    const job = await h.waitForJob(await h.submit({ group }));
+    const fib = [0, 1];
+    for (let i = 2; i < 70; i++) fib.push((fib[i - 1] as number) + (fib[i - 2] as number));
+    assert.deepEqual(job.value, fib);
+  });
+
+  it('nests groups of chains inside a chain', async () => {
+    const job = await h.waitForJob(
+      await h.submit({
+        chain: [
+          { group: [{ chain: [{ task: 'add', args: [1, 1] }, { task: 'multiply', args: [10] }] }, { task: 'add', args: [3, 4] }] },
+          { task: 'sum' },
+        ],
+      }),
+    );
+    assert.equal(job.value, 27);
+  });
+
+  it('map-reduces a range: 1..1000 in chunks of 100', async () => {
+    const job = await h.waitForJob(
+      await h.submit({
+        mapReduce: { input: { range: { start: 1, end: 1001 } }, chunkSize: 100, map: { task: 'squares' }, reduce: { task: 'sum' } },
+      }),
+    );
+    assert.equal(job.value, 333833500);
+    assert.deepEqual(job.progress, { done: 11, total: 11 });
+  });
+
+  it('map-reduces 1..1,000,000 in 100 chunks exactly, through a reduce tree', async () => {
+    const job = await h.waitForJob(
+      await h.submit({
+        mapReduce: {
+          input: { range: { start: 1, end: 1_000_001 } },
+          chunks: 100,
+          fanIn: 4,
+          map: { task: 'squares' },
+          reduce: { task: 'sum' },
+        },
+      }),
+      60_000,
+    );
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.equal(job.value, 333333833333500000n);
+  });
+
+  it('map-reduces inline items and an empty input', async () => {
+    const items = await h.waitForJob(
+      await h.submit({ mapReduce: { input: { items: [1, 2, 3, 4, 5] }, chunkSize: 2, map: { task: 'sum' }, reduce: { task: 'sum' } } }),
+    );
+    assert.equal(items.value, 15);
+    const empty = await h.waitForJob(
+      await h.submit({ mapReduce: { input: { items: [] }, map: { task: 'sum' }, reduce: { task: 'sum' } } }),
+    );
+    assert.equal(empty.value, 0);
+  });
+
+  it('retries a failing task, then fails the job naming the node and attempts', async () => {
+    const job = await h.waitForJob(
+      await h.submit({ chain: [{ task: 'add', args: [1, 2] }, { task: 'fail', args: [], retries: 2, backoffMs: 10, label: 'boom' }] }),
+    );
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error?.node, '/chain/1');
+    assert.equal(job.error?.attempts, 3);
+    assert.equal(job.error?.label, 'boom');
+    assert.match(job.error?.message ?? '', /fail/);
+  });
+
+  it('does not retry invalid arguments discovered at run time', async () => {
+    const job = await h.waitForJob(
+      await h.submit({ chain: [{ task: 'echo', args: ['text'] }, { task: 'multiply', args: [2], retries: 5, backoffMs: 1000 }] }),
+    );
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error?.code, 'INVALID_TASK_ARGS');
+    assert.equal(job.error?.attempts, 1);
+  });
+
+  it('times out a task that runs too long', async () => {
+    const job = await h.waitForJob(await h.submit({ task: 'sleep', args: [5000], timeoutMs: 100 }));
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error?.code, 'TASK_TIMEOUT');
+  });
+
+  it('passes large values through the object store', async () => {
+    // 1..60000 squared is far beyond the inline limit of 128 KiB.
+    const job = await h.waitForJob(
+      await h.submit({ chain: [{ task: 'squares', args: [{ start: 1, end: 60_001 }] }, { task: 'sum' }] }),
+    );
+    assert.equal(job.value, 72001800010000);
+  });
+});

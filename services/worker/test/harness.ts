@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  connectNats,
+  decodeWire,
+  JobRecordSchema,
+  parseMessage,
+  prepareJob,
+  provisionInfrastructure,
+  publishJob,
+  resolveWorkerConfig,
+  TaskCatalogue,
+  TERMINAL_STATUSES,
+  ValueStore,
+  type Infrastructure,
+  type JobRecord,
+  type WorkerConfig,
+} from '@weft/shared';
+import { startNatsServer, type RunningNatsServer } from '@weft/shared/testing';
+import { Worker } from '../src/index.js';
+
+/** A real nats-server, the infrastructure on it, and helpers to run jobs through real workers. */
+export interface Harness {
+  readonly server: RunningNatsServer;
+  readonly nc: NatsConnection;
+  readonly infra: Infrastructure;
+  readonly values: ValueStore;
+  readonly prefix: string;
+  workerConfig(overrides?: Partial<Parameters<typeof resolveWorkerConfig>[0]>): WorkerConfig;
+  startWorker(overrides?: Partial<Parameters<typeof resolveWorkerConfig>[0]>): Promise<Worker>;
+  submit(spec: unknown): Promise<string>;
+  waitForJob(id: string, timeoutMs?: number): Promise<JobRecord & { value?: unknown }>;
+  close(): Promise<void>;
+}
+
+const LIMITS = { maxNodes: 1_000_000, maxDepth: 64, maxChunks: 1_000_000 };
+
+export async function startHarness(): Promise<Harness> {
+  const server = await startNatsServer();
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const base = { natsUrl: server.url, prefix, logLevel: 'silent' as const };
+  const nc = await connectNats(resolveWorkerConfig(base), 'test');
+  const infra = await provisionInfrastructure(nc, resolveWorkerConfig(base));
+  const values = new ValueStore(infra.blobs, 128 * 1024);
+  const workers: Worker[] = [];
+  const catalogue = TaskCatalogue.builtin();
+  const workerConfig = (overrides = {}) =>
+    resolveWorkerConfig({ ...base, threads: 2, heartbeatMs: 500, ackWaitMs: 5000, ...overrides });
+  return {
+    server,
+    nc,
+    infra,
+    values,
+    prefix,
+    workerConfig,
+    async startWorker(overrides = {}) {
+      const worker = await Worker.create(workerConfig(overrides));
+      workers.push(worker);
+      return worker;
+    },
+    async submit(spec) {
+      const job = prepareJob(spec, catalogue, LIMITS);
+      await publishJob(infra, values, job);
+      return job.id;
+    },
+    async waitForJob(id, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const entry = await infra.jobs.get(id);
+        if (entry?.operation === 'PUT') {
+          const record = parseMessage(JobRecordSchema, decodeWire(entry.string()), 'record');
+          if (TERMINAL_STATUSES.has(record.status)) {
+            return record.result ? { ...record, value: await values.load(record.result) } : record;
+          }
+        }
+        if (Date.now() > deadline) throw new Error(`job ${id} did not finish within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await nc.drain();
+      await server.stop();
+    },
+  };
+}
