@@ -7,9 +7,9 @@ interface PlanNodeBase {
   readonly id: string;
   /** JSON Pointer of the node in the submitted spec, for messages meant for users. */
   readonly pointer: string;
-  readonly label?: string;
+  readonly label: string | undefined;
   /** Where the node's value goes; absent on the root. */
-  parent?: PlanParent;
+  parent: PlanParent | undefined;
 }
 
 /** A node's place under its parent. */
@@ -55,7 +55,7 @@ export interface PlanTaskTemplate {
   readonly options: ResolvedTaskOptions;
   readonly cpuBound: boolean;
   readonly pointer: string;
-  readonly label?: string;
+  readonly label: string | undefined;
 }
 
 export interface PlanMapReduce extends PlanNodeBase {

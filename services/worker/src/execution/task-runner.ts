@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskCatalogue} from '@weft/shared';
 import { isPermanentTaskError, type ResolvedTaskOptions, type Logger } from '@weft/shared';
@@ -40,7 +41,10 @@ export class TaskRunner {
     private readonly log: Logger,
     /** Aborted when the worker shuts down for good. */
     private readonly shutdown: AbortSignal,
-  ) {}
+  ) {
+    // Every running attempt listens for shutdown; there may be thousands at once.
+    setMaxListeners(0, shutdown);
+  }
 
   async run(run: TaskRun): Promise<TaskOutcome> {
     const started = performance.now();
@@ -75,12 +79,15 @@ export class TaskRunner {
   }
 
   private async attempt(run: TaskRun, args: unknown[]): Promise<unknown> {
+    const timeoutMs = run.options.timeoutMs;
+    if (timeoutMs === undefined) {
+      // No time limit: the shutdown signal is the only reason to abort.
+      return run.cpuBound ? this.onThread(run.task, args, this.shutdown) : this.onLoop(run.task, args, this.shutdown);
+    }
     const controller = new AbortController();
     const onShutdown = () => controller.abort(this.shutdown.reason);
     this.shutdown.addEventListener('abort', onShutdown, { once: true });
-    const timeoutMs = run.options.timeoutMs;
-    const timer =
-      timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new TaskTimeoutError(timeoutMs)), timeoutMs);
+    const timer = setTimeout(() => controller.abort(new TaskTimeoutError(timeoutMs)), timeoutMs);
     try {
       const work = run.cpuBound ? this.onThread(run.task, args, controller.signal) : this.onLoop(run.task, args, controller.signal);
       // A light task that ignores its signal must still not outlive its timeout.
