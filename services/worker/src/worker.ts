@@ -21,6 +21,7 @@ import { Dispatcher } from './engine/dispatcher.js';
 import { JobEngine } from './engine/job-engine.js';
 import { JobRecords } from './engine/job-records.js';
 import { PlanCache } from './engine/plan-cache.js';
+import { ProgressReporter } from './engine/progress-reporter.js';
 import { Results } from './engine/results.js';
 import { PoisonWorkItemError, WorkerClosingError } from './errors.js';
 import { CpuPool } from './execution/cpu-pool.js';
@@ -63,6 +64,7 @@ export class Worker {
     private readonly infra: Infrastructure,
     private readonly pool: CpuPool,
     private readonly engine: JobEngine,
+    private readonly progress: ProgressReporter,
     private readonly shutdown: AbortController,
     private readonly log: Logger,
   ) {
@@ -95,17 +97,21 @@ export class Worker {
       const catalogue = TaskCatalogue.builtin();
       const pool = CpuPool.create(config.threads);
       const shutdown = new AbortController();
+      const records = new JobRecords(infra.jobs);
+      const progress = new ProgressReporter(records, log);
       const engine = new JobEngine({
         plans: new PlanCache(infra.specs, values, catalogue),
-        records: new JobRecords(infra.jobs),
+        records,
+        progress,
         results: new Results(infra.results, values),
         children: new ChildTracker(infra.state),
         dispatcher: new Dispatcher(infra.js, infra.names),
         values,
         runner: new TaskRunner(catalogue, pool, new Limiter(config.ioConcurrency), log, shutdown.signal),
         log,
+        queues: config.queues,
       });
-      const worker = new Worker(id, config, nc, infra, pool, engine, shutdown, log);
+      const worker = new Worker(id, config, nc, infra, pool, engine, progress, shutdown, log);
       // Slots are split between queues so that an idle queue cannot hold them all.
       const slotsPerQueue = Math.max(1, Math.floor(config.concurrency / config.queues.length));
       for (const queue of config.queues) {
@@ -161,6 +167,7 @@ export class Worker {
     this.inFlight.clear();
     this.shutdown.abort(new WorkerClosingError('the worker is shutting down'));
     clearInterval(this.timer);
+    await this.progress.close();
     await this.heartbeat.remove().catch(() => undefined);
     await this.pool.close();
     await this.nc.drain().catch(() => undefined);

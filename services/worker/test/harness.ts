@@ -38,7 +38,7 @@ const LIMITS = { maxNodes: 1_000_000, maxDepth: 64, maxChunks: 1_000_000 };
 export async function startHarness(): Promise<Harness> {
   const server = await startNatsServer();
   const prefix = `t${randomBytes(4).toString('hex')}`;
-  const base = { natsUrl: server.url, prefix, logLevel: 'silent' as const };
+  const base = { natsUrl: server.url, prefix, logLevel: (process.env.WEFT_TEST_LOG_LEVEL ?? 'silent') as 'silent' };
   const nc = await connectNats(resolveWorkerConfig(base), 'test');
   const infra = await provisionInfrastructure(nc, resolveWorkerConfig(base));
   const values = new ValueStore(infra.blobs, 128 * 1024);

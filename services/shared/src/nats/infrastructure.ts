@@ -83,6 +83,10 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
     bucket(names.stateBucket, config.retentionMs),
     bucket(names.workersBucket, WORKER_HEARTBEAT_TTL_MS),
   ]);
-  const blobs = await new Objm(js).create(names.blobsStore, { ttl: config.retentionMs, storage: StorageType.File });
+  // Unlike KV's, the object store's `ttl` is the stream's raw max_age, in nanoseconds.
+  const blobs = await new Objm(js).create(names.blobsStore, {
+    ttl: config.retentionMs * NANOS_PER_MS,
+    storage: StorageType.File,
+  });
   return { nc, js, jsm, names, jobs, specs, results, state, workers, blobs };
 }

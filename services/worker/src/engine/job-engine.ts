@@ -21,6 +21,7 @@ import { workItemId, type Dispatch } from './dispatcher.js';
 import type { JobRecords } from './job-records.js';
 import { chunkKey, groupKey, nodeKey, reduceKey } from './keys.js';
 import type { PlanCache } from './plan-cache.js';
+import type { ProgressReporter } from './progress-reporter.js';
 import { Progression, type JobHandle } from './progression.js';
 import type { Results } from './results.js';
 
@@ -36,7 +37,10 @@ export interface JobEngineDeps {
   readonly dispatcher: Dispatcher;
   readonly values: ValueStore;
   readonly runner: TaskRunner;
+  readonly progress: ProgressReporter;
   readonly log: Logger;
+  /** Queues this worker pulls from: work for them may be run in place instead of published. */
+  readonly queues: readonly string[];
 }
 
 /** How the current delivery of a work item looks. */
@@ -61,7 +65,7 @@ export class JobEngine {
 
   /** Processes one work item; resolves once everything it causes is durably recorded. */
   async handle(item: WorkItem, delivery: Delivery): Promise<void> {
-    if (item.kind === 'start') return this.startJob(item.jobId, item.record);
+    if (item.kind === 'start') return this.startJob(item.jobId, item.record, delivery);
     if (await this.deps.records.isTerminal(item.jobId)) return;
     const plan = await this.deps.plans.get(item.jobId);
     const job = this.handleFor(item.jobId, plan);
@@ -79,7 +83,7 @@ export class JobEngine {
     await this.failJob(item.jobId, { ...error, ...(node ? { node: node.pointer } : {}) });
   }
 
-  private async startJob(jobId: string, initial: JobRecord): Promise<void> {
+  private async startJob(jobId: string, initial: JobRecord, delivery: Delivery): Promise<void> {
     const now = new Date().toISOString();
     await this.deps.records.update(
       jobId,
@@ -88,8 +92,21 @@ export class JobEngine {
     );
     if (await this.deps.records.isTerminal(jobId)) return;
     const plan = await this.deps.plans.get(jobId);
+    const job = this.handleFor(jobId, plan);
     const out: Dispatch[] = [];
-    await this.progression.start(this.handleFor(jobId, plan), plan.root, undefined, out);
+    await this.progression.start(job, plan.root, undefined, out);
+    const [only] = out;
+    if (out.length === 1 && only && only.item.kind !== 'start' && this.deps.queues.includes(only.queue)) {
+      // A job that starts with one piece of work (a single task, a chain) runs it right
+      // here: it saves a round trip through the queue, and the start item is not acked
+      // until it is done, so a crash still redelivers it.
+      const next: Dispatch[] = [];
+      if (!(delivery.redelivered && (await this.resumeIfDone(job, plan, only.item, next)))) {
+        await this.execute(job, plan, only.item, next);
+      }
+      await this.deps.dispatcher.dispatch(next);
+      return;
+    }
     await this.deps.dispatcher.dispatch(out);
     this.deps.log.debug({ jobId, dispatched: out.length }, 'job started');
   }
@@ -188,12 +205,7 @@ export class JobEngine {
       `${workItemId(item)}:done`,
     );
     // The root's completion sets the final count itself.
-    if (isRoot) return;
-    await this.deps.records.update(jobId, (r) =>
-      r.status === 'running' || r.status === 'queued'
-        ? { ...r, status: 'running', progress: { ...r.progress, done: Math.min(r.progress.total, r.progress.done + unit.count) } }
-        : undefined,
-    );
+    if (!isRoot) this.deps.progress.add(jobId, unit.count);
   }
 
   private failTask(jobId: string, node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: false }): Promise<void> {

@@ -12,7 +12,8 @@ import {
 
 /** How long a non-terminal status read from the bucket is trusted, in milliseconds. */
 const STATUS_TTL_MS = 1000;
-const TERMINAL_CACHE_SIZE = 10_000;
+const STATUS_CACHE_SIZE = 10_000;
+const LATEST_CACHE_SIZE = 1_000;
 
 /**
  * Reads and updates job records. Every update is a compare-and-set loop, so
@@ -21,6 +22,8 @@ const TERMINAL_CACHE_SIZE = 10_000;
  */
 export class JobRecords {
   private readonly statuses = new Map<string, { status: JobStatus; at: number }>();
+  /** The record and revision this worker last read or wrote, tried first by `update` (saves a read when nobody else wrote since). */
+  private readonly latest = new Map<string, { record: JobRecord; revision: number }>();
 
   constructor(private readonly jobs: KV) {}
 
@@ -29,7 +32,7 @@ export class JobRecords {
     const entry = await this.jobs.get(jobId);
     if (!entry || entry.operation !== 'PUT') return undefined;
     const record = parseMessage(JobRecordSchema, decodeWire(entry.string()), 'job record');
-    this.remember(jobId, record.status);
+    this.remember(jobId, { record, revision: entry.revision });
     return { record, revision: entry.revision };
   }
 
@@ -54,29 +57,38 @@ export class JobRecords {
     change: (record: JobRecord) => JobRecord | undefined,
     initial?: JobRecord,
   ): Promise<JobRecord | undefined> {
+    let current = this.latest.get(jobId);
     for (;;) {
-      const current = await this.get(jobId);
+      current ??= await this.get(jobId);
       const base = current?.record ?? initial;
       if (!base) throw new Error(`record of job ${jobId} not found`);
       const next = change(base);
       if (!next) return undefined;
       try {
-        if (current) await this.jobs.update(jobId, encodeWire(next), current.revision);
-        else await this.jobs.create(jobId, encodeWire(next));
-        this.remember(jobId, next.status);
+        const revision = current
+          ? await this.jobs.update(jobId, encodeWire(next), current.revision)
+          : await this.jobs.create(jobId, encodeWire(next));
+        this.remember(jobId, { record: next, revision });
         return next;
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
+        current = undefined;
       }
     }
   }
 
-  private remember(jobId: string, status: JobStatus): void {
+  private remember(jobId: string, entry: { record: JobRecord; revision: number }): void {
     this.statuses.delete(jobId);
-    this.statuses.set(jobId, { status, at: performance.now() });
-    if (this.statuses.size > TERMINAL_CACHE_SIZE) {
+    this.statuses.set(jobId, { status: entry.record.status, at: performance.now() });
+    if (this.statuses.size > STATUS_CACHE_SIZE) {
       const oldest = this.statuses.keys().next().value;
       if (oldest !== undefined) this.statuses.delete(oldest);
+    }
+    this.latest.delete(jobId);
+    if (!TERMINAL_STATUSES.has(entry.record.status)) this.latest.set(jobId, entry);
+    if (this.latest.size > LATEST_CACHE_SIZE) {
+      const oldest = this.latest.keys().next().value;
+      if (oldest !== undefined) this.latest.delete(oldest);
     }
   }
 }

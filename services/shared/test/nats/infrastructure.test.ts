@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats, provisionInfrastructure, resolveWorkerConfig, ValueStore } from '../../src/index.js';
+import { startNatsServer, type RunningNatsServer } from '../../src/testing/index.js';
+
+describe('provisionInfrastructure', () => {
+  let server: RunningNatsServer;
+  let nc: NatsConnection;
+  const config = () => resolveWorkerConfig({ natsUrl: server.url, prefix: 'infra', retentionMs: 3_600_000 });
+
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connectNats(config(), 'infra-test');
+  });
+  after(async () => {
+    await nc.drain();
+    await server.stop();
+  });
+
+  it('is idempotent and keeps every store for the retention period', async () => {
+    const first = await provisionInfrastructure(nc, config());
+    const again = await provisionInfrastructure(nc, config());
+    assert.equal(again.names.tasksStream, first.names.tasksStream);
+    const hourNanos = 3_600_000 * 1_000_000;
+    for (const stream of ['KV_infra-jobs', 'KV_infra-results', 'OBJ_infra-blobs', 'infra-events']) {
+      const info = await first.jsm.streams.info(stream);
+      assert.equal(info.config.max_age, hourNanos, `${stream} max_age`);
+    }
+    const tasks = await first.jsm.streams.info('infra-tasks');
+    assert.equal(tasks.config.retention, 'workqueue');
+    assert.equal(tasks.config.max_age, 0, 'work items never expire');
+  });
+
+  it('spills large values to the object store and reads them back', async () => {
+    const infra = await provisionInfrastructure(nc, config());
+    const values = new ValueStore(infra.blobs, 1024);
+    const small = await values.store({ n: 1 }, 'small');
+    assert.deepEqual(small, { v: { n: 1 } });
+    const big = Array.from({ length: 5000 }, (_, i) => BigInt(i) * 10n ** 20n);
+    const stored = await values.store(big, 'big');
+    assert.ok('ref' in stored);
+    assert.deepEqual(await values.load(stored), big);
+    await values.discard(stored);
+    await assert.rejects(values.load(stored), { code: 'VALUE_NOT_FOUND' });
+  });
+});
