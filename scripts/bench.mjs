@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+/**
+ * Weft benchmarks, run against the real local topology: a nats-server, the API and
+ * two worker processes (scripts/local-stack.mjs) on free ports, driven over HTTP.
+ *
+ *   throughput   10,000 `add` tasks submitted as one group: submit to last result
+ *   latency      1,000 sequential single-task jobs through the HTTP API (?wait)
+ *   map-reduce   count-primes below 5,000,000 in 50 chunks, against the same task
+ *                code run single-threaded in this process
+ *   memory       a 100,000-task group; peak RSS of the API and each worker
+ *
+ * Usage: node scripts/bench.mjs [--workers N] [--quick]
+ * Prints a Markdown table and writes bench-results/<date>.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const workersArg = args.indexOf('--workers');
+const workers = workersArg >= 0 ? Number(args[workersArg + 1]) : 2;
+
+const { TaskCatalogue } = await import(path.join(root, 'services/shared/dist/src/index.js'));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startStack() {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'weft-bench-'));
+  const apiPort = await freePort();
+  const natsPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'scripts/local-stack.mjs'), '--home', home, '--api-port', String(apiPort), '--nats-port', String(natsPort), '--workers', String(workers)],
+    { env: { ...process.env, WEFT_LOG_STDOUT: '0', WEFT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const base = `http://127.0.0.1:${apiPort}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${base}/readyz`);
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error('the local stack did not become ready');
+    await sleep(200);
+  }
+  // Wait until every worker has registered.
+  for (;;) {
+    const body = await (await fetch(`${base}/v1/workers`)).json();
+    if (body.workers.length >= workers) break;
+    await sleep(100);
+  }
+  return {
+    base,
+    home,
+    stack: () => JSON.parse(readFileSync(path.join(home, 'stack.json'), 'utf8')),
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+async function submit(base, spec, waitSeconds = 300) {
+  const res = await fetch(`${base}/v1/jobs?wait=${waitSeconds}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(spec),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`job did not finish: ${res.status} ${text.slice(0, 500)}`);
+  const job = JSON.parse(text);
+  if (job.status !== 'succeeded') throw new Error(`job ${job.status}: ${JSON.stringify(job.error)}`);
+  return { job, text };
+}
+
+function rssOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return kb * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const mb = (bytes) => (bytes / 1024 / 1024).toFixed(0);
+
+const results = { machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, date: new Date().toISOString(), workers };
+const stack = await startStack();
+try {
+  const { base } = stack;
+  // Warm-up: JIT, thread pools, consumers.
+  for (let i = 0; i < 3; i++) await submit(base, { group: Array.from({ length: 2000 }, (_, k) => ({ task: 'add', args: [k, 1] })) });
+  for (let i = 0; i < 50; i++) await submit(base, { task: 'add', args: [i, 1] });
+  await submit(base, { mapReduce: { input: { range: { start: 0, end: 200_000 } }, chunks: 8, map: { task: 'count-primes' }, reduce: { task: 'sum' } } });
+
+  // Throughput.
+  const n = 10_000;
+  const group = { group: Array.from({ length: n }, (_, k) => ({ task: 'add', args: [k, 1] })) };
+  const runs = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    const t0 = performance.now();
+    const { job } = await submit(base, group);
+    runs.push(performance.now() - t0);
+    if (job.result.length !== n || job.result[n - 1] !== n) throw new Error('wrong group result');
+  }
+  runs.sort((a, b) => a - b);
+  results.throughput = { tasks: n, runsMs: runs, medianMs: percentile(runs, 50), tasksPerSecond: Math.round(n / (percentile(runs, 50) / 1000)), bestTasksPerSecond: Math.round(n / (runs[0] / 1000)) };
+
+  // Latency.
+  const latencies = [];
+  for (let i = 0; i < (quick ? 200 : 1000); i++) {
+    const t0 = performance.now();
+    const { job } = await submit(base, { task: 'add', args: [i, 1] }, 10);
+    latencies.push(performance.now() - t0);
+    if (job.result !== i + 1) throw new Error('wrong result');
+  }
+  latencies.sort((a, b) => a - b);
+  results.latency = { jobs: latencies.length, p50Ms: percentile(latencies, 50), p90Ms: percentile(latencies, 90), p99Ms: percentile(latencies, 99) };
+
+  // CPU-bound map-reduce and its single-threaded baseline.
+  const countPrimes = TaskCatalogue.builtin().get('count-primes');
+  const never = new AbortController().signal;
+  const baselines = [];
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const t0 = performance.now();
+    const count = await countPrimes.run([{ start: 0, end: 5_000_000 }], { signal: never });
+    baselines.push(performance.now() - t0);
+    if (count !== 348513) throw new Error(`baseline counted ${count}`);
+  }
+  const weftRuns = [];
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const t0 = performance.now();
+    const { job } = await submit(base, { mapReduce: { input: { range: { start: 0, end: 5_000_000 } }, chunks: 50, map: { task: 'count-primes' }, reduce: { task: 'sum' } } });
+    weftRuns.push(performance.now() - t0);
+    if (job.result !== 348513) throw new Error(`weft counted ${job.result}`);
+  }
+  baselines.sort((a, b) => a - b);
+  weftRuns.sort((a, b) => a - b);
+  results.mapReduce = { baselineMs: baselines[0], weftMs: weftRuns[0], speedup: baselines[0] / weftRuns[0], baselineRunsMs: baselines, weftRunsMs: weftRuns };
+
+  // Memory under a 100,000-task group.
+  const pids = stack.stack();
+  const tracked = [{ name: 'api', pid: pids.api.pid }, ...pids.workers.map((w) => ({ name: w.name, pid: w.pid }))];
+  const before = Object.fromEntries(tracked.map((t) => [t.name, rssOf(t.pid)]));
+  const peak = { ...before };
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      for (const t of tracked) peak[t.name] = Math.max(peak[t.name], rssOf(t.pid));
+      await sleep(50);
+    }
+  })();
+  const big = 100_000;
+  const t0 = performance.now();
+  const { job: bigJob } = await submit(base, { group: Array.from({ length: big }, (_, k) => ({ task: 'add', args: [k, 1] })) });
+  const bigMs = performance.now() - t0;
+  sampling = false;
+  await sampler;
+  if (bigJob.result.length !== big) throw new Error('wrong 100k result');
+  results.memory = { tasks: big, durationMs: bigMs, rssBeforeBytes: before, rssPeakBytes: peak };
+} finally {
+  await stack.stop();
+}
+
+const rows = [
+  ['throughput: 10,000 `add` as one group', `${results.throughput.tasksPerSecond} tasks/s (median of ${results.throughput.runsMs.length}; best ${results.throughput.bestTasksPerSecond})`],
+  ['latency: 1 task via HTTP `?wait`', `p50 ${results.latency.p50Ms.toFixed(2)} ms, p90 ${results.latency.p90Ms.toFixed(2)} ms, p99 ${results.latency.p99Ms.toFixed(2)} ms (${results.latency.jobs} jobs)`],
+  ['map-reduce: count-primes < 5,000,000, 50 chunks', `${results.mapReduce.weftMs.toFixed(0)} ms vs ${results.mapReduce.baselineMs.toFixed(0)} ms single-threaded: ${results.mapReduce.speedup.toFixed(2)}× speedup`],
+  ['memory: 100,000-task group', `${(results.memory.durationMs / 1000).toFixed(1)} s; peak RSS ${Object.entries(results.memory.rssPeakBytes).map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')}`],
+];
+console.log(`\nWeft benchmarks — ${results.date}, ${results.machine.cpus} CPUs (${results.machine.model}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}, ${workers} workers\n`);
+console.log('| benchmark | result |\n| --- | --- |');
+for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+mkdirSync(path.join(root, 'bench-results'), { recursive: true });
+const file = path.join(root, 'bench-results', `${results.date.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(results, null, 2));
+console.log(`\nraw figures: ${path.relative(root, file)}`);

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm start`: builds Weft and runs the local stack (nats-server, the API and
+# workers as local processes) under scripts/local-stack.mjs. Arguments are passed
+# on, e.g. `npm start -- --workers 4 --api-port 9090`; see local-stack.mjs.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$WEFT_ROOT"
+
+bash scripts/ensure-nats.sh
+ensure_node_modules
+log "type-check and build (tsc -b)"
+npx tsc -b
+exec node scripts/local-stack.mjs "$@"
