@@ -1,0 +1,224 @@
+/**
+ * Error responses. Every error a request can end in is turned into RFC 9457 problem
+ * details (`application/problem+json`) here, and only here are error HTTP statuses
+ * assigned.
+ *
+ * Status mapping:
+ * - 400: INVALID_SPEC, INVALID_TASK_ARGS, UNKNOWN_TASK, MALFORMED_JSON, INVALID_REQUEST
+ *   (query or path parameters), SPEC_LIMIT_EXCEEDED for `maxDepth`;
+ * - 413: SPEC_LIMIT_EXCEEDED for the size-like limits (`maxNodes`, `maxChunks`), and
+ *   BODY_TOO_LARGE (more than `bodyLimitBytes`);
+ * - 415: UNSUPPORTED_MEDIA_TYPE (only `application/json` bodies are accepted);
+ * - 404: JOB_NOT_FOUND, NOT_FOUND (no such route);
+ * - 410: VALUE_NOT_FOUND (a finished job's result has expired from the object store);
+ * - 503: NOT_READY (NATS or JetStream unreachable, from `/readyz`);
+ * - other 4xx raised by fastify keep their status, with a code derived from it;
+ * - anything else: 500 INTERNAL_ERROR, detail "internal error"; the error is logged
+ *   with the request id but never shown.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  InvalidSpecError,
+  InvalidTaskArgsError,
+  JobNotFoundError,
+  MalformedJsonError,
+  SpecLimitError,
+  stringifyJson,
+  UnknownTaskError,
+  ValueNotFoundError,
+  WeftError,
+  type InputIssue,
+} from '@weft/shared';
+import type { Problem, ProblemIssue } from './schemas.js';
+
+/** Base of problem `type` URIs; the code in kebab case is appended. */
+export const PROBLEM_TYPE_BASE = 'https://weft.dev/problems/';
+
+/** Media type of error responses. */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** No route matches the request. */
+export class RouteNotFoundError extends WeftError {
+  readonly code = 'NOT_FOUND';
+  constructor(method: string, url: string) {
+    super(`no route for ${method} ${url.split('?')[0] ?? url}`);
+  }
+}
+
+/** The API cannot serve requests: NATS or JetStream does not answer. */
+export class NotReadyError extends WeftError {
+  readonly code = 'NOT_READY';
+}
+
+/** What an error becomes, before the request-specific members are added. */
+interface ProblemInit {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail: string;
+  readonly errors?: readonly ProblemIssue[];
+  /** Extension members (RFC 9457 §3.2). */
+  readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+/** Settings the mapping depends on. */
+export interface ProblemMappingOptions {
+  /** Largest accepted body, for the message of BODY_TOO_LARGE. */
+  readonly bodyLimitBytes: number;
+}
+
+const INTERNAL: ProblemInit = { status: 500, code: 'INTERNAL_ERROR', title: 'Internal error', detail: 'internal error' };
+
+function malformedJson(detail: string): ProblemInit {
+  return { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON', detail, errors: [{ pointer: '', message: detail }] };
+}
+
+const issues = (list: readonly InputIssue[]): ProblemIssue[] => list.map(({ pointer, message }) => ({ pointer, message }));
+
+function fromWeftError(error: WeftError): ProblemInit {
+  if (error instanceof InvalidSpecError) {
+    return {
+      status: 400,
+      code: error.code,
+      title: 'Invalid job spec',
+      detail: error.message,
+      errors: issues(error.issues),
+    };
+  }
+  if (error instanceof InvalidTaskArgsError) {
+    return {
+      status: 400,
+      code: error.code,
+      title: 'Invalid task arguments',
+      detail: error.message,
+      errors: issues(error.issues),
+      extensions: { task: error.task },
+    };
+  }
+  if (error instanceof UnknownTaskError) {
+    return {
+      status: 400,
+      code: error.code,
+      title: 'Unknown task',
+      detail: error.message,
+      errors: [{ pointer: error.pointer, message: `unknown task "${error.task}"` }],
+      extensions: { task: error.task, knownTasks: [...error.known] },
+    };
+  }
+  if (error instanceof SpecLimitError) {
+    const sizeLike = error.limit !== 'maxDepth';
+    return {
+      status: sizeLike ? 413 : 400,
+      code: error.code,
+      title: sizeLike ? 'Job spec too large' : 'Job spec too deep',
+      detail: error.message,
+      errors: [{ pointer: error.pointer, message: error.message }],
+      extensions: { limit: error.limit, max: error.max },
+    };
+  }
+  if (error instanceof MalformedJsonError) return malformedJson(error.message);
+  if (error instanceof JobNotFoundError) {
+    const extensions = { jobId: error.jobId };
+    return { status: 404, code: error.code, title: 'Job not found', detail: error.message, extensions };
+  }
+  if (error instanceof RouteNotFoundError) {
+    return { status: 404, code: error.code, title: 'Not found', detail: error.message };
+  }
+  if (error instanceof ValueNotFoundError) {
+    return { status: 410, code: error.code, title: 'Result expired', detail: 'the result of this job is no longer stored' };
+  }
+  if (error instanceof NotReadyError) return { status: 503, code: error.code, title: 'Not ready', detail: error.message };
+  return INTERNAL;
+}
+
+/** Request parts as they appear in pointers of INVALID_REQUEST problems. */
+const PART_NAMES: Readonly<Record<string, string>> = {
+  querystring: 'query',
+  params: 'params',
+  headers: 'headers',
+  body: 'body',
+};
+
+/** Errors raised by fastify itself (or its plugins): validation, body parsing, limits. */
+type FrameworkError = Error & Partial<Pick<FastifyError, 'code' | 'statusCode' | 'validation' | 'validationContext'>>;
+
+function fromFrameworkError(error: FrameworkError, options: ProblemMappingOptions): ProblemInit {
+  if (error.validation !== undefined) {
+    const part = PART_NAMES[error.validationContext ?? ''] ?? error.validationContext ?? '';
+    const errors = error.validation.map((v) => ({
+      pointer: `/${part}${v.instancePath === '/' ? '' : v.instancePath}`,
+      message: v.message ?? 'invalid value',
+    }));
+    const detail = errors.map((e) => `${e.pointer}: ${e.message}`).join('; ');
+    return { status: 400, code: 'INVALID_REQUEST', title: 'Invalid request', detail, errors };
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {
+        status: 413,
+        code: 'BODY_TOO_LARGE',
+        title: 'Request body too large',
+        detail: `the request body exceeds the limit of ${options.bodyLimitBytes} bytes`,
+      };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        title: 'Unsupported media type',
+        detail: `${error.message}; send application/json`,
+      };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return malformedJson(error.message);
+  }
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const title = STATUS_CODES[status] ?? 'Bad request';
+    const code = status === 400 ? 'INVALID_REQUEST' : title.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+    return { status, code, title, detail: error.message };
+  }
+  return INTERNAL;
+}
+
+function describe(error: unknown, options: ProblemMappingOptions): ProblemInit {
+  if (error instanceof WeftError) return fromWeftError(error);
+  if (error instanceof Error) return fromFrameworkError(error, options);
+  return INTERNAL;
+}
+
+/** Kebab-case form of a code, for problem `type` URIs: `UNKNOWN_TASK` → `unknown-task`. */
+export function problemType(code: string): string {
+  return PROBLEM_TYPE_BASE + code.toLowerCase().replaceAll('_', '-');
+}
+
+/** The problem details an error becomes for a request to `instance`. */
+export function toProblem(error: unknown, instance: string, options: ProblemMappingOptions): Problem {
+  const init = describe(error, options);
+  return {
+    type: problemType(init.code),
+    title: init.title,
+    status: init.status,
+    detail: init.detail,
+    code: init.code,
+    instance,
+    ...(init.errors === undefined ? {} : { errors: [...init.errors] }),
+    ...init.extensions,
+  };
+}
+
+/**
+ * The error handler of the whole application (also used for fastify's framework
+ * errors): answers with problem details; logs unexpected errors with their stack
+ * (and the request id, like every request log line), the others in one line.
+ */
+export function createErrorHandler(options: ProblemMappingOptions) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
+    const problem = toProblem(error, request.url, options);
+    if (problem.code === INTERNAL.code) request.log.error({ err: error }, 'request failed');
+    else if (problem.status >= 500) request.log.warn({ code: problem.code, status: problem.status }, problem.detail);
+    else request.log.info({ code: problem.code, status: problem.status }, problem.detail);
+    if (reply.sent) return;
+    void reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(stringifyJson(problem));
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * What the routes share: configuration, NATS resources and the services built on them.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ApiConfig, Infrastructure, Logger, TaskCatalogue, ValueStore } from '@weft/shared';
+import type { ReadinessProbe } from './health/readiness-probe.js';
+import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
+import type { JobViews } from './jobs/job-views.js';
+import type { JobWaiter } from './jobs/job-waiter.js';
+
+/** The fastify instance the routes are declared on: zod schemas type requests and replies; logs go to pino. */
+export type ApiInstance = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
+
+/** Dependencies of the routes. */
+export interface AppContext {
+  readonly config: ApiConfig;
+  readonly infra: Infrastructure;
+  readonly catalogue: TaskCatalogue;
+  readonly values: ValueStore;
+  readonly views: JobViews;
+  readonly waiter: JobWaiter;
+  readonly readiness: ReadinessProbe;
+  readonly eventStreams: JobEventStreamOptions;
+  /** Aborted when the application closes: waits return early and event streams end. */
+  readonly shutdown: AbortSignal;
+}
+
+/** A signal that aborts when the client goes away or the application closes. */
+export function requestSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => gone.abort());
+  return AbortSignal.any([shutdown, gone.signal]);
+}

@@ -1,0 +1,96 @@
+/**
+ * The HTTP application: routes, JSON handling, errors and the OpenAPI document, on
+ * NATS resources provided by the caller. Nothing here listens or handles signals
+ * (see `server.ts`), so tests drive it with `inject` or `listen` on port 0.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify from 'fastify';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { TaskCatalogue, ValueStore, type ApiConfig, type Infrastructure, type Logger } from '@weft/shared';
+import { createErrorHandler, RouteNotFoundError } from './api-errors.js';
+import type { ApiInstance, AppContext } from './app-context.js';
+import { ReadinessProbe } from './health/readiness-probe.js';
+import { installJsonContent } from './json-content.js';
+import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
+import { JobViews } from './jobs/job-views.js';
+import { JobWaiter } from './jobs/job-waiter.js';
+import { registerOpenApi } from './openapi.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerJobEventRoutes } from './routes/job-events.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerTaskRoutes } from './routes/tasks.js';
+import { registerWorkerRoutes } from './routes/workers.js';
+
+/** What {@link buildApp} needs. */
+export interface BuildAppOptions {
+  readonly config: ApiConfig;
+  /** Opened JetStream resources (see `provisionInfrastructure`); the caller owns the connection. */
+  readonly infra: Infrastructure;
+  /** Logger of the application and its requests. */
+  readonly logger: Logger;
+  /** Tasks jobs may use. @default the built-in catalogue */
+  readonly catalogue?: TaskCatalogue;
+  /** Timing of event streams. @default heartbeats every 15 s, 2 s grace for missing job events */
+  readonly eventStreams?: Partial<JobEventStreamOptions>;
+}
+
+/** Request ids supplied by clients (or proxies) in `x-request-id` are kept when they look sane. */
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestId(request: IncomingMessage): string {
+  const supplied = request.headers['x-request-id'];
+  return typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
+}
+
+/**
+ * Builds the application. The returned instance is not listening; `app.close()` ends
+ * pending waits and event streams but leaves the NATS connection to the caller.
+ */
+export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
+  const { config, infra, logger } = options;
+  const errorHandler = createErrorHandler({ bodyLimitBytes: config.bodyLimitBytes });
+  const app: ApiInstance = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: requestId,
+    frameworkErrors: errorHandler,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  const shutdown = new AbortController();
+  app.addHook('preClose', (done) => {
+    shutdown.abort();
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  installJsonContent(app);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.send(new RouteNotFoundError(request.method, request.url));
+  });
+  await registerOpenApi(app);
+
+  const values = new ValueStore(infra.blobs, config.inlineValueMaxBytes);
+  const ctx: AppContext = {
+    config,
+    infra,
+    catalogue: options.catalogue ?? TaskCatalogue.builtin(),
+    values,
+    views: new JobViews(values),
+    waiter: new JobWaiter(infra, logger),
+    readiness: new ReadinessProbe(infra),
+    eventStreams: { heartbeatMs: 15_000, endGraceMs: 2_000, ...options.eventStreams },
+    shutdown: shutdown.signal,
+  };
+  registerJobRoutes(app, ctx);
+  registerJobEventRoutes(app, ctx);
+  registerTaskRoutes(app, ctx);
+  registerWorkerRoutes(app, ctx);
+  registerHealthRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,42 @@
+/**
+ * @weft/api: the HTTP API of Weft. Validates, stores and tracks jobs; the process
+ * entry is `server.ts` (`weft-api`).
+ */
+export { buildApp, type BuildAppOptions } from './app.js';
+export type { ApiInstance } from './app-context.js';
+export { NotReadyError, PROBLEM_TYPE_BASE, problemType, RouteNotFoundError, toProblem } from './api-errors.js';
+export type { JobEventStreamOptions } from './jobs/job-event-stream.js';
+export { DOCS_PATH, OPENAPI_PATH } from './openapi.js';
+export {
+  HealthSchema,
+  JobAcceptedSchema,
+  JobEndEventDataSchema,
+  JobLinksSchema,
+  JobListQuerySchema,
+  JobListSchema,
+  JobSummarySchema,
+  JobViewSchema,
+  ProblemIssueSchema,
+  ProblemSchema,
+  TaskEventDataSchema,
+  TaskInfoSchema,
+  TaskListSchema,
+  WorkerListSchema,
+  WorkerViewSchema,
+  type Health,
+  type JobAccepted,
+  type JobEndEventData,
+  type JobLinks,
+  type JobList,
+  type JobListQuery,
+  type JobSummary,
+  type JobView,
+  type Problem,
+  type ProblemIssue,
+  type TaskEventData,
+  type TaskInfo,
+  type TaskList,
+  type WorkerList,
+  type WorkerView,
+} from './schemas.js';
+export { API_VERSION } from './version.js';

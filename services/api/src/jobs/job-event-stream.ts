@@ -1,0 +1,249 @@
+/**
+ * A job's events as Server-Sent Events: everything published so far, then live, until
+ * the job ends.
+ *
+ * - `event: task`: one finished task (a TaskCompletion plus `jobId`), one SSE event for
+ *   each entry of each `tasks` event on the stream;
+ * - `event: job`: the final status (and error), after which the stream ends.
+ *
+ * The last SSE event made from a stream message carries the message's sequence as its
+ * `id`, so a client that reconnects with `Last-Event-ID` resumes after it.
+ *
+ * If a worker dies between writing the terminal record and publishing the `job` event,
+ * the event never comes: once the record has been terminal for a grace period and the
+ * stream's last message for the job is not a `job` event, the `job` event is made up
+ * from the record (after everything on the stream has been sent).
+ */
+import type { ServerResponse } from 'node:http';
+import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { Subscription } from '@nats-io/transport-node';
+import {
+  decodeWireBytes,
+  JobEventSchema,
+  parseMessage,
+  stringifyJson,
+  type Infrastructure,
+  type JobEvent,
+  type JobRecord,
+  type Logger,
+} from '@weft/shared';
+import type { JobEndEventData, TaskEventData } from '../schemas.js';
+import { decodeJobRecord, isTerminal, readJobRecord } from './job-records.js';
+
+/** Response headers of an event stream. */
+export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+  connection: 'keep-alive',
+});
+
+/** Timing of event streams. */
+export interface JobEventStreamOptions {
+  /** Interval of comment heartbeats that keep proxies from closing idle streams, in milliseconds. */
+  readonly heartbeatMs: number;
+  /** How long after a job finished its `job` event may still be on its way, in milliseconds. */
+  readonly endGraceMs: number;
+}
+
+type JobEnd = Extract<JobEvent, { type: 'job' }>;
+
+function endData(event: JobEnd): JobEndEventData {
+  return { jobId: event.jobId, status: event.status, at: event.at, ...(event.error ? { error: event.error } : {}) };
+}
+
+function endFromRecord(record: JobRecord): JobEndEventData {
+  return {
+    jobId: record.id,
+    status: record.status,
+    at: record.finishedAt ?? new Date().toISOString(),
+    ...(record.error ? { error: record.error } : {}),
+  };
+}
+
+/** One client's stream of one job's events. Use once. */
+export class JobEventStream {
+  /** Stream sequence of the last message sent. */
+  private lastSeq = 0;
+  /** A made-up `job` event, sent once the message with sequence `endAfterSeq` has been. */
+  private pendingEnd: { afterSeq: number; data: JobEndEventData } | undefined;
+  private done = false;
+  /** When the record was first seen terminal (its finishedAt when it has one), in epoch milliseconds. */
+  private terminalSeenAt: number | undefined;
+  private checking = false;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private messages: ConsumerMessages | undefined;
+
+  constructor(
+    private readonly infra: Pick<Infrastructure, 'nc' | 'js' | 'jsm' | 'jobs' | 'names'>,
+    private readonly jobId: string,
+    private readonly out: ServerResponse,
+    private readonly log: Logger,
+    private readonly options: JobEventStreamOptions,
+  ) {}
+
+  /**
+   * Writes the response until the job ends, the client disconnects or `signal` aborts
+   * (e.g. at shutdown). Never throws: failures are logged and end the stream.
+   * @param resumeAfter stream sequence the client has already seen (0: from the start)
+   */
+  async run(resumeAfter: number, signal: AbortSignal): Promise<void> {
+    const { nc, js, names } = this.infra;
+    this.lastSeq = resumeAfter;
+    this.out.writeHead(200, EVENT_STREAM_HEADERS);
+    this.out.write(`: events of job ${this.jobId}\n\n`);
+    const stop = () => this.finish();
+    this.out.once('close', stop);
+    signal.addEventListener('abort', stop, { once: true });
+    const heartbeat = setInterval(() => {
+      this.write(': keep-alive\n\n');
+      this.scheduleCheck(0);
+    }, this.options.heartbeatMs);
+    let subscription: Subscription | undefined;
+    let consumer: Consumer | undefined;
+    try {
+      if (signal.aborted) return;
+      // Terminal records are watched in case the job event never comes.
+      subscription = nc.subscribe(names.jobRecordSubject(this.jobId), {
+        callback: (err, msg) => {
+          if (err || msg.data.length === 0) return;
+          try {
+            if (isTerminal(decodeJobRecord(msg.data))) this.scheduleCheck(this.options.endGraceMs);
+          } catch {
+            // An undecodable update: the periodic check reads the record itself.
+          }
+        },
+      });
+      consumer = await js.consumers.get(names.eventsStream, {
+        // One subject, as a string: a list needs nats-server 2.10 or later.
+        filter_subjects: names.eventSubject(this.jobId),
+        ...(resumeAfter > 0
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: resumeAfter + 1 }
+          : { deliver_policy: DeliverPolicy.All }),
+      });
+      if (this.done) return;
+      this.messages = await consumer.consume();
+      if (this.done) return;
+      this.scheduleCheck(0);
+      for await (const msg of this.messages) {
+        if (this.done) break;
+        this.handle(msg);
+        if (this.out.writableNeedDrain) await this.drained();
+      }
+    } catch (err) {
+      if (!this.done) this.log.warn({ err, jobId: this.jobId }, 'event stream failed');
+    } finally {
+      this.finish();
+      clearInterval(heartbeat);
+      clearTimeout(this.checkTimer);
+      signal.removeEventListener('abort', stop);
+      this.out.off('close', stop);
+      subscription?.unsubscribe();
+      await consumer?.delete().catch(() => undefined);
+    }
+  }
+
+  private handle(msg: JsMsg): void {
+    let event: JobEvent;
+    try {
+      event = parseMessage(JobEventSchema, decodeWireBytes(msg.data), 'job event');
+    } catch (err) {
+      this.log.warn({ err, jobId: this.jobId, seq: msg.seq }, 'skipping an undecodable job event');
+      this.lastSeq = msg.seq;
+      return;
+    }
+    if (event.type === 'job') {
+      this.lastSeq = msg.seq;
+      this.finish(endData(event), msg.seq);
+      return;
+    }
+    event.tasks.forEach((task, i) => {
+      const data: TaskEventData = { jobId: event.jobId, ...task };
+      this.send('task', data, i === event.tasks.length - 1 ? msg.seq : undefined);
+    });
+    this.lastSeq = msg.seq;
+    if (this.pendingEnd !== undefined && msg.seq >= this.pendingEnd.afterSeq) this.finish(this.pendingEnd.data);
+  }
+
+  /** Runs {@link check} after `delayMs`, unless a check is due sooner. */
+  private scheduleCheck(delayMs: number): void {
+    if (this.done) return;
+    clearTimeout(this.checkTimer);
+    this.checkTimer = setTimeout(() => {
+      this.check().catch((err: unknown) => this.log.warn({ err, jobId: this.jobId }, 'job end check failed'));
+    }, delayMs);
+  }
+
+  /** Ends the stream with a made-up `job` event when the record is terminal but the stream holds none. */
+  private async check(): Promise<void> {
+    if (this.done || this.checking) return;
+    this.checking = true;
+    try {
+      const { jsm, jobs, names } = this.infra;
+      const record = await readJobRecord(jobs, this.jobId);
+      if (record === undefined || !isTerminal(record) || this.done) return;
+      const last = await jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(this.jobId) });
+      const lastEvent = last === null ? undefined : this.decode(last.data);
+      if (this.done) return;
+      if (last !== null && lastEvent?.type === 'job') {
+        // Either the consumer is about to deliver it, or the client resumed after it.
+        if (last.seq <= this.lastSeq) this.finish(endData(lastEvent));
+        return;
+      }
+      // A record without finishedAt counts as finished when first seen terminal.
+      const finishedMs = Date.parse(record.finishedAt ?? '');
+      this.terminalSeenAt ??= Number.isFinite(finishedMs) ? finishedMs : Date.now();
+      const wait = this.terminalSeenAt + this.options.endGraceMs - Date.now();
+      if (wait > 0) {
+        this.scheduleCheck(wait);
+        return;
+      }
+      this.log.info({ jobId: this.jobId, status: record.status }, 'job event missing; sending one made from the record');
+      const data = endFromRecord(record);
+      const afterSeq = last?.seq ?? 0;
+      if (afterSeq <= this.lastSeq) this.finish(data);
+      else this.pendingEnd = { afterSeq, data };
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private decode(data: Uint8Array): JobEvent | undefined {
+    try {
+      return parseMessage(JobEventSchema, decodeWireBytes(data), 'job event');
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Sends the final event (if any) and ends the response and the consumer. Idempotent. */
+  private finish(end?: JobEndEventData, seq?: number): void {
+    if (this.done) return;
+    if (end !== undefined) this.send('job', end, seq);
+    this.done = true;
+    clearTimeout(this.checkTimer);
+    if (!this.out.writableEnded) this.out.end();
+    this.messages?.stop();
+  }
+
+  private send(event: 'task' | 'job', data: TaskEventData | JobEndEventData, seq?: number): void {
+    const id = seq === undefined ? '' : `id: ${seq}\n`;
+    this.write(`event: ${event}\n${id}data: ${stringifyJson(data)}\n\n`);
+  }
+
+  private write(chunk: string): void {
+    if (!this.done && !this.out.writableEnded && !this.out.destroyed) this.out.write(chunk);
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.out.off('drain', done);
+        this.out.off('close', done);
+        resolve();
+      };
+      this.out.once('drain', done);
+      this.out.once('close', done);
+    });
+  }
+}

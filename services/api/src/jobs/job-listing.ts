@@ -1,0 +1,46 @@
+/**
+ * Listing recent jobs. Job ids begin with their creation time, so sorting the keys
+ * of the jobs bucket in reverse gives the most recent jobs first.
+ */
+import type { KV } from '@nats-io/kv';
+import { InvalidMessageError, type JobRecord, type JobStatus } from '@weft/shared';
+import { isJobId, readJobRecord } from './job-records.js';
+
+/** Records read at once while filtering by status. */
+const FILTER_BATCH = 64;
+
+/** What to list. */
+export interface JobListFilter {
+  /** Only jobs in this status. */
+  readonly status?: JobStatus | undefined;
+  /** Most records to return. */
+  readonly limit: number;
+}
+
+/** A record to list; a corrupt one is left out rather than failing the listing. */
+async function readListedRecord(jobs: KV, key: string): Promise<JobRecord | undefined> {
+  try {
+    return await readJobRecord(jobs, key);
+  } catch (err) {
+    if (err instanceof InvalidMessageError) return undefined;
+    throw err;
+  }
+}
+
+/** The most recent jobs matching `filter`, newest first. */
+export async function listJobs(jobs: KV, filter: JobListFilter): Promise<JobRecord[]> {
+  const keys: string[] = [];
+  for await (const key of await jobs.keys()) if (isJobId(key)) keys.push(key);
+  keys.sort().reverse();
+  const batch = filter.status === undefined ? filter.limit : FILTER_BATCH;
+  const found: JobRecord[] = [];
+  for (let i = 0; i < keys.length && found.length < filter.limit; i += batch) {
+    const records = await Promise.all(keys.slice(i, i + batch).map((key) => readListedRecord(jobs, key)));
+    for (const record of records) {
+      if (record === undefined || (filter.status !== undefined && record.status !== filter.status)) continue;
+      found.push(record);
+      if (found.length === filter.limit) break;
+    }
+  }
+  return found;
+}

@@ -1,0 +1,57 @@
+/**
+ * How jobs are shown: records from the jobs bucket turned into API views.
+ */
+import type { JobRecord, ValueStore } from '@weft/shared';
+import type { JobAccepted, JobLinks, JobSummary, JobView } from '../schemas.js';
+
+/** Path of a job's resource. */
+export function jobPath(id: string): string {
+  return `/v1/jobs/${id}`;
+}
+
+/** Links of a job. */
+export function jobLinks(id: string): JobLinks {
+  const self = jobPath(id);
+  return { self, events: `${self}/events` };
+}
+
+/** Milliseconds from start (or creation) to finish, when the job is finished. */
+function durationOf(record: JobRecord): number | undefined {
+  if (record.finishedAt === undefined) return undefined;
+  const from = Date.parse(record.startedAt ?? record.createdAt);
+  const to = Date.parse(record.finishedAt);
+  return Number.isFinite(from) && Number.isFinite(to) ? Math.max(0, to - from) : undefined;
+}
+
+/** Builds job views, loading results from wherever they are stored. */
+export class JobViews {
+  constructor(private readonly values: ValueStore) {}
+
+  /** The short view returned right after submission. */
+  accepted(record: JobRecord): JobAccepted {
+    return {
+      id: record.id,
+      status: record.status,
+      progress: record.progress,
+      createdAt: record.createdAt,
+      links: jobLinks(record.id),
+    };
+  }
+
+  /** The view without the result, as in listings. */
+  summary(record: JobRecord): JobSummary {
+    const { result: _result, ...rest } = record;
+    const durationMs = durationOf(record);
+    return { ...rest, ...(durationMs === undefined ? {} : { durationMs }), links: jobLinks(record.id) };
+  }
+
+  /**
+   * The full view: the summary plus the decoded result when the job succeeded.
+   * @throws ValueNotFoundError when the result is no longer stored
+   */
+  async full(record: JobRecord): Promise<JobView> {
+    const summary = this.summary(record);
+    if (record.status !== 'succeeded' || record.result === undefined) return summary;
+    return { ...summary, result: await this.values.load(record.result) };
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Job submission, status and listing: `POST /v1/jobs`, `GET /v1/jobs/:id`, `GET /v1/jobs`.
+ */
+import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/types/schema.js';
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { JobNodeSchema, JobNotFoundError, prepareJob, publishJob } from '@weft/shared';
+import { requestSignal, type ApiInstance, type AppContext } from '../app-context.js';
+import { listJobs } from '../jobs/job-listing.js';
+import { isTerminal, readJobRecord } from '../jobs/job-records.js';
+import { jobPath } from '../jobs/job-views.js';
+import {
+  JobAcceptedSchema,
+  JobListQuerySchema,
+  JobListSchema,
+  JobParamsSchema,
+  JobViewSchema,
+  jsonResponse,
+  problemResponses,
+  waitQuerySchema,
+} from '../schemas.js';
+
+/**
+ * Validates every request part with zod except the body, which is passed through
+ * untouched: a job spec is validated by `prepareJob`, whose errors carry JSON
+ * Pointers into the spec. The body schema is on the route for the OpenAPI document.
+ */
+function validateAllButBody<S>(route: FastifyRouteSchemaDef<S>): FastifyValidationResult {
+  if (route.httpPart === 'body') return (data: unknown) => ({ value: data });
+  // Fastify types `route.schema` as the whole route schema; it is the part's zod schema.
+  return validatorCompiler(route as FastifyRouteSchemaDef<unknown> as FastifyRouteSchemaDef<z.ZodType>);
+}
+
+/** Declares the job routes. */
+export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
+  const { config, infra, catalogue, values, views, waiter } = ctx;
+  const WaitQuerySchema = waitQuerySchema(config.maxWaitMs);
+  const limits = { maxNodes: config.maxSpecNodes, maxDepth: config.maxSpecDepth, maxChunks: config.maxChunks };
+
+  app.post(
+    '/v1/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Submit a job',
+        description:
+          'Validates the job spec and starts the job. Without `wait` the answer is 202 with the new job and a ' +
+          '`Location` header; with `wait` the request waits up to that many seconds: 200 with the finished job, ' +
+          'or 202 with the job as it is.',
+        body: JobNodeSchema,
+        querystring: WaitQuerySchema,
+        response: {
+          200: jsonResponse(JobViewSchema, 'The job finished within the wait.'),
+          202: jsonResponse(
+            z.union([JobViewSchema, JobAcceptedSchema]),
+            'The job is accepted: the short view without `wait`, else the job as it is when the wait ended.',
+          ),
+          ...problemResponses(400, 413, 415),
+        },
+      },
+      validatorCompiler: validateAllButBody,
+    },
+    async (request, reply) => {
+      // Untrusted: the route schema does not validate the body (see validateAllButBody).
+      const body: unknown = request.body;
+      const prepared = prepareJob(body, catalogue, limits);
+      await publishJob(infra, values, prepared);
+      request.log.info(
+        { jobId: prepared.id, kind: prepared.record.kind, tasks: prepared.plan.taskCount },
+        'job submitted',
+      );
+      void reply.header('location', jobPath(prepared.id));
+      const { wait } = request.query;
+      if (wait === undefined) return reply.code(202).send(views.accepted(prepared.record));
+      const record =
+        (await waiter.wait(prepared.id, wait * 1000, requestSignal(reply, ctx.shutdown))) ?? prepared.record;
+      const view = await views.full(record);
+      return isTerminal(record) ? reply.code(200).send(view) : reply.code(202).send(view);
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Get a job',
+        description:
+          'The job with its result once it succeeded. With `wait`, waits up to that many seconds for it to finish first.',
+        params: JobParamsSchema,
+        querystring: WaitQuerySchema,
+        response: { 200: jsonResponse(JobViewSchema, 'The job.'), ...problemResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { wait } = request.query;
+      const record =
+        wait === undefined
+          ? await readJobRecord(infra.jobs, id)
+          : await waiter.wait(id, wait * 1000, requestSignal(reply, ctx.shutdown));
+      if (record === undefined) throw new JobNotFoundError(id);
+      return views.full(record);
+    },
+  );
+
+  app.get(
+    '/v1/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'List recent jobs',
+        description: 'The most recent jobs first, optionally only those in one status. Results are left out.',
+        querystring: JobListQuerySchema,
+        response: { 200: jsonResponse(JobListSchema, 'Recent jobs.'), ...problemResponses(400) },
+      },
+    },
+    async (request) => {
+      const records = await listJobs(infra.jobs, request.query);
+      return { jobs: records.map((record) => views.summary(record)) };
+    },
+  );
+}

@@ -1,0 +1,203 @@
+/**
+ * Zod schemas of everything the HTTP API accepts in queries and parameters and
+ * returns in bodies. Response types are inferred from them; the OpenAPI document is
+ * generated from them.
+ */
+import { STATUS_CODES } from 'node:http';
+import { z } from 'zod';
+import {
+  JobErrorSchema,
+  JobNodeSchema,
+  JobRecordSchema,
+  JobStatusSchema,
+  TaskCompletionSchema,
+  WorkerHeartbeatSchema,
+} from '@weft/shared';
+
+/**
+ * Publishes `schema` as the named component `id` of the OpenAPI document. Metadata
+ * lives in zod's global registry, like the descriptions `.describe()` records, so the
+ * generator sees both. The recursive job spec needs a name: its recursion becomes a
+ * `$ref` to the component. Request schemas get an `Input` suffix (`JobNodeInput`).
+ */
+function component<S extends z.ZodType>(schema: S, id: string, description: string): S {
+  z.globalRegistry.add(schema, { id, description });
+  return schema;
+}
+
+component(
+  JobNodeSchema,
+  'JobNode',
+  'A job node: exactly one of `task`, `chain`, `group`, `chord` or `mapReduce`, plus optional node options. ' +
+    'Nodes nest freely.',
+);
+
+// ---------------------------------------------------------------------------
+// Requests
+
+/** Path parameters of the job routes. Any string is accepted; ids of the wrong shape are simply not found. */
+export const JobParamsSchema = z.object({
+  id: z.string().describe('Job id (26 lower-case base32 characters).'),
+});
+
+/** Query of the routes that can wait for a job to finish; the bound comes from the configuration. */
+export function waitQuerySchema(maxWaitMs: number) {
+  const maxSeconds = maxWaitMs / 1000;
+  return z.object({
+    wait: z.coerce
+      .number()
+      .min(0)
+      .max(maxSeconds)
+      .optional()
+      .describe(`Seconds to wait for the job to finish (0 to ${maxSeconds}).`),
+  });
+}
+/** A parsed `?wait=` query. */
+export type WaitQuery = z.infer<ReturnType<typeof waitQuerySchema>>;
+
+/** Most jobs one listing returns. */
+export const MAX_LIST_LIMIT = 500;
+
+/** Query of `GET /v1/jobs`. */
+export const JobListQuerySchema = z.object({
+  status: JobStatusSchema.optional().describe('Only jobs in this status.'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_LIST_LIMIT)
+    .default(50)
+    .describe(`Most jobs to return (1 to ${MAX_LIST_LIMIT}).`),
+});
+export type JobListQuery = z.infer<typeof JobListQuerySchema>;
+
+// ---------------------------------------------------------------------------
+// Jobs
+
+/** Where a job's resources live. */
+export const JobLinksSchema = z.object({
+  self: z.string(),
+  events: z.string(),
+});
+export type JobLinks = z.infer<typeof JobLinksSchema>;
+
+/** A job as the API shows it. */
+export const JobViewSchema = JobRecordSchema.omit({ result: true }).extend({
+  durationMs: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe('Milliseconds from start (or creation, if it never started) to finish; only when finished.'),
+  result: z
+    .unknown()
+    .optional()
+    .describe('The value of the job; only when it succeeded. Integers beyond 2^53 are written with every digit.'),
+  error: JobErrorSchema.optional(),
+  links: JobLinksSchema,
+});
+export type JobView = z.infer<typeof JobViewSchema>;
+component(JobViewSchema, 'JobView', 'A job.');
+
+/** A job in a listing: the view without its result. */
+export const JobSummarySchema = JobViewSchema.omit({ result: true });
+export type JobSummary = z.infer<typeof JobSummarySchema>;
+
+/** What `POST /v1/jobs` answers when asked not to wait. */
+export const JobAcceptedSchema = JobViewSchema.pick({
+  id: true,
+  status: true,
+  progress: true,
+  createdAt: true,
+  links: true,
+});
+export type JobAccepted = z.infer<typeof JobAcceptedSchema>;
+
+/** Body of `GET /v1/jobs`. */
+export const JobListSchema = z.object({
+  jobs: z.array(JobSummarySchema).describe('Most recent first.'),
+});
+export type JobList = z.infer<typeof JobListSchema>;
+
+/** Data of an SSE `task` event: one finished task of the job. */
+export const TaskEventDataSchema = TaskCompletionSchema.extend({ jobId: z.string() });
+export type TaskEventData = z.infer<typeof TaskEventDataSchema>;
+
+/** Data of the SSE `job` event that ends a stream. */
+export const JobEndEventDataSchema = z.object({
+  jobId: z.string(),
+  status: JobStatusSchema,
+  at: z.string(),
+  error: JobErrorSchema.optional(),
+});
+export type JobEndEventData = z.infer<typeof JobEndEventDataSchema>;
+
+// ---------------------------------------------------------------------------
+// Catalogue, workers, health
+
+/** One task of the catalogue. */
+export const TaskInfoSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  cpuBound: z.boolean().describe('Runs on the worker thread pool rather than the event loop.'),
+  args: z.record(z.string(), z.unknown()).describe('JSON Schema of the positional argument list.'),
+});
+export type TaskInfo = z.infer<typeof TaskInfoSchema>;
+
+/** Body of `GET /v1/tasks`. */
+export const TaskListSchema = z.object({ tasks: z.array(TaskInfoSchema) });
+export type TaskList = z.infer<typeof TaskListSchema>;
+
+/** A live worker, from its latest heartbeat. */
+export const WorkerViewSchema = WorkerHeartbeatSchema.omit({ heartbeatMs: true });
+export type WorkerView = z.infer<typeof WorkerViewSchema>;
+
+/**
+ * Body of `GET /v1/workers`. An object rather than a list, so that further sections
+ * (e.g. Kubernetes pods and pools) can be added without breaking clients.
+ */
+export const WorkerListSchema = z.object({
+  workers: z.array(WorkerViewSchema).describe('Workers whose heartbeat is fresh, by name.'),
+});
+export type WorkerList = z.infer<typeof WorkerListSchema>;
+
+/** Body of the health endpoints when healthy. */
+export const HealthSchema = z.object({ status: z.literal('ok') });
+export type Health = z.infer<typeof HealthSchema>;
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/** One problem in the request, located by a JSON Pointer. */
+export const ProblemIssueSchema = z.object({
+  pointer: z.string().describe('JSON Pointer (RFC 6901): into the body, or `/query/<name>`, `/params/<name>`.'),
+  message: z.string(),
+});
+export type ProblemIssue = z.infer<typeof ProblemIssueSchema>;
+
+/** An error response: RFC 9457 problem details, with Weft's stable `code`. Extension members may follow. */
+export const ProblemSchema = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string().describe('Stable machine-readable code, e.g. `UNKNOWN_TASK`.'),
+  instance: z.string(),
+  errors: z.array(ProblemIssueSchema).optional(),
+});
+export type Problem = z.infer<typeof ProblemSchema>;
+component(ProblemSchema, 'Problem', 'An error: RFC 9457 problem details.');
+
+/** Route response entries documenting the given error statuses as problem details. */
+export function problemResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: STATUS_CODES[status] ?? 'Error', content: { 'application/problem+json': { schema: ProblemSchema } } },
+    ]),
+  );
+}
+
+/** A route response entry: a JSON body described by `schema`, with a description for the OpenAPI document. */
+export function jsonResponse<S extends z.ZodType>(schema: S, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}

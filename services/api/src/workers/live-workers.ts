@@ -1,0 +1,32 @@
+/**
+ * Live workers, from the heartbeats they keep in the workers bucket.
+ */
+import type { KV } from '@nats-io/kv';
+import { decodeWireBytes, parseMessage, WorkerHeartbeatSchema, type Logger, type WorkerHeartbeat } from '@weft/shared';
+
+/** Heartbeats missed before a worker counts as gone (its entry may not have expired yet). */
+export const STALE_AFTER_HEARTBEATS = 3;
+
+/** Whether a heartbeat is too old to mean the worker is alive. */
+export function isStale(heartbeat: WorkerHeartbeat, now: number): boolean {
+  const seenAt = Date.parse(heartbeat.seenAt);
+  return !Number.isFinite(seenAt) || now - seenAt > STALE_AFTER_HEARTBEATS * heartbeat.heartbeatMs;
+}
+
+/** The fresh heartbeats in the bucket, ordered by worker name and id. */
+export async function liveWorkers(workers: KV, log: Logger, now = Date.now()): Promise<WorkerHeartbeat[]> {
+  const keys: string[] = [];
+  for await (const key of await workers.keys()) keys.push(key);
+  const entries = await Promise.all(keys.map((key) => workers.get(key)));
+  const live: WorkerHeartbeat[] = [];
+  for (const entry of entries) {
+    if (!entry || entry.operation !== 'PUT') continue;
+    try {
+      const heartbeat = parseMessage(WorkerHeartbeatSchema, decodeWireBytes(entry.value), 'worker heartbeat');
+      if (!isStale(heartbeat, now)) live.push(heartbeat);
+    } catch (err) {
+      log.warn({ err, key: entry.key }, 'ignoring an invalid worker heartbeat');
+    }
+  }
+  return live.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connectNats, encodeWire, provisionInfrastructure, type WorkerHeartbeat } from '@weft/shared';
+import { createLogger } from '@weft/shared';
+import { buildApp, type Problem, type TaskList, type WorkerList } from '../src/index.js';
+import { bodyOf } from './helpers/http.js';
+import { startTestEnv, type TestEnv } from './helpers/test-env.js';
+
+const BUILTIN_TASKS = ['add', 'multiply', 'sum', 'squares', 'sum-of-squares', 'sleep', 'fibonacci', 'count-primes', 'echo', 'fail'];
+
+describe('catalogue, workers, health and OpenAPI', () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await startTestEnv();
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('lists the built-in tasks with argument schemas', async () => {
+    const response = await env.app.inject({ method: 'GET', url: '/v1/tasks' });
+    assert.equal(response.statusCode, 200, response.body);
+    const { tasks } = bodyOf<TaskList>(response);
+    assert.deepEqual(tasks.map((t) => t.name).sort(), [...BUILTIN_TASKS].sort());
+    for (const task of tasks) {
+      assert.ok(task.description.length > 0, task.name);
+      assert.equal(typeof task.cpuBound, 'boolean');
+      assert.equal(task.args['type'], 'array', task.name);
+    }
+    const add = tasks.find((t) => t.name === 'add');
+    assert.equal((add?.args['prefixItems'] as unknown[]).length, 2);
+    assert.equal(tasks.find((t) => t.name === 'sum-of-squares')?.cpuBound, true);
+  });
+
+  it('lists live workers and leaves out stale heartbeats', async () => {
+    const stale: WorkerHeartbeat = {
+      id: 'ghost-1',
+      name: 'ghost',
+      host: 'nowhere',
+      pid: 1,
+      version: '0.0.0',
+      queues: ['default'],
+      threads: 1,
+      concurrency: 1,
+      heartbeatMs: 500,
+      inFlight: 0,
+      processed: 0,
+      failed: 0,
+      startedAt: new Date(Date.now() - 60_000).toISOString(),
+      seenAt: new Date(Date.now() - 10_000).toISOString(),
+    };
+    await env.infra.workers.put(stale.id, encodeWire(stale));
+    await env.infra.workers.put('garbage', '{"not":"a heartbeat"}');
+
+    const response = await env.app.inject({ method: 'GET', url: '/v1/workers' });
+    assert.equal(response.statusCode, 200, response.body);
+    const { workers } = bodyOf<WorkerList>(response);
+    assert.deepEqual(
+      workers.map((w) => w.id),
+      [env.worker?.id],
+    );
+    const [worker] = workers;
+    assert.ok(worker);
+    assert.equal(worker.pid, process.pid);
+    assert.deepEqual(worker.queues, ['default']);
+    assert.equal(worker.threads, 2);
+    for (const key of ['name', 'host', 'version', 'concurrency', 'inFlight', 'processed', 'failed', 'startedAt', 'seenAt']) {
+      assert.ok(key in worker, key);
+    }
+    assert.equal('heartbeatMs' in worker, false);
+  });
+
+  it('answers the probes', async () => {
+    const health = await env.app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(health.statusCode, 200);
+    assert.deepEqual(bodyOf(health), { status: 'ok' });
+    const ready = await env.app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 200, ready.body);
+    assert.deepEqual(bodyOf(ready), { status: 'ok' });
+  });
+
+  it('answers readyz with 503 when NATS is gone', async () => {
+    const nc = await connectNats(env.config, 'weft-api-test-readiness');
+    const infra = await provisionInfrastructure(nc, env.config);
+    const app = await buildApp({ config: env.config, infra, logger: createLogger('weft-api-test', 'silent') });
+    try {
+      await nc.close();
+      const response = await app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(response.statusCode, 503, response.body);
+      assert.equal(bodyOf<Problem>(response).code, 'NOT_READY');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps well-formed request ids', async () => {
+    const response = await env.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'req-42' } });
+    assert.equal(response.headers['x-request-id'], 'req-42');
+    const generated = await env.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\u0001' } });
+    assert.match(generated.headers['x-request-id'] as string, /^[0-9a-f-]{36}$/);
+  });
+
+  it('serves an OpenAPI document describing the job spec', async () => {
+    const response = await env.app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(response.statusCode, 200);
+    const doc = bodyOf<{
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string } }> } }>>;
+      components: { schemas: Record<string, { anyOf?: unknown[] }> };
+    }>(response);
+    assert.equal(doc.openapi, '3.1.0');
+    for (const path of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/tasks', '/v1/workers', '/healthz', '/readyz']) {
+      assert.ok(doc.paths[path], path);
+    }
+    const post = doc.paths['/v1/jobs']?.['post'];
+    assert.ok(post);
+    const ref = post.requestBody?.content['application/json']?.schema.$ref;
+    assert.equal(ref, '#/components/schemas/JobNodeInput');
+    const node = doc.components.schemas['JobNodeInput'];
+    assert.equal(node?.anyOf?.length, 5);
+    assert.match(JSON.stringify(node), /"\$ref":"#\/components\/schemas\/JobNodeInput"/);
+    // Every reference resolves.
+    for (const [, name] of response.body.matchAll(/"#\/components\/schemas\/([^"]+)"/g)) {
+      assert.ok(doc.components.schemas[name as string], `dangling $ref ${name}`);
+    }
+    assert.ok(doc.paths['/v1/jobs']?.['get']);
+  });
+
+  it('serves Swagger UI', async () => {
+    const response = await env.app.inject({ method: 'GET', url: '/docs/' });
+    assert.equal(response.statusCode, 200);
+    assert.match(response.headers['content-type'] as string, /text\/html/);
+    const asset = await env.app.inject({ method: 'GET', url: '/docs/static/swagger-ui-bundle.js' });
+    assert.equal(asset.statusCode, 200);
+  });
+});

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { toProblem, type Problem } from '../src/index.js';
+import { bodyOf, postJson } from './helpers/http.js';
+import { startTestEnv, type TestEnv } from './helpers/test-env.js';
+
+const BUILTIN_TASKS = ['add', 'multiply', 'sum', 'squares', 'sum-of-squares', 'sleep', 'fibonacci', 'count-primes', 'echo', 'fail'];
+
+/** Asserts that `response` is problem details with `status` and `code`, and returns them. */
+function problemOf(response: LightMyRequestResponse, status: number, code: string): Problem {
+  assert.equal(response.statusCode, status, response.body);
+  assert.match(response.headers['content-type'] as string, /^application\/problem\+json/);
+  const problem = bodyOf<Problem>(response);
+  assert.equal(problem.status, status);
+  assert.equal(problem.code, code);
+  assert.equal(problem.type, `https://weft.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`);
+  assert.equal(typeof problem.title, 'string');
+  assert.equal(typeof problem.detail, 'string');
+  return problem;
+}
+
+/** The pointers of a problem's issues. */
+const pointers = (problem: Problem) => (problem.errors ?? []).map((e) => e.pointer);
+
+/** A chain nested `depth` levels deep. */
+function nested(depth: number): unknown {
+  let node: unknown = { task: 'add', args: [1, 2] };
+  for (let i = 1; i < depth; i++) node = { chain: [node] };
+  return node;
+}
+
+describe('error responses', () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await startTestEnv({
+      worker: false,
+      config: { maxSpecDepth: 3, maxSpecNodes: 10, maxChunks: 50, bodyLimitBytes: 4096, maxWaitMs: 5000 },
+    });
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('rejects malformed JSON', async () => {
+    const problem = problemOf(await postJson(env.app, '/v1/jobs', '{"task": "add",'), 400, 'MALFORMED_JSON');
+    assert.deepEqual(pointers(problem), ['']);
+    assert.equal(problem.instance, '/v1/jobs');
+    problemOf(await postJson(env.app, '/v1/jobs', ''), 400, 'MALFORMED_JSON');
+    problemOf(await postJson(env.app, '/v1/jobs', '{"__proto__": {"x": 1}, "task": "add"}'), 400, 'MALFORMED_JSON');
+  });
+
+  it('rejects bodies that are not a node object', async () => {
+    for (const body of ['[1, 2]', '42', '"add"', 'null', '{}']) {
+      const problem = problemOf(await postJson(env.app, '/v1/jobs', body), 400, 'INVALID_SPEC');
+      assert.deepEqual(pointers(problem), [''], body);
+    }
+    const twoKinds = problemOf(await postJson(env.app, '/v1/jobs', { task: 'add', group: [] }), 400, 'INVALID_SPEC');
+    assert.deepEqual(pointers(twoKinds), ['']);
+  });
+
+  it('points at invalid fields deep in the spec', async () => {
+    const problem = problemOf(
+      await postJson(env.app, '/v1/jobs', { chain: [{ task: 'add', args: [1, 2] }, { task: 'add', retries: -1 }] }),
+      400,
+      'INVALID_SPEC',
+    );
+    assert.deepEqual(pointers(problem), ['/chain/1/retries']);
+  });
+
+  it('rejects unknown tasks and lists the known ones', async () => {
+    const problem = problemOf(await postJson(env.app, '/v1/jobs', { group: [{ task: 'nope' }] }), 400, 'UNKNOWN_TASK');
+    assert.deepEqual(pointers(problem), ['/group/0/task']);
+    assert.deepEqual([...(problem['knownTasks'] as string[])].sort(), [...BUILTIN_TASKS].sort());
+    assert.match(problem.detail, /known tasks: .*sum-of-squares/);
+  });
+
+  it('rejects wrong argument types with the argument pointer', async () => {
+    const top = problemOf(await postJson(env.app, '/v1/jobs', { task: 'add', args: ['x', 6] }), 400, 'INVALID_TASK_ARGS');
+    assert.deepEqual(pointers(top), ['/args/0']);
+    assert.equal(top['task'], 'add');
+    const inChain = problemOf(
+      await postJson(env.app, '/v1/jobs', { chain: [{ task: 'add', args: [1, 2] }, { task: 'multiply', args: ['x'] }] }),
+      400,
+      'INVALID_TASK_ARGS',
+    );
+    assert.deepEqual(pointers(inChain), ['/chain/1/args/0']);
+  });
+
+  it('rejects specs nested too deeply with 400', async () => {
+    const ok = await postJson(env.app, '/v1/jobs', nested(3));
+    assert.equal(ok.statusCode, 202, ok.body);
+    const problem = problemOf(await postJson(env.app, '/v1/jobs', nested(4)), 400, 'SPEC_LIMIT_EXCEEDED');
+    assert.equal(problem['limit'], 'maxDepth');
+    assert.equal(problem['max'], 3);
+    assert.deepEqual(pointers(problem), ['/chain/0/chain/0/chain/0']);
+  });
+
+  it('rejects specs with too many nodes or chunks with 413', async () => {
+    const members = Array.from({ length: 20 }, (_, i) => ({ task: 'add', args: [i, 1] }));
+    const nodes = problemOf(await postJson(env.app, '/v1/jobs', { group: members }), 413, 'SPEC_LIMIT_EXCEEDED');
+    assert.equal(nodes['limit'], 'maxNodes');
+    assert.equal(nodes['max'], 10);
+    assert.deepEqual(pointers(nodes), ['/group/9']);
+
+    const chunks = problemOf(
+      await postJson(env.app, '/v1/jobs', {
+        mapReduce: { input: { range: { start: 0, end: 1000 } }, chunks: 100, map: { task: 'squares' }, reduce: { task: 'sum' } },
+      }),
+      413,
+      'SPEC_LIMIT_EXCEEDED',
+    );
+    assert.equal(chunks['limit'], 'maxChunks');
+    assert.deepEqual(pointers(chunks), ['/mapReduce']);
+  });
+
+  it('rejects oversized bodies with 413', async () => {
+    const args = Array.from({ length: 5000 }, () => 1);
+    const problem = problemOf(await postJson(env.app, '/v1/jobs', { task: 'echo', args }), 413, 'BODY_TOO_LARGE');
+    assert.match(problem.detail, /4096 bytes/);
+  });
+
+  it('rejects other media types with 415', async () => {
+    const response = await env.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { 'content-type': 'text/plain' },
+      payload: '{"task":"add","args":[1,2]}',
+    });
+    problemOf(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers 404 for unknown and malformed job ids', async () => {
+    for (const url of [
+      '/v1/jobs/0000000000aaaaaaaaaaaaaaaa',
+      '/v1/jobs/0000000000aaaaaaaaaaaaaaaa?wait=1',
+      '/v1/jobs/not-a-job',
+      '/v1/jobs/a.*.%3E?wait=1',
+      '/v1/jobs/0000000000aaaaaaaaaaaaaaaa/events',
+    ]) {
+      const problem = problemOf(await env.app.inject({ method: 'GET', url }), 404, 'JOB_NOT_FOUND');
+      assert.equal(problem.instance, url);
+    }
+  });
+
+  it('rejects bad query parameters with pointers into the query', async () => {
+    const cases: [string, string][] = [
+      ['/v1/jobs/0000000000aaaaaaaaaaaaaaaa?wait=abc', '/query/wait'],
+      ['/v1/jobs/0000000000aaaaaaaaaaaaaaaa?wait=-1', '/query/wait'],
+      ['/v1/jobs/0000000000aaaaaaaaaaaaaaaa?wait=6', '/query/wait'],
+      ['/v1/jobs?limit=0', '/query/limit'],
+      ['/v1/jobs?limit=501', '/query/limit'],
+      ['/v1/jobs?status=bogus', '/query/status'],
+    ];
+    for (const [url, pointer] of cases) {
+      const problem = problemOf(await env.app.inject({ method: 'GET', url }), 400, 'INVALID_REQUEST');
+      assert.deepEqual(pointers(problem), [pointer], url);
+    }
+    const post = problemOf(await postJson(env.app, '/v1/jobs?wait=x', { task: 'add', args: [1, 2] }), 400, 'INVALID_REQUEST');
+    assert.deepEqual(pointers(post), ['/query/wait']);
+  });
+
+  it('answers 404 NOT_FOUND for unknown routes', async () => {
+    const problem = problemOf(await env.app.inject({ method: 'GET', url: '/v2/nothing?x=1' }), 404, 'NOT_FOUND');
+    assert.equal(problem.instance, '/v2/nothing?x=1');
+    problemOf(await env.app.inject({ method: 'DELETE', url: '/v1/jobs' }), 404, 'NOT_FOUND');
+  });
+
+  it('hides the message of unexpected errors', () => {
+    const problem = toProblem(new Error('secret connection string'), '/v1/jobs', { bodyLimitBytes: 1024 });
+    assert.equal(problem.status, 500);
+    assert.equal(problem.code, 'INTERNAL_ERROR');
+    assert.equal(problem.detail, 'internal error');
+    assert.equal(JSON.stringify(problem).includes('secret'), false);
+  });
+});
