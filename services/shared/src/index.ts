@@ -16,4 +16,4 @@ export { connectNats } from './nats/connect.js';
 export { provisionInfrastructure, WORKER_HEARTBEAT_TTL_MS, type Infrastructure } from './nats/infrastructure.js';
 export { ValueStore } from './nats/value-store.js';
 export { isWrongLastSequence } from './nats/jetstream-errors.js';
-export { prepareJob, publishJob, type PreparedJob } from './jobs/job-submission.js';
+export { createJobRecord, prepareJob, publishJob, type PreparedJob, type PublishJobOptions } from './jobs/job-submission.js';

@@ -59,8 +59,11 @@ const base = { v: z.literal(1), jobId };
 
 /** Work items, published on the tasks stream under the queue they run on. */
 export const WorkItemSchema = z.discriminatedUnion('kind', [
-  /** Expand a new job: dispatch whatever can run first. */
-  z.strictObject({ ...base, kind: z.literal('start'), record: JobRecordSchema }),
+  /**
+   * Expand a new job: dispatch whatever can run first. Carries the job's initial
+   * record and its spec (inline when small, else a blob reference).
+   */
+  z.strictObject({ ...base, kind: z.literal('start'), record: JobRecordSchema, spec: StoredValueSchema }),
   /** Run one task node, with the incoming value when it takes one. */
   z.strictObject({ ...base, kind: z.literal('task'), node: nodeId, input: StoredValueSchema.optional() }),
   /** Run the light task members of one level-1 aggregation node of a group as one message. */

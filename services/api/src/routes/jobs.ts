@@ -4,11 +4,14 @@
 import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/types/schema.js';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { JobNodeSchema, JobNotFoundError, prepareJob, publishJob } from '@weft/shared';
+import { createJobRecord, JobNodeSchema, JobNotFoundError, prepareJob, publishJob } from '@weft/shared';
 import { requestSignal, type ApiInstance, type AppContext } from '../app-context.js';
 import { listJobs } from '../jobs/job-listing.js';
 import { isTerminal, readJobRecord } from '../jobs/job-records.js';
 import { jobPath } from '../jobs/job-views.js';
+
+/** How long a waiting submission gives the job to finish before creating its `queued` record, in milliseconds. */
+const QUICK_FINISH_MS = 50;
 import {
   JobAcceptedSchema,
   JobListQuerySchema,
@@ -64,18 +67,34 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
       // Untrusted: the route schema does not validate the body (see validateAllButBody).
       const body: unknown = request.body;
       const prepared = prepareJob(body, catalogue, limits);
-      await publishJob(infra, values, prepared);
-      request.log.info(
-        { jobId: prepared.id, kind: prepared.record.kind, tasks: prepared.plan.taskCount },
-        'job submitted',
-      );
+      const log = request.log.child({ jobId: prepared.id });
       void reply.header('location', jobPath(prepared.id));
       const { wait } = request.query;
-      if (wait === undefined) return reply.code(202).send(views.accepted(prepared.record));
-      const record =
-        (await waiter.wait(prepared.id, wait * 1000, requestSignal(reply, ctx.shutdown))) ?? prepared.record;
-      const view = await views.full(record);
-      return isTerminal(record) ? reply.code(200).send(view) : reply.code(202).send(view);
+      if (wait === undefined) {
+        await publishJob(infra, values, prepared);
+        log.info({ kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
+        return reply.code(202).send(views.accepted(prepared.record));
+      }
+      // Watch before publishing, so that not even the quickest finish is missed.
+      const watch = waiter.watch(prepared.id);
+      try {
+        const signal = requestSignal(reply, ctx.shutdown);
+        const waitMs = wait * 1000;
+        // A job that finishes at once needs no `queued` record: the worker writes the
+        // finished one. Otherwise the record is created before waiting on.
+        await publishJob(infra, values, prepared, { createRecord: false });
+        log.info({ kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
+        let record = await watch.terminalWithin(Math.min(waitMs, QUICK_FINISH_MS), signal);
+        if (!record) {
+          await createJobRecord(infra, prepared);
+          record =
+            (await watch.terminalWithin(waitMs - QUICK_FINISH_MS, signal)) ?? (await watch.read()) ?? prepared.record;
+        }
+        const view = await views.full(record);
+        return isTerminal(record) ? reply.code(200).send(view) : reply.code(202).send(view);
+      } finally {
+        watch.close();
+      }
     },
   );
 

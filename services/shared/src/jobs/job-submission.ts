@@ -47,20 +47,52 @@ export function prepareJob(
   return { id, spec, plan, record };
 }
 
+/** Options of {@link publishJob}. */
+export interface PublishJobOptions {
+  /**
+   * Create the job's `queued` record now. A caller about to wait for the job may
+   * leave it to the worker (which creates it when it starts or finishes the job) and
+   * call {@link createJobRecord} only if the job takes a while: a quick job then
+   * costs one write less. @default true
+   */
+  readonly createRecord?: boolean;
+}
+
 /**
  * Makes a prepared job durable and starts it, in an order that survives a crash at
- * any point: the spec is stored first, then the `start` work item is published
- * (from then on the job runs even if the caller dies: the worker creates the record
- * if it is missing), and last the `queued` record is created unless a worker got
- * there first.
+ * any point. The `start` work item carries the spec (a large spec is written to the
+ * object store first and referenced); from the moment it is published the job runs
+ * even if the caller dies, because the worker that starts it creates the record if
+ * it is missing and stores the spec for the other workers. The `queued` record is
+ * created at the same time, unless a worker got there first.
  */
-export async function publishJob(infra: Infrastructure, values: ValueStore, job: PreparedJob): Promise<void> {
-  const stored = await values.store(job.spec, `${job.id}.spec`);
-  await infra.specs.put(job.id, encodeWire(stored));
-  const start: WorkItem = { v: 1, kind: 'start', jobId: job.id, record: job.record };
-  await infra.js.publish(infra.names.taskSubject(job.spec.queue ?? DEFAULT_QUEUE), encodeWire(start), {
+export async function publishJob(
+  infra: Infrastructure,
+  values: ValueStore,
+  job: PreparedJob,
+  options: PublishJobOptions = {},
+): Promise<void> {
+  const spec = await values.store(job.spec, `${job.id}.spec`);
+  const start: WorkItem = { v: 1, kind: 'start', jobId: job.id, record: job.record, spec };
+  const published = infra.js.publish(infra.names.taskSubject(job.spec.queue ?? DEFAULT_QUEUE), encodeWire(start), {
     msgID: `${job.id}:start`,
   });
+  if (options.createRecord === false) {
+    await published;
+    return;
+  }
+  const created = createJobRecord(infra, job);
+  const [pub] = await Promise.allSettled([published, created]);
+  if (pub.status === 'rejected') {
+    // Not started: do not leave a record behind that would stay queued forever.
+    await infra.jobs.delete(job.id).catch(() => undefined);
+    throw pub.reason;
+  }
+  await created;
+}
+
+/** Creates the job's `queued` record unless it exists already (a worker may have been first). */
+export async function createJobRecord(infra: Infrastructure, job: PreparedJob): Promise<void> {
   try {
     await infra.jobs.create(job.id, encodeWire(job.record));
   } catch (err) {

@@ -28,6 +28,9 @@ import type { Results } from './results.js';
 /** Largest task value copied into events, in bytes of JSON (roughly). */
 const EVENT_VALUE_MAX_CHARS = 1024;
 
+/** How long a job started in place may run before its record is marked `running`, in milliseconds. */
+const RUNNING_MARK_DELAY_MS = 20;
+
 /** What the engine needs from the worker. */
 export interface JobEngineDeps {
   readonly plans: PlanCache;
@@ -65,7 +68,7 @@ export class JobEngine {
 
   /** Processes one work item; resolves once everything it causes is durably recorded. */
   async handle(item: WorkItem, delivery: Delivery): Promise<void> {
-    if (item.kind === 'start') return this.startJob(item.jobId, item.record, delivery);
+    if (item.kind === 'start') return this.startJob(item, delivery);
     if (await this.deps.records.isTerminal(item.jobId)) return;
     const plan = await this.deps.plans.get(item.jobId);
     const job = this.handleFor(item.jobId, plan);
@@ -74,41 +77,72 @@ export class JobEngine {
       await this.execute(job, plan, item, out);
     }
     await this.deps.dispatcher.dispatch(out);
+    await Promise.all(job.pending);
   }
 
   /** Fails the job a work item belongs to, e.g. because the item kept killing its workers. */
   async failItem(item: WorkItem, error: { code: string; message: string }): Promise<void> {
     const plan = item.kind === 'start' ? undefined : await this.deps.plans.get(item.jobId).catch(() => undefined);
     const node = plan && 'node' in item ? plan.node(item.node) : undefined;
-    await this.failJob(item.jobId, { ...error, ...(node ? { node: node.pointer } : {}) });
+    const initial = item.kind === 'start' ? item.record : undefined;
+    await this.failJob(item.jobId, { ...error, ...(node ? { node: node.pointer } : {}) }, initial);
   }
 
-  private async startJob(jobId: string, initial: JobRecord, delivery: Delivery): Promise<void> {
-    const now = new Date().toISOString();
-    await this.deps.records.update(
-      jobId,
-      (r) => (r.status === 'queued' ? { ...r, status: 'running', startedAt: now } : undefined),
-      initial,
-    );
-    if (await this.deps.records.isTerminal(jobId)) return;
-    const plan = await this.deps.plans.get(jobId);
-    const job = this.handleFor(jobId, plan);
+  private async startJob(item: Extract<WorkItem, { kind: 'start' }>, delivery: Delivery): Promise<void> {
+    const { jobId } = item;
+    if (delivery.redelivered && (await this.deps.records.isTerminal(jobId))) return;
+    const plan = await this.deps.plans.get(jobId, item.spec);
+    const job = this.handleFor(jobId, plan, item.record);
     const out: Dispatch[] = [];
     await this.progression.start(job, plan.root, undefined, out);
     const [only] = out;
     if (out.length === 1 && only && only.item.kind !== 'start' && this.deps.queues.includes(only.queue)) {
       // A job that starts with one piece of work (a single task, a chain) runs it right
       // here: it saves a round trip through the queue, and the start item is not acked
-      // until it is done, so a crash still redelivers it.
+      // until it is done, so a crash still redelivers it. The record only turns
+      // `running` if the work takes a moment; a quick job goes straight to its end.
+      let marking: Promise<unknown> | undefined;
+      const timer = setTimeout(() => {
+        marking = this.markRunning(jobId, item.record);
+        marking.catch(() => undefined); // awaited below; handled from now on
+      }, RUNNING_MARK_DELAY_MS);
       const next: Dispatch[] = [];
-      if (!(delivery.redelivered && (await this.resumeIfDone(job, plan, only.item, next)))) {
-        await this.execute(job, plan, only.item, next);
+      try {
+        if (!(delivery.redelivered && (await this.resumeIfDone(job, plan, only.item, next)))) {
+          await this.execute(job, plan, only.item, next);
+        }
+      } finally {
+        clearTimeout(timer);
+        await marking;
       }
-      await this.deps.dispatcher.dispatch(next);
-      return;
+      await this.dispatchFollowUps(item, next, marking !== undefined);
+    } else {
+      await this.dispatchFollowUps(item, out, false);
+      this.deps.log.debug({ jobId, dispatched: out.length }, 'job started');
     }
+    await Promise.all(job.pending);
+  }
+
+  /**
+   * Publishes work items of a starting job for other workers, after making sure its
+   * record exists (marked `running`) and its spec is readable to them.
+   */
+  private async dispatchFollowUps(start: Extract<WorkItem, { kind: 'start' }>, out: readonly Dispatch[], marked: boolean): Promise<void> {
+    if (out.length === 0) return;
+    await Promise.all([
+      this.deps.plans.share(start.jobId, start.spec),
+      marked ? undefined : this.markRunning(start.jobId, start.record),
+    ]);
     await this.deps.dispatcher.dispatch(out);
-    this.deps.log.debug({ jobId, dispatched: out.length }, 'job started');
+  }
+
+  private markRunning(jobId: string, initial: JobRecord): Promise<unknown> {
+    const startedAt = new Date().toISOString();
+    return this.deps.records.update(
+      jobId,
+      (r) => (r.status === 'queued' ? { ...r, status: 'running', startedAt } : undefined),
+      initial,
+    );
   }
 
   private async execute(job: JobHandle, plan: Plan, item: Exclude<WorkItem, { kind: 'start' }>, out: Dispatch[]): Promise<void> {
@@ -117,8 +151,8 @@ export class JobEngine {
         const node = taskNode(plan, item.node);
         const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
         const outcome = await this.run(node, node.receivesInput ? [input, ...node.args] : node.args);
-        if (!outcome.ok) return this.failTask(job.id, node, outcome);
-        await this.recordUnit(job.id, item, { completions: [completion(node, outcome)], count: 1 }, plan.root === node);
+        if (!outcome.ok) return this.failTask(job, node, outcome);
+        this.recordUnit(job, item, { completions: [completion(node, outcome)], count: 1 }, plan.root === node);
         return this.progression.complete(job, node, outcome.value, undefined, out);
       }
       case 'batch': {
@@ -129,9 +163,9 @@ export class JobEngine {
           members.map((m) => this.run(m, m.receivesInput ? [input, ...m.args] : m.args)),
         );
         const failed = outcomes.findIndex((o) => !o.ok);
-        if (failed >= 0) return this.failTask(job.id, members[failed] as PlanTask, outcomes[failed] as TaskOutcome & { ok: false });
+        if (failed >= 0) return this.failTask(job, members[failed] as PlanTask, outcomes[failed] as TaskOutcome & { ok: false });
         const completions = members.map((m, i) => completion(m, outcomes[i] as TaskOutcome & { ok: true }));
-        await this.recordUnit(job.id, item, { completions, count: members.length }, false);
+        this.recordUnit(job, item, { completions, count: members.length }, false);
         const values = outcomes.map((o) => (o as TaskOutcome & { ok: true }).value);
         return this.progression.groupLevelDone(job, group, 1, item.index, values, out);
       }
@@ -140,8 +174,8 @@ export class JobEngine {
         const chunk = chunkOf(mr.input, mr.chunkSize, item.index);
         const outcome = await this.run({ ...mr.map }, [chunk, ...mr.map.args]);
         const pointer = `${mr.map.pointer}#chunk/${item.index}`;
-        if (!outcome.ok) return this.failTask(job.id, { ...mr.map, pointer }, outcome);
-        await this.recordUnit(job.id, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 }, false);
+        if (!outcome.ok) return this.failTask(job, { ...mr.map, pointer }, outcome);
+        this.recordUnit(job, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 }, false);
         return this.progression.chunkDone(job, mr, item.index, outcome.value, out);
       }
       case 'reduce': {
@@ -150,8 +184,8 @@ export class JobEngine {
         const partials = await Promise.all(keys.map(async (k) => (await this.deps.results.require(k)).value));
         const outcome = await this.run({ ...mr.reduce }, [partials, ...mr.reduce.args]);
         const pointer = `${mr.reduce.pointer}#reduce/${item.level}/${item.index}`;
-        if (!outcome.ok) return this.failTask(job.id, { ...mr.reduce, pointer }, outcome);
-        await this.recordUnit(job.id, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 }, false);
+        if (!outcome.ok) return this.failTask(job, { ...mr.reduce, pointer }, outcome);
+        this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 }, false);
         return this.progression.reduceDone(job, mr, item.level, item.index, outcome.value, out);
       }
     }
@@ -198,17 +232,25 @@ export class JobEngine {
     return this.deps.runner.run({ task: node.task, args, options: node.options, cpuBound: node.cpuBound });
   }
 
-  /** Publishes the unit's task events and counts its tasks as done. */
-  private async recordUnit(jobId: string, item: WorkItem, unit: ExecutedUnit, isRoot: boolean): Promise<void> {
-    await this.deps.dispatcher.event(
-      { type: 'tasks', jobId, at: new Date().toISOString(), tasks: unit.completions },
-      `${workItemId(item)}:done`,
+  /**
+   * Publishes the unit's task events and counts its tasks as done. The event is not
+   * awaited here (the item is acknowledged only once it is stored); being published
+   * first on this connection, it is stored before the unit's result.
+   */
+  private recordUnit(job: JobHandle, item: WorkItem, unit: ExecutedUnit, isRoot: boolean): void {
+    track(
+      job,
+      this.deps.dispatcher.event(
+        { type: 'tasks', jobId: job.id, at: new Date().toISOString(), tasks: unit.completions },
+        `${workItemId(item)}:done`,
+      ),
     );
     // The root's completion sets the final count itself.
-    if (!isRoot) this.deps.progress.add(jobId, unit.count);
+    if (!isRoot) this.deps.progress.add(job.id, unit.count);
   }
 
-  private failTask(jobId: string, node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: false }): Promise<void> {
+  private failTask(job: JobHandle, node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: false }): Promise<void> {
+    const jobId = job.id;
     this.deps.log.warn({ jobId, node: node.pointer, task: node.task, code: outcome.code, attempts: outcome.attempts, err: outcome.message }, 'task failed');
     return this.failJob(jobId, {
       code: outcome.code,
@@ -217,34 +259,52 @@ export class JobEngine {
       task: node.task,
       attempts: outcome.attempts,
       ...(node.label === undefined ? {} : { label: node.label }),
-    });
+    }, job.initial);
   }
 
-  private async failJob(jobId: string, error: JobError): Promise<void> {
+  private async failJob(jobId: string, error: JobError, initial?: JobRecord): Promise<void> {
     const finishedAt = new Date().toISOString();
-    const updated = await this.deps.records.update(jobId, (r) =>
-      r.status === 'queued' || r.status === 'running' ? { ...r, status: 'failed', error, finishedAt } : undefined,
+    const updated = await this.deps.records.update(
+      jobId,
+      (r) =>
+        r.status === 'queued' || r.status === 'running'
+          ? { ...r, status: 'failed', error, startedAt: r.startedAt ?? finishedAt, finishedAt }
+          : undefined,
+      initial,
     );
     if (updated) await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error }, `${jobId}:end`);
   }
 
-  private handleFor(jobId: string, plan: Plan): JobHandle {
-    return {
+  private handleFor(jobId: string, plan: Plan, initial?: JobRecord): JobHandle {
+    const job: JobHandle = {
       id: jobId,
+      pending: [],
+      ...(initial === undefined ? {} : { initial }),
       finish: async (value: unknown) => {
         const stored: StoredValue = await this.deps.values.store(value, `${jobId}.result.${nuid.next()}`);
         const finishedAt = new Date().toISOString();
-        const updated = await this.deps.records.update(jobId, (r) =>
-          r.status === 'queued' || r.status === 'running'
-            ? { ...r, status: 'succeeded', result: stored, finishedAt, progress: { done: plan.taskCount, total: plan.taskCount } }
-            : undefined,
+        const progress = { done: plan.taskCount, total: plan.taskCount };
+        const updated = await this.deps.records.update(
+          jobId,
+          (r) =>
+            r.status === 'queued' || r.status === 'running'
+              ? { ...r, status: 'succeeded', result: stored, startedAt: r.startedAt ?? finishedAt, finishedAt, progress }
+              : undefined,
+          initial,
         );
         if (!updated) return this.deps.values.discard(stored);
-        await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded' }, `${jobId}:end`);
+        track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded' }, `${jobId}:end`));
         this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
       },
     };
+    return job;
   }
+}
+
+/** Adds a publication the work item's acknowledgement waits for (and marks its failure as handled until then). */
+function track(job: JobHandle, publication: Promise<unknown>): void {
+  publication.catch(() => undefined);
+  job.pending.push(publication);
 }
 
 function completion(node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: true }): TaskCompletion {

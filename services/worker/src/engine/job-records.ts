@@ -58,8 +58,12 @@ export class JobRecords {
     initial?: JobRecord,
   ): Promise<JobRecord | undefined> {
     let current = this.latest.get(jobId);
+    // A job started here may have no record yet (its submitter may leave creating it
+    // to us): try creating it before reading.
+    let read = current !== undefined || initial === undefined;
     for (;;) {
-      current ??= await this.get(jobId);
+      if (!read) read = true;
+      else current ??= await this.get(jobId);
       const base = current?.record ?? initial;
       if (!base) throw new Error(`record of job ${jobId} not found`);
       const next = change(base);

@@ -2,10 +2,13 @@ import type { KV } from '@nats-io/kv';
 import {
   compilePlan,
   decodeWire,
+  encodeWire,
+  isWrongLastSequence,
   parseJobSpec,
   parseMessage,
   StoredValueSchema,
   type Plan,
+  type StoredValue,
   type TaskCatalogue,
   type ValueStore,
 } from '@weft/shared';
@@ -29,7 +32,11 @@ export class PlanCache {
     private readonly capacity = 256,
   ) {}
 
-  get(jobId: string): Promise<Plan> {
+  /**
+   * The job's plan. `spec` (from the job's start item) is compiled when given;
+   * otherwise the spec is read from the specs bucket.
+   */
+  get(jobId: string, spec?: StoredValue): Promise<Plan> {
     const cached = this.plans.get(jobId);
     if (cached) {
       // Refresh recency: Map iteration order is insertion order.
@@ -37,7 +44,7 @@ export class PlanCache {
       this.plans.set(jobId, cached);
       return cached;
     }
-    const loading = this.load(jobId);
+    const loading = this.load(jobId, spec);
     this.plans.set(jobId, loading);
     loading.catch(() => this.plans.delete(jobId));
     while (this.plans.size > this.capacity) {
@@ -48,10 +55,22 @@ export class PlanCache {
     return loading;
   }
 
-  private async load(jobId: string): Promise<Plan> {
-    const entry = await this.specs.get(jobId);
-    if (!entry || entry.operation !== 'PUT') throw new Error(`spec of job ${jobId} not found`);
-    const stored = parseMessage(StoredValueSchema, decodeWire(entry.string()), 'stored spec');
+  /** Makes the spec readable by every worker (idempotent). */
+  async share(jobId: string, spec: StoredValue): Promise<void> {
+    try {
+      await this.specs.create(jobId, encodeWire(spec));
+    } catch (err) {
+      if (!isWrongLastSequence(err)) throw err;
+    }
+  }
+
+  private async load(jobId: string, given?: StoredValue): Promise<Plan> {
+    let stored = given;
+    if (!stored) {
+      const entry = await this.specs.get(jobId);
+      if (!entry || entry.operation !== 'PUT') throw new Error(`spec of job ${jobId} not found`);
+      stored = parseMessage(StoredValueSchema, decodeWire(entry.string()), 'stored spec');
+    }
     const spec = parseJobSpec(await this.values.load(stored), TRUSTED_LIMITS);
     return compilePlan(spec, this.catalogue, TRUSTED_PLAN_OPTIONS);
   }

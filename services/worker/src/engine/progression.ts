@@ -1,5 +1,6 @@
 import {
   childRange,
+  type JobRecord,
   type Logger,
   type PlanComposite,
   type PlanGroup,
@@ -15,6 +16,10 @@ import type { NodeResult, Results } from './results.js';
 /** A job being advanced: its id and what finishing it means. */
 export interface JobHandle {
   readonly id: string;
+  /** The record the job started with, to create it if the API has not yet. */
+  readonly initial?: JobRecord;
+  /** Publications to wait for before the work item is acknowledged. */
+  readonly pending: Promise<unknown>[];
   /** Called once the root node has its value. */
   finish(value: unknown): Promise<void>;
 }
