@@ -109,6 +109,11 @@ export const JobEventSchema = z.discriminatedUnion('type', [
     at: z.string(),
     status: JobStatusSchema,
     error: JobErrorSchema.optional(),
+    /**
+     * The terminal record, as stored before this event was published: whoever
+     * receives the event can rely on the record without reading it back.
+     */
+    record: JobRecordSchema.optional(),
   }),
 ]);
 export type JobEvent = z.infer<typeof JobEventSchema>;

@@ -3,7 +3,8 @@
  * of the jobs bucket in reverse gives the most recent jobs first.
  */
 import type { KV } from '@nats-io/kv';
-import { InvalidMessageError, type JobRecord, type JobStatus } from '@weft/shared';
+import { InvalidMessageError, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
+import { bucketKeys } from '../nats/bucket-keys.js';
 import { isJobId, readJobRecord } from './job-records.js';
 
 /** Records read at once while filtering by status. */
@@ -28,9 +29,12 @@ async function readListedRecord(jobs: KV, key: string): Promise<JobRecord | unde
 }
 
 /** The most recent jobs matching `filter`, newest first. */
-export async function listJobs(jobs: KV, filter: JobListFilter): Promise<JobRecord[]> {
-  const keys: string[] = [];
-  for await (const key of await jobs.keys()) if (isJobId(key)) keys.push(key);
+export async function listJobs(
+  infra: Pick<Infrastructure, 'jsm' | 'jobs' | 'names'>,
+  filter: JobListFilter,
+): Promise<JobRecord[]> {
+  const { jobs } = infra;
+  const keys = (await bucketKeys(infra.jsm, infra.names.jobsBucket)).filter(isJobId);
   keys.sort().reverse();
   const batch = filter.status === undefined ? filter.limit : FILTER_BATCH;
   const found: JobRecord[] = [];

@@ -1,14 +1,23 @@
 /**
- * Waiting for jobs to finish, without polling: updates of a job's record are seen on
- * the core NATS subject its KV puts are published on.
+ * Waiting for jobs to finish, without polling: a job's end is seen as the `job` event
+ * on its event subject.
  */
 import type { Subscription } from '@nats-io/transport-node';
-import type { Infrastructure, JobRecord, Logger } from '@weft/shared';
-import { decodeJobRecord, isJobId, isTerminal, readJobRecord } from './job-records.js';
+import { decodeWireBytes, JobEventSchema, parseMessage, type Infrastructure, type JobRecord, type Logger } from '@weft/shared';
+import { isJobId, isTerminal, readJobRecord } from './job-records.js';
 
-/** A subscription to one job's record updates, opened before the job may change. */
+/**
+ * A subscription to one job's end, opened before the job may change.
+ *
+ * It listens on the job's event subject for the `job` event, which a worker publishes
+ * only after the terminal record is stored, and which carries that record. (The
+ * record's own KV subject would be faster to listen on but cannot be trusted: NATS
+ * delivers a write there before JetStream has stored it, and even when JetStream
+ * rejects it.)
+ */
 export class JobWatch {
   private terminal: JobRecord | undefined;
+  private ended = false;
   private wake: (() => void) | undefined;
   private readonly subscription: Subscription;
 
@@ -18,28 +27,35 @@ export class JobWatch {
     readonly id: string,
     log: Logger,
   ) {
-    this.subscription = infra.nc.subscribe(infra.names.jobRecordSubject(id), {
+    this.subscription = infra.nc.subscribe(infra.names.eventSubject(id), {
       callback: (err, msg) => {
-        if (err || msg.data.length === 0) return;
+        if (err) return;
         try {
-          const record = decodeJobRecord(msg.data);
-          if (isTerminal(record)) {
-            this.terminal = record;
-            this.wake?.();
-          }
+          const event = parseMessage(JobEventSchema, decodeWireBytes(msg.data), 'job event');
+          if (event.type !== 'job') return;
+          this.ended = true;
+          if (event.record && isTerminal(event.record)) this.terminal = event.record;
+          this.wake?.();
         } catch (error) {
-          log.warn({ err: error, jobId: id }, 'ignoring an undecodable job record update');
+          log.warn({ err: error, jobId: id }, 'ignoring an undecodable job event');
         }
       },
     });
   }
 
   /**
-   * Resolves with the terminal record as soon as one is published, or `undefined`
+   * Resolves with the stored terminal record as soon as the job ends, or `undefined`
    * once `timeoutMs` have passed or `signal` aborts.
    */
   async terminalWithin(timeoutMs: number, signal?: AbortSignal): Promise<JobRecord | undefined> {
-    if (this.terminal || timeoutMs <= 0 || signal?.aborted) return this.terminal;
+    if (!this.ended && timeoutMs > 0 && !signal?.aborted) await this.nextEnd(timeoutMs, signal);
+    if (!this.ended) return undefined;
+    // An end event from an older worker may lack the record: read it back.
+    this.terminal ??= await this.read();
+    return this.terminal && isTerminal(this.terminal) ? this.terminal : undefined;
+  }
+
+  private async nextEnd(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => this.wake?.();
     try {
@@ -48,7 +64,6 @@ export class JobWatch {
         timer = setTimeout(resolve, timeoutMs);
         signal?.addEventListener('abort', onAbort, { once: true });
       });
-      return this.terminal;
     } finally {
       this.wake = undefined;
       clearTimeout(timer);

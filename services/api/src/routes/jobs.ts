@@ -135,7 +135,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
       },
     },
     async (request) => {
-      const records = await listJobs(infra.jobs, request.query);
+      const records = await listJobs(infra, request.query);
       return { jobs: records.map((record) => views.summary(record)) };
     },
   );

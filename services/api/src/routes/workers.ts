@@ -18,7 +18,7 @@ export function registerWorkerRoutes(app: ApiInstance, ctx: AppContext): void {
       },
     },
     async (request) => {
-      const workers = await liveWorkers(ctx.infra.workers, request.log);
+      const workers = await liveWorkers(ctx.infra, request.log);
       return { workers: workers.map(({ heartbeatMs: _heartbeatMs, ...worker }) => worker) };
     },
   );

@@ -1,8 +1,15 @@
 /**
  * Live workers, from the heartbeats they keep in the workers bucket.
  */
-import type { KV } from '@nats-io/kv';
-import { decodeWireBytes, parseMessage, WorkerHeartbeatSchema, type Logger, type WorkerHeartbeat } from '@weft/shared';
+import { bucketKeys } from '../nats/bucket-keys.js';
+import {
+  decodeWireBytes,
+  parseMessage,
+  WorkerHeartbeatSchema,
+  type Infrastructure,
+  type Logger,
+  type WorkerHeartbeat,
+} from '@weft/shared';
 
 /** Heartbeats missed before a worker counts as gone (its entry may not have expired yet). */
 export const STALE_AFTER_HEARTBEATS = 3;
@@ -14,9 +21,13 @@ export function isStale(heartbeat: WorkerHeartbeat, now: number): boolean {
 }
 
 /** The fresh heartbeats in the bucket, ordered by worker name and id. */
-export async function liveWorkers(workers: KV, log: Logger, now = Date.now()): Promise<WorkerHeartbeat[]> {
-  const keys: string[] = [];
-  for await (const key of await workers.keys()) keys.push(key);
+export async function liveWorkers(
+  infra: Pick<Infrastructure, 'jsm' | 'workers' | 'names'>,
+  log: Logger,
+  now = Date.now(),
+): Promise<WorkerHeartbeat[]> {
+  const { workers } = infra;
+  const keys = await bucketKeys(infra.jsm, infra.names.workersBucket);
   const entries = await Promise.all(keys.map((key) => workers.get(key)));
   const live: WorkerHeartbeat[] = [];
   for (const entry of entries) {

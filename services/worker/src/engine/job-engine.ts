@@ -92,7 +92,7 @@ export class JobEngine {
     const { jobId } = item;
     if (delivery.redelivered && (await this.deps.records.isTerminal(jobId))) return;
     const plan = await this.deps.plans.get(jobId, item.spec);
-    const job = this.handleFor(jobId, plan, item.record);
+    const job = this.handleFor(jobId, plan, { ...item.record, startedAt: new Date().toISOString() });
     const out: Dispatch[] = [];
     await this.progression.start(job, plan.root, undefined, out);
     const [only] = out;
@@ -268,11 +268,13 @@ export class JobEngine {
       jobId,
       (r) =>
         r.status === 'queued' || r.status === 'running'
-          ? { ...r, status: 'failed', error, startedAt: r.startedAt ?? finishedAt, finishedAt }
+          ? { ...r, status: 'failed', error, startedAt: r.startedAt ?? initial?.startedAt ?? finishedAt, finishedAt }
           : undefined,
       initial,
     );
-    if (updated) await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error }, `${jobId}:end`);
+    if (updated) {
+      await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error, record: updated }, `${jobId}:end`);
+    }
   }
 
   private handleFor(jobId: string, plan: Plan, initial?: JobRecord): JobHandle {
@@ -288,12 +290,12 @@ export class JobEngine {
           jobId,
           (r) =>
             r.status === 'queued' || r.status === 'running'
-              ? { ...r, status: 'succeeded', result: stored, startedAt: r.startedAt ?? finishedAt, finishedAt, progress }
+              ? { ...r, status: 'succeeded', result: stored, startedAt: r.startedAt ?? initial?.startedAt ?? finishedAt, finishedAt, progress }
               : undefined,
           initial,
         );
         if (!updated) return this.deps.values.discard(stored);
-        track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded' }, `${jobId}:end`));
+        track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated }, `${jobId}:end`));
         this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
       },
     };

@@ -16,7 +16,7 @@ import type { NodeResult, Results } from './results.js';
 /** A job being advanced: its id and what finishing it means. */
 export interface JobHandle {
   readonly id: string;
-  /** The record the job started with, to create it if the API has not yet. */
+  /** The record the job started with (and when this worker started it), to create it if the API has not yet. */
   readonly initial?: JobRecord;
   /** Publications to wait for before the work item is acknowledged. */
   readonly pending: Promise<unknown>[];
