@@ -64,3 +64,12 @@ ensure_node_modules() {
   log "installing npm dependencies (npm ci)"
   (cd "$WEFT_ROOT" && npm ci --no-audit --no-fund)
 }
+
+# Everything `npm start` and `npm run bench` need before running: nats-server, the
+# npm dependencies, and a fresh build.
+ensure_built() {
+  bash scripts/ensure-nats.sh
+  ensure_node_modules
+  log "type-check and build (tsc -b)"
+  npx tsc -b
+}

@@ -9,8 +9,5 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$WEFT_ROOT"
 
-bash scripts/ensure-nats.sh
-ensure_node_modules
-log "type-check and build (tsc -b)"
-npx tsc -b
+ensure_built
 exec node scripts/local-stack.mjs "$@"

@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import {
+  JobEndEventSchema,
   JobErrorSchema,
   JobNodeSchema,
   JobRecordSchema,
@@ -123,12 +124,7 @@ export const TaskEventDataSchema = TaskCompletionSchema.extend({ jobId: z.string
 export type TaskEventData = z.infer<typeof TaskEventDataSchema>;
 
 /** Data of the SSE `job` event that ends a stream. */
-export const JobEndEventDataSchema = z.object({
-  jobId: z.string(),
-  status: JobStatusSchema,
-  at: z.string(),
-  error: JobErrorSchema.optional(),
-});
+export const JobEndEventDataSchema = JobEndEventSchema.omit({ type: true, record: true });
 export type JobEndEventData = z.infer<typeof JobEndEventDataSchema>;
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * SIGTERM/SIGINT stop accepting requests, end waits and event streams, drain the NATS
  * connection and exit 0.
  */
-import { apiConfigFromEnv, connectNats, createLogger, provisionInfrastructure } from '@weft/shared';
+import { apiConfigFromEnv, connectNats, createLogger, exitOnSignals, provisionInfrastructure } from '@weft/shared';
 import { buildApp } from './app.js';
 
 /** Longest graceful shutdown before the process exits anyway, in milliseconds. */
@@ -18,29 +18,7 @@ try {
   const infra = await provisionInfrastructure(nc, config);
   const app = await buildApp({ config, infra, logger: log });
   await app.listen({ host: config.host, port: config.port });
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    setTimeout(() => {
-      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    void app
-      .close()
-      .then(() => nc.drain())
-      .then(() => {
-        log.info('stopped');
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        log.error({ err }, 'unclean shutdown');
-        process.exit(1);
-      });
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  exitOnSignals(log, () => app.close().then(() => nc.drain()), SHUTDOWN_TIMEOUT_MS);
 } catch (err) {
   log.fatal({ err }, 'API failed to start');
   process.exit(1);

@@ -17,3 +17,4 @@ export { provisionInfrastructure, WORKER_HEARTBEAT_TTL_MS, type Infrastructure }
 export { ValueStore } from './nats/value-store.js';
 export { isWrongLastSequence } from './nats/jetstream-errors.js';
 export { createJobRecord, prepareJob, publishJob, type PreparedJob, type PublishJobOptions } from './jobs/job-submission.js';
+export { exitOnSignals } from './process-signals.js';

@@ -100,21 +100,24 @@ export const TaskCompletionSchema = z.object({
 });
 export type TaskCompletion = z.infer<typeof TaskCompletionSchema>;
 
+/** The last event of a job: it finished, for good. */
+export const JobEndEventSchema = z.object({
+  type: z.literal('job'),
+  jobId,
+  at: z.string(),
+  status: JobStatusSchema,
+  error: JobErrorSchema.optional(),
+  /**
+   * The terminal record, as stored before this event was published: whoever
+   * receives the event can rely on the record without reading it back.
+   */
+  record: JobRecordSchema.optional(),
+});
+
 /** Events of one job, published on its event subject in order of completion. */
 export const JobEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('tasks'), jobId, at: z.string(), tasks: z.array(TaskCompletionSchema) }),
-  z.object({
-    type: z.literal('job'),
-    jobId,
-    at: z.string(),
-    status: JobStatusSchema,
-    error: JobErrorSchema.optional(),
-    /**
-     * The terminal record, as stored before this event was published: whoever
-     * receives the event can rely on the record without reading it back.
-     */
-    record: JobRecordSchema.optional(),
-  }),
+  JobEndEventSchema,
 ]);
 export type JobEvent = z.infer<typeof JobEventSchema>;
 

@@ -3,7 +3,7 @@
  * Worker process entry: configuration from the environment, signals, health endpoint.
  * SIGTERM/SIGINT drain the worker (finish or hand back work in flight) and exit 0.
  */
-import { createLogger, workerConfigFromEnv } from '@weft/shared';
+import { createLogger, exitOnSignals, workerConfigFromEnv } from '@weft/shared';
 import { startHealthServer } from './health-server.js';
 import { Worker } from './worker.js';
 
@@ -13,22 +13,7 @@ const log = createLogger('weft-worker', config.logLevel);
 try {
   const worker = await Worker.create(config, { logger: log });
   const health = config.healthPort > 0 ? await startHealthServer(config.healthPort, () => worker.state) : undefined;
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    void worker
-      .close()
-      .then(() => health?.close())
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        log.error({ err }, 'unclean shutdown');
-        process.exit(1);
-      });
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  exitOnSignals(log, () => worker.close().then(() => health?.close()));
 } catch (err) {
   log.fatal({ err }, 'worker failed to start');
   process.exit(1);
