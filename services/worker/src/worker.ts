@@ -91,11 +91,12 @@ export class Worker {
     const id = `${config.name}-${randomUUID().slice(0, 8)}`;
     const log = (options.logger ?? createLogger('weft-worker', config.logLevel)).child({ workerId: id });
     const nc = await connectNats(config, `weft-worker ${id}`);
+    let pool: CpuPool | undefined;
     try {
       const infra = await provisionInfrastructure(nc, config);
       const values = new ValueStore(infra.blobs, config.inlineValueMaxBytes);
       const catalogue = TaskCatalogue.builtin();
-      const pool = CpuPool.create(config.threads);
+      pool = CpuPool.create(config.threads);
       const shutdown = new AbortController();
       const records = new JobRecords(infra.jobs);
       const progress = new ProgressReporter(records, log);
@@ -124,6 +125,7 @@ export class Worker {
       log.info({ queues: config.queues, threads: config.threads, concurrency: config.concurrency }, 'worker started');
       return worker;
     } catch (err) {
+      await pool?.close().catch(() => undefined);
       await nc.close().catch(() => undefined);
       throw err;
     }
