@@ -8,65 +8,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { JobView, JobView as Job, WorkerView as WorkerInfo } from '../../src/index.js';
+import { jsonOf, type HttpResult } from './http.js';
+
+export { jsonOf, postOversized, type HttpResult } from './http.js';
 
 // ---------------------------------------------------------------------------
-// What the API returns (only the members the tests look at).
-
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface JobError {
-  readonly code: string;
-  readonly message: string;
-  readonly node?: string;
-  readonly task?: string;
-  readonly label?: string;
-  readonly attempts?: number;
-}
-
-export interface Job {
-  readonly id: string;
-  readonly status: JobStatus;
-  readonly kind: string;
-  readonly label?: string;
-  readonly createdAt: string;
-  readonly startedAt?: string;
-  readonly finishedAt?: string;
-  readonly progress: { readonly done: number; readonly total: number };
-  readonly durationMs?: number;
-  readonly result?: unknown;
-  readonly error?: JobError;
-  readonly links: { readonly self: string; readonly events: string };
-}
-
-export interface ProblemIssue {
-  readonly pointer: string;
-  readonly message: string;
-}
-
-/** RFC 9457 problem details with Weft's `code`, plus extension members. */
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  readonly code: string;
-  readonly instance: string;
-  readonly errors?: ProblemIssue[];
-  readonly [extension: string]: unknown;
-}
-
-export interface WorkerInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly pid: number;
-  readonly inFlight: number;
-}
+// What the API returns: the API's own response types.
+export type { JobView as Job, Problem, ProblemIssue, WorkerView as WorkerInfo } from '../../src/index.js';
+export type JobStatus = JobView['status'];
+export type JobError = NonNullable<JobView['error']>;
 
 /** `<home>/stack.json`, as the supervisor keeps it. */
 export interface StackState {
@@ -76,23 +32,6 @@ export interface StackState {
   readonly nats: { readonly pid: number | null; readonly url: string };
   readonly api: { readonly pid: number | null; readonly url: string };
   readonly workers: readonly { readonly name: string; readonly pid: number | null }[];
-}
-
-/** A response, read in full. */
-export interface HttpResult {
-  readonly status: number;
-  readonly headers: Headers;
-  /** The body as received: assertions on exact digits look here. */
-  readonly text: string;
-}
-
-/** The body of a response as JSON (integers beyond 2^53 lose precision: use `text` for those). */
-export function jsonOf<T>(response: HttpResult): T {
-  try {
-    return JSON.parse(response.text) as T;
-  } catch {
-    throw new Error(`expected a JSON body, got ${response.status}: ${response.text.slice(0, 500)}`);
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -469,44 +408,4 @@ export class Stack {
       throw err;
     }
   }
-}
-
-/**
- * POSTs a body of `size` bytes with its Content-Length, sending only the headers and
- * the first 64 KiB until the server answers. A server that refuses on the declared
- * length answers before the rest is sent, so the answer is not lost to a reset
- * connection (as it can be when a client writes the whole body before reading).
- */
-export function postOversized(url: string, body: Buffer): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const request = http.request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
-    });
-    const timer = setTimeout(() => {
-      // No answer on the headers alone: send the rest (the answer may then race the upload).
-      request.end(body.subarray(64 * 1024));
-    }, 5000);
-    request.on('response', (response) => {
-      answered = true;
-      clearTimeout(timer);
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () => {
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(response.headers)) {
-          if (typeof value === 'string') headers.set(name, value);
-        }
-        resolve({ status: response.statusCode ?? 0, headers, text: Buffer.concat(chunks).toString('utf8') });
-        request.destroy();
-      });
-    });
-    request.on('error', (err) => {
-      clearTimeout(timer);
-      if (!answered) reject(err);
-    });
-    request.write(body.subarray(0, 64 * 1024));
-  });
 }

@@ -2,5 +2,6 @@
  * Test and benchmark helpers, exported as `@weft/shared/testing`. Not for
  * production code: nothing in here is hardened for it.
  */
-export { findNatsServerBinary, startNatsServer } from './nats-server.js';
+export { findNatsServerBinary } from './nats-server-binary.js';
+export { startNatsServer } from './nats-server.js';
 export type { NatsServerOptions, RunningNatsServer } from './nats-server.js';

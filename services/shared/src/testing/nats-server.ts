@@ -13,11 +13,12 @@
  * (SIGKILL, a fatal signal, an out-of-memory kill).
  */
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
-import { accessSync, constants as fsConstants, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { findNatsServerBinary } from './nats-server-binary.js';
 
 /** Options of {@link startNatsServer}. */
 export interface NatsServerOptions {
@@ -71,47 +72,6 @@ const MAX_LOG_CHARS = 256 * 1024;
 
 const LISTENING_PATTERN = /Listening for client connections on (\S+):(\d+)/;
 const READY_PATTERN = /Server is ready/;
-
-const BINARY_NAME = 'nats-server';
-const FALLBACK_BINARIES = ['/usr/sbin/nats-server', '/usr/bin/nats-server'];
-
-function isExecutableFile(file: string): boolean {
-  try {
-    if (!statSync(file).isFile()) return false;
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Finds the `nats-server` binary: `$WEFT_NATS_SERVER` if set, else the first
- * `nats-server` on `PATH`, else `/usr/sbin/nats-server` or `/usr/bin/nats-server`
- * (where Debian's package puts it; `/usr/sbin` is often not on a user's `PATH`).
- *
- * @throws Error telling how to install it when none is found, or when
- *   `$WEFT_NATS_SERVER` names something that is not an executable file.
- */
-export function findNatsServerBinary(): string {
-  const fromEnv = process.env['WEFT_NATS_SERVER'];
-  if (fromEnv !== undefined && fromEnv !== '') {
-    if (isExecutableFile(fromEnv)) return fromEnv;
-    throw new Error(
-      `WEFT_NATS_SERVER is set to ${JSON.stringify(fromEnv)}, which is not an executable file. ` +
-        'Point it at a nats-server binary, or unset it and run scripts/ensure-nats.sh to install one.',
-    );
-  }
-  const pathDirs = (process.env['PATH'] ?? '').split(delimiter).filter((dir) => isAbsolute(dir));
-  for (const candidate of [...pathDirs.map((dir) => join(dir, BINARY_NAME)), ...FALLBACK_BINARIES]) {
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  throw new Error(
-    'nats-server was not found (looked at $WEFT_NATS_SERVER, PATH, /usr/sbin and /usr/bin). ' +
-      'Run scripts/ensure-nats.sh to install it (Debian/Ubuntu: apt-get install nats-server), ' +
-      'or set WEFT_NATS_SERVER to the path of a nats-server binary.',
-  );
-}
 
 // ---------------------------------------------------------------------------
 // Clean-up of servers when the process that started them goes away.
