@@ -17,6 +17,7 @@ import {
   type WorkItem,
 } from '@weft/shared';
 import { ChildTracker } from './engine/child-tracker.js';
+import { ReduceInputs } from './engine/reduce-inputs.js';
 import { Dispatcher } from './engine/dispatcher.js';
 import { JobEngine } from './engine/job-engine.js';
 import { JobRecords } from './engine/job-records.js';
@@ -106,6 +107,7 @@ export class Worker {
         progress,
         results: new Results(infra.results, values),
         children: new ChildTracker(infra.state),
+        reduceInputs: new ReduceInputs(infra.state, values),
         dispatcher: new Dispatcher(infra.js, infra.names),
         values,
         runner: new TaskRunner(catalogue, pool, new Limiter(config.ioConcurrency), log, shutdown.signal),

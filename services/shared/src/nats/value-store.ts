@@ -17,10 +17,13 @@ export class ValueStore {
     readonly inlineMaxBytes: number,
   ) {}
 
-  /** Wraps `value` for a message or KV entry, spilling it to the object store under `name` when large. */
-  async store(value: unknown, name: string): Promise<StoredValue> {
+  /**
+   * Wraps `value` for a message or KV entry, spilling it to the object store under
+   * `name` when its encoding is larger than `inlineMaxBytes` (by default the store's).
+   */
+  async store(value: unknown, name: string, inlineMaxBytes: number = this.inlineMaxBytes): Promise<StoredValue> {
     const text = encodeWire(value);
-    if (text.length * 3 <= this.inlineMaxBytes || encoder.encode(text).byteLength <= this.inlineMaxBytes) {
+    if (text.length * 3 <= inlineMaxBytes || encoder.encode(text).byteLength <= inlineMaxBytes) {
       return { v: value };
     }
     const bytes = encoder.encode(text);

@@ -16,11 +16,11 @@ import {
 } from '@weft/shared';
 import type { TaskOutcome, TaskRunner } from '../execution/task-runner.js';
 import type { ChildTracker } from './child-tracker.js';
-import type { Dispatcher} from './dispatcher.js';
-import { workItemId, type Dispatch } from './dispatcher.js';
+import { workItemId, type Dispatch, type Dispatcher } from './dispatcher.js';
 import type { JobRecords } from './job-records.js';
-import { chunkKey, groupKey, nodeKey, reduceKey } from './keys.js';
+import { groupKey, nodeKey } from './keys.js';
 import type { PlanCache } from './plan-cache.js';
+import type { ReduceInputs } from './reduce-inputs.js';
 import type { ProgressReporter } from './progress-reporter.js';
 import { Progression, type JobHandle } from './progression.js';
 import type { Results } from './results.js';
@@ -37,6 +37,7 @@ export interface JobEngineDeps {
   readonly records: JobRecords;
   readonly results: Results;
   readonly children: ChildTracker;
+  readonly reduceInputs: ReduceInputs;
   readonly dispatcher: Dispatcher;
   readonly values: ValueStore;
   readonly runner: TaskRunner;
@@ -63,7 +64,7 @@ export class JobEngine {
   private readonly progression: Progression;
 
   constructor(private readonly deps: JobEngineDeps) {
-    this.progression = new Progression(deps.results, deps.children, deps.log);
+    this.progression = new Progression(deps.results, deps.children, deps.reduceInputs, deps.log);
   }
 
   /** Processes one work item; resolves once everything it causes is durably recorded. */
@@ -180,8 +181,7 @@ export class JobEngine {
       }
       case 'reduce': {
         const mr = mapReduceNode(plan, item.node);
-        const keys = this.progression.reduceInputKeys(job.id, mr, item.level, item.index);
-        const partials = await Promise.all(keys.map(async (k) => (await this.deps.results.require(k)).value));
+        const partials = await this.progression.reduceInputValues(job.id, mr, item.level, item.index);
         const outcome = await this.run({ ...mr.reduce }, [partials, ...mr.reduce.args]);
         const pointer = `${mr.reduce.pointer}#reduce/${item.level}/${item.index}`;
         if (!outcome.ok) return this.failTask(job, { ...mr.reduce, pointer }, outcome);
@@ -213,17 +213,23 @@ export class JobEngine {
         return done !== undefined;
       }
       case 'chunk': {
+        // The chunk's value is an input of its reduce step; once stored there, only the
+        // dispatch of that step may be missing (the value passed on is then ignored).
         const mr = mapReduceNode(plan, item.node);
-        const done = await results.get(chunkKey(job.id, mr.id, item.index));
-        if (done) await this.progression.chunkDone(job, mr, item.index, done.value, out);
-        return done !== undefined;
+        const done = await this.progression.hasReduceInput(job.id, mr, 1, item.index);
+        if (done) await this.progression.chunkDone(job, mr, item.index, undefined, out);
+        return done;
       }
       case 'reduce': {
         const mr = mapReduceNode(plan, item.node);
-        const top = item.level === mr.levels.length;
-        const done = await results.get(top ? nodeKey(job.id, mr.id) : reduceKey(job.id, mr.id, item.level, item.index));
-        if (done) await this.progression.reduceDone(job, mr, item.level, item.index, done.value, out);
-        return done !== undefined;
+        if (item.level === mr.levels.length) {
+          const done = await results.get(nodeKey(job.id, mr.id));
+          if (done) await this.progression.reduceDone(job, mr, item.level, item.index, done.value, out);
+          return done !== undefined;
+        }
+        const done = await this.progression.hasReduceInput(job.id, mr, item.level + 1, item.index);
+        if (done) await this.progression.reduceDone(job, mr, item.level, item.index, undefined, out);
+        return done;
       }
     }
   }

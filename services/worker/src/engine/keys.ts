@@ -1,16 +1,13 @@
 /**
  * Keys of results and aggregation state. Real plan nodes use their id; the virtual
- * nodes of aggregation trees and map chunks get a letter-prefixed segment, which
+ * nodes of aggregation trees get a letter-prefixed segment, which
  * never clashes with the numeric segments of real ids.
  */
 
 /** Result key of a plan node. */
 export const nodeKey = (jobId: string, nodeId: string): string => `${jobId}.${nodeId}`;
 
-/** Result key of map chunk `index` of map-reduce `nodeId`. */
-export const chunkKey = (jobId: string, nodeId: string, index: number): string => `${jobId}.${nodeId}.m${index}`;
-
-/** Result and state key of reduce node (`level`, `index`) of map-reduce `nodeId`. */
+/** State key of reduce node (`level`, `index`) of map-reduce `nodeId`: its inputs. */
 export const reduceKey = (jobId: string, nodeId: string, level: number, index: number): string =>
   `${jobId}.${nodeId}.r${level}-${index}`;
 

@@ -9,8 +9,9 @@ import {
   type StoredValue,
 } from '@weft/shared';
 import type { ChildTracker } from './child-tracker.js';
+import type { ReduceInputs } from './reduce-inputs.js';
 import type { Dispatch } from './dispatcher.js';
-import { groupKey, nodeKey, reduceKey, chunkKey } from './keys.js';
+import { groupKey, nodeKey, reduceKey } from './keys.js';
 import type { NodeResult, Results } from './results.js';
 
 /** A job being advanced: its id and what finishing it means. */
@@ -37,6 +38,7 @@ export class Progression {
   constructor(
     private readonly results: Results,
     private readonly children: ChildTracker,
+    private readonly reduceInputs: ReduceInputs,
     private readonly log: Logger,
   ) {}
 
@@ -116,34 +118,42 @@ export class Progression {
     return this.groupLevelDone(job, group, level + 1, parent, parts.flat(1), out);
   }
 
-  /** Map chunk `index` has its value: count it towards its level-1 reduce step. */
-  async chunkDone(job: JobHandle, mr: PlanMapReduce, index: number, value: unknown, out: Dispatch[]): Promise<void> {
-    await this.results.put(chunkKey(job.id, mr.id, index), value);
-    return this.reduceInputDone(job, mr, 1, index, mr.chunkCount, out);
+  /** Map chunk `index` has its value: add it to the inputs of its level-1 reduce step. */
+  chunkDone(job: JobHandle, mr: PlanMapReduce, index: number, value: unknown, out: Dispatch[]): Promise<void> {
+    return this.reduceInputDone(job, mr, 1, index, value, out);
   }
 
   /** Reduce step (`level`, `j`) has its value: finish the map-reduce or feed the next level. */
   async reduceDone(job: JobHandle, mr: PlanMapReduce, level: number, j: number, value: unknown, out: Dispatch[]): Promise<void> {
     if (level === mr.levels.length) return this.complete(job, mr, value, undefined, out);
-    await this.results.put(reduceKey(job.id, mr.id, level, j), value);
-    return this.reduceInputDone(job, mr, level + 1, j, mr.levels[level - 1] as number, out);
+    return this.reduceInputDone(job, mr, level + 1, j, value, out);
   }
 
-  /** Input `index` (of `inputs`) of reduce level `level` is done; dispatch its reduce step once all its inputs are. */
-  private async reduceInputDone(job: JobHandle, mr: PlanMapReduce, level: number, index: number, inputs: number, out: Dispatch[]): Promise<void> {
-    const j = Math.floor(index / mr.fanIn);
-    const [from, to] = childRange(j, mr.fanIn, inputs);
-    if (!(await this.children.mark(reduceKey(job.id, mr.id, level, j), index - from, to - from))) return;
-    this.log.debug({ jobId: job.id, node: mr.id, level, index: j }, 'reduce step ready');
-    out.push({ queue: mr.reduce.options.queue, item: { v: 1, kind: 'reduce', jobId: job.id, node: mr.id, level, index: j } });
+  /** Whether input `index` of reduce level `level` is already stored (the step that made it may be repeated). */
+  hasReduceInput(jobId: string, mr: PlanMapReduce, level: number, index: number): Promise<boolean> {
+    const { key, at, size } = this.reduceSlot(jobId, mr, level, index);
+    return this.reduceInputs.has(key, at, size);
   }
 
-  /** Keys of the inputs of reduce step (`level`, `j`). */
-  reduceInputKeys(jobId: string, mr: PlanMapReduce, level: number, j: number): string[] {
+  /** The values of the inputs of reduce step (`level`, `j`), in order. */
+  reduceInputValues(jobId: string, mr: PlanMapReduce, level: number, j: number): Promise<unknown[]> {
+    const { key, size } = this.reduceSlot(jobId, mr, level, j * mr.fanIn);
+    return this.reduceInputs.load(key, size);
+  }
+
+  /** Input `index` of reduce level `level` has its value; dispatch its reduce step once all its inputs are there. */
+  private async reduceInputDone(job: JobHandle, mr: PlanMapReduce, level: number, index: number, value: unknown, out: Dispatch[]): Promise<void> {
+    const { key, at, size, step } = this.reduceSlot(job.id, mr, level, index);
+    if (!(await this.reduceInputs.add(key, at, size, value))) return;
+    this.log.debug({ jobId: job.id, node: mr.id, level, index: step }, 'reduce step ready');
+    out.push({ queue: mr.reduce.options.queue, item: { v: 1, kind: 'reduce', jobId: job.id, node: mr.id, level, index: step } });
+  }
+
+  /** Where input `index` of reduce level `level` goes: its step, the step's state key, its slot and the step's input count. */
+  private reduceSlot(jobId: string, mr: PlanMapReduce, level: number, index: number) {
     const inputs = level === 1 ? mr.chunkCount : (mr.levels[level - 2] as number);
-    const [from, to] = childRange(j, mr.fanIn, inputs);
-    return Array.from({ length: to - from }, (_, k) =>
-      level === 1 ? chunkKey(jobId, mr.id, from + k) : reduceKey(jobId, mr.id, level - 1, from + k),
-    );
+    const step = Math.floor(index / mr.fanIn);
+    const [from, to] = childRange(step, mr.fanIn, inputs);
+    return { key: reduceKey(jobId, mr.id, level, step), at: index - from, size: to - from, step };
   }
 }

@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TaskCatalogue} from '@weft/shared';
-import { isPermanentTaskError, type ResolvedTaskOptions, type Logger } from '@weft/shared';
+import { isPermanentTaskError, type Logger, type ResolvedTaskOptions, type TaskCatalogue } from '@weft/shared';
 import { PermanentFailureError, TaskAttemptError, TaskTimeoutError } from '../errors.js';
 import type { CpuPool } from './cpu-pool.js';
 import type { Limiter } from './limiter.js';

@@ -1,0 +1,82 @@
+import type { KV } from '@nats-io/kv';
+import { nuid } from '@nats-io/transport-node';
+import {
+  decodeWire,
+  encodeWire,
+  isWrongLastSequence,
+  parseMessage,
+  StoredValueSchema,
+  type StoredValue,
+  type ValueStore,
+} from '@weft/shared';
+import { z } from 'zod';
+
+/** The inputs of one reduce step collected so far: one slot per input, `null` until it arrives. */
+const ReduceInputsSchema = z.object({ parts: z.array(StoredValueSchema.nullable()) });
+
+/** Room for the inputs of one reduce step in its KV entry, in bytes (NATS messages are at most 1 MiB by default). */
+const ENTRY_BUDGET_BYTES = 512 * 1024;
+
+/**
+ * The inputs of map-reduce reduce steps, kept together in one state entry per step
+ * and updated by compare-and-set. A finished chunk (or lower reduce step) costs one
+ * read and one write, and the reduce step reads all its inputs at once. The first
+ * value stored for an input wins, so an input delivered twice counts once.
+ */
+export class ReduceInputs {
+  constructor(
+    private readonly state: KV,
+    private readonly values: ValueStore,
+  ) {}
+
+  /**
+   * Stores input `index` of `size` inputs under `key`, unless it is already there.
+   * Values larger than their share of the entry go to the object store.
+   * @returns whether every input is now there (also when this one was a repeat)
+   */
+  async add(key: string, index: number, size: number, value: unknown): Promise<boolean> {
+    const share = Math.max(256, Math.floor(ENTRY_BUDGET_BYTES / size));
+    let stored: StoredValue | undefined;
+    for (;;) {
+      const current = await this.read(key, size);
+      if (current.parts[index]) {
+        if (stored) await this.values.discard(stored);
+        return current.parts.every((p) => p !== null);
+      }
+      stored ??= await this.values.store(value, `${key}.${index}.${nuid.next()}`, share);
+      const parts = current.parts.slice();
+      parts[index] = stored;
+      try {
+        const encoded = encodeWire({ parts });
+        if (current.revision) await this.state.update(key, encoded, current.revision);
+        else await this.state.create(key, encoded);
+        return parts.every((p) => p !== null);
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+      }
+    }
+  }
+
+  /** Whether input `index` is stored under `key`. */
+  async has(key: string, index: number, size: number): Promise<boolean> {
+    return (await this.read(key, size)).parts[index] != null;
+  }
+
+  /** The values of all inputs under `key`, in order. @throws Error when some are missing */
+  async load(key: string, size: number): Promise<unknown[]> {
+    const { parts } = await this.read(key, size);
+    return Promise.all(
+      parts.map((part, i) => {
+        if (!part) throw new Error(`input ${i} of ${key} is missing`);
+        return this.values.load(part);
+      }),
+    );
+  }
+
+  private async read(key: string, size: number): Promise<{ parts: (StoredValue | null)[]; revision: number }> {
+    const entry = await this.state.get(key);
+    if (!entry || entry.operation !== 'PUT') return { parts: new Array<StoredValue | null>(size).fill(null), revision: 0 };
+    const { parts } = parseMessage(ReduceInputsSchema, decodeWire(entry.string()), 'reduce inputs');
+    return { parts, revision: entry.revision };
+  }
+}
