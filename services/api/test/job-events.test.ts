@@ -33,9 +33,10 @@ describe('job event streams', () => {
   }
 
   it('follows a group live: a task event per member, then the job event', async () => {
+    // The sleep outlasts several 200 ms heartbeats however late the stream opens.
     const job = await submit({
       group: [
-        { task: 'sleep', args: [300, 'a'] },
+        { task: 'sleep', args: [900, 'a'] },
         { task: 'add', args: [1, 2] },
         { task: 'echo', args: [{ big: 12345678901234567890n.toString() }] },
       ],
