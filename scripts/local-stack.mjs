@@ -31,8 +31,6 @@
  */
 import { spawn } from 'node:child_process';
 import {
-  accessSync,
-  constants as fsConstants,
   createWriteStream,
   mkdirSync,
   readFileSync,
@@ -48,6 +46,7 @@ import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { findNatsServerBinary } from '@weft/shared/testing';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -129,32 +128,13 @@ function parseInteger(name, value, min, max) {
   return number;
 }
 
-/** @param {string} file */
-function isExecutableFile(file) {
+/** The nats-server binary, found as the tests find it (WEFT_NATS_SERVER, PATH, /usr/sbin, /usr/bin). */
+function findNatsServer() {
   try {
-    if (!statSync(file).isFile()) return false;
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
+    return findNatsServerBinary();
+  } catch (err) {
+    return fatal(err instanceof Error ? err.message : String(err));
   }
-}
-
-/**
- * Same search as findNatsServerBinary() in @weft/shared/testing.
- * @param {NodeJS.ProcessEnv} env
- */
-function findNatsServer(env) {
-  const fromEnv = env.WEFT_NATS_SERVER;
-  if (fromEnv) {
-    if (isExecutableFile(fromEnv)) return fromEnv;
-    fatal(`WEFT_NATS_SERVER=${fromEnv} is not an executable file`);
-  }
-  const dirs = (env.PATH ?? '').split(path.delimiter).filter((dir) => path.isAbsolute(dir));
-  for (const candidate of [...dirs.map((dir) => path.join(dir, 'nats-server')), '/usr/sbin/nats-server', '/usr/bin/nats-server']) {
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return fatal('nats-server was not found; run scripts/ensure-nats.sh (npm start does) or set WEFT_NATS_SERVER');
 }
 
 /**
@@ -194,7 +174,7 @@ function parseSettings(argv, env) {
     apiPort: parseInteger('the API port', flags['api-port'] ?? (env.WEFT_API_PORT || '8080'), 1, 65535),
     workers: parseInteger('the number of workers', flags.workers ?? (env.WEFT_WORKERS || '2'), 0, 64),
     logToStdout: logSetting === undefined || logSetting === '' ? process.stdout.isTTY === true : logSetting !== '0',
-    natsBinary: findNatsServer(env),
+    natsBinary: findNatsServer(),
     apiEntry: entry(env.WEFT_API_ENTRY, 'services/api/dist/src/server.js'),
     workerEntry: entry(env.WEFT_WORKER_ENTRY, 'services/worker/dist/src/main.js'),
   };
