@@ -31,6 +31,13 @@ export const CommonConfigSchema = z.object({
   retentionMs: int(60_000).default(7 * 24 * 3600 * 1000),
   /** Window in which a republished work item is recognised as a duplicate, in milliseconds. @default 600000 */
   duplicateWindowMs: int(1000).default(10 * 60 * 1000),
+  /**
+   * Root of the shared volume that `{"path": …}` file inputs are relative to (a local
+   * directory, or where a PersistentVolumeClaim is mounted). Unset: path inputs are refused.
+   */
+  dataRoot: z.string().min(1).optional(),
+  /** Target size of the parts stored files are cut into, in bytes (capped by the NATS message size). @default 512 KiB */
+  filePartBytes: int(4096, 64 * 1024 * 1024).default(512 * 1024),
 });
 export type CommonConfig = z.infer<typeof CommonConfigSchema>;
 
@@ -50,6 +57,8 @@ export const ApiConfigSchema = CommonConfigSchema.extend({
   maxChunks: int(1).default(100_000),
   /** Longest `?wait=` a request may ask for, in milliseconds. @default 300000 */
   maxWaitMs: int(0).default(300_000),
+  /** Largest file `PUT /v1/files/…` accepts, in bytes. @default 10 GiB */
+  fileMaxBytes: int(0).default(10 * 1024 ** 3),
 });
 export type ApiConfig = Readonly<z.infer<typeof ApiConfigSchema>>;
 
@@ -116,6 +125,8 @@ const COMMON_ENV = {
   inlineValueMaxBytes: 'WEFT_INLINE_VALUE_MAX_BYTES',
   retentionMs: 'WEFT_RETENTION_MS',
   duplicateWindowMs: 'WEFT_DUPLICATE_WINDOW_MS',
+  dataRoot: 'WEFT_DATA_ROOT',
+  filePartBytes: 'WEFT_FILE_PART_BYTES',
 } as const;
 
 /** Environment variable of each API setting. */
@@ -128,6 +139,7 @@ export const API_ENV = {
   maxSpecDepth: 'WEFT_MAX_SPEC_DEPTH',
   maxChunks: 'WEFT_MAX_CHUNKS',
   maxWaitMs: 'WEFT_MAX_WAIT_MS',
+  fileMaxBytes: 'WEFT_FILE_MAX_BYTES',
 } as const;
 
 /** Environment variable of each worker setting. */

@@ -96,6 +96,59 @@ export class ConfigError extends WeftError {
   }
 }
 
+/** A file name is not acceptable (traversal, control characters, too long, …). */
+export class InvalidFileNameError extends WeftError {
+  readonly code = 'INVALID_FILE_NAME';
+  constructor(
+    readonly fileName: string,
+    readonly reason: string,
+    /** Where the name came from: `""` for a URL path, a JSON Pointer into a job spec otherwise. */
+    readonly pointer = '',
+  ) {
+    super(`invalid file name ${JSON.stringify(fileName.slice(0, 200))}: ${reason}`);
+  }
+}
+
+/** No stored file has the given name. */
+export class FileNotFoundError extends WeftError {
+  readonly code = 'FILE_NOT_FOUND';
+  constructor(readonly fileName: string) {
+    super(`file ${JSON.stringify(fileName)} not found`);
+  }
+}
+
+/** An upload is larger than the configured limit. */
+export class FileTooLargeError extends WeftError {
+  readonly code = 'FILE_TOO_LARGE';
+  constructor(readonly maxBytes: number) {
+    super(`the file exceeds the limit of ${maxBytes} bytes`);
+  }
+}
+
+/** A `Range` request header cannot be satisfied for the file. */
+export class RangeNotSatisfiableError extends WeftError {
+  readonly code = 'RANGE_NOT_SATISFIABLE';
+  constructor(
+    readonly range: string,
+    readonly size: number,
+  ) {
+    super(`range ${JSON.stringify(range)} cannot be satisfied for a file of ${size} bytes`);
+  }
+}
+
+/** A file input of a job spec cannot be resolved (missing file, empty glob, unreachable URL, no shared volume). */
+export class FileInputError extends WeftError {
+  readonly code = 'INVALID_FILE_INPUT';
+  constructor(readonly issues: readonly InputIssue[]) {
+    super(describeIssues(issues));
+  }
+}
+
+/** A stored file changed or disappeared while it was being read (replaced, deleted, or its data lost). */
+export class FileChangedError extends WeftError {
+  readonly code = 'FILE_CHANGED';
+}
+
 /** Formats issues as one line: `/a/b: message; /c: message`. */
 export function describeIssues(issues: readonly InputIssue[]): string {
   return issues.map((i) => `${i.pointer || '/'}: ${i.message}`).join('; ');

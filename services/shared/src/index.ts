@@ -18,3 +18,4 @@ export { ValueStore } from './nats/value-store.js';
 export { isWrongLastSequence } from './nats/jetstream-errors.js';
 export { createJobRecord, prepareJob, publishJob, type PreparedJob, type PublishJobOptions } from './jobs/job-submission.js';
 export { exitOnSignals } from './process-signals.js';
+export * from './file-store/index.js';

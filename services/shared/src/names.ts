@@ -21,6 +21,14 @@ export interface ResourceNames {
   readonly workersBucket: string;
   /** Object store for values too large for a KV entry or a message. */
   readonly blobsStore: string;
+  /** KV bucket: manifests of stored files, keyed by the name in base64url. */
+  readonly filesBucket: string;
+  /** Limits stream holding the parts of stored files, one subject per upload. */
+  readonly fileDataStream: string;
+  /** Subject the parts of upload `id` are published on. */
+  fileDataSubject(id: string): string;
+  /** Wildcard covering every upload's parts. */
+  readonly fileDataSubjects: string;
   /** Subject work items for `queue` are published on. */
   taskSubject(queue: string): string;
   /** Wildcard covering every queue's subject. */
@@ -60,6 +68,10 @@ export function resourceNames(prefix: string = DEFAULT_PREFIX): ResourceNames {
     stateBucket: `${prefix}-state`,
     workersBucket: `${prefix}-workers`,
     blobsStore: `${prefix}-blobs`,
+    filesBucket: `${prefix}-files`,
+    fileDataStream: `${prefix}-file-data`,
+    fileDataSubject: (id: string) => `${prefix}.files.${id}`,
+    fileDataSubjects: `${prefix}.files.>`,
     taskSubject: (queue: string) => `${prefix}.tasks.${queue}`,
     taskSubjects: `${prefix}.tasks.>`,
     consumerName: (queue: string) => `${prefix}-q-${queue}`,

@@ -29,6 +29,8 @@ export interface Infrastructure {
   readonly state: KV;
   readonly workers: KV;
   readonly blobs: ObjectStore;
+  /** Manifests of stored files (see `FileStore`). */
+  readonly files: KV;
 }
 
 const NANOS_PER_MS = 1_000_000;
@@ -73,20 +75,31 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
     max_age: config.retentionMs * NANOS_PER_MS,
     duplicate_window: Math.min(duplicateWindow, config.retentionMs * NANOS_PER_MS),
   });
+  // Parts of stored files: kept until their file is deleted; read by sequence number.
+  await ensureStream(jsm, {
+    name: names.fileDataStream,
+    subjects: [names.fileDataSubjects],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    allow_direct: true,
+    max_msg_size: -1,
+  });
 
   const kvm = new Kvm(js);
   const bucket = (name: string, ttlMs: number) => kvm.create(name, { history: 1, ttl: ttlMs, storage: StorageType.File });
-  const [jobs, specs, results, state, workers] = await Promise.all([
+  const [jobs, specs, results, state, workers, files] = await Promise.all([
     bucket(names.jobsBucket, config.retentionMs),
     bucket(names.specsBucket, config.retentionMs),
     bucket(names.resultsBucket, config.retentionMs),
     bucket(names.stateBucket, config.retentionMs),
     bucket(names.workersBucket, WORKER_HEARTBEAT_TTL_MS),
+    bucket(names.filesBucket, 0),
   ]);
   // Unlike KV's, the object store's `ttl` is the stream's raw max_age, in nanoseconds.
   const blobs = await new Objm(js).create(names.blobsStore, {
     ttl: config.retentionMs * NANOS_PER_MS,
     storage: StorageType.File,
   });
-  return { nc, js, jsm, names, jobs, specs, results, state, workers, blobs };
+  return { nc, js, jsm, names, jobs, specs, results, state, workers, blobs, files };
 }
