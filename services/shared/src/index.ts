@@ -12,6 +12,7 @@ export * from './logger.js';
 export * from './spec/index.js';
 export * from './plan/index.js';
 export * from './tasks/index.js';
+export * from './files/index.js';
 export { connectNats } from './nats/connect.js';
 export { provisionInfrastructure, WORKER_HEARTBEAT_TTL_MS, type Infrastructure } from './nats/infrastructure.js';
 export { ValueStore } from './nats/value-store.js';
