@@ -11,6 +11,9 @@
  * - 415: UNSUPPORTED_MEDIA_TYPE (only `application/json` bodies are accepted);
  * - 404: JOB_NOT_FOUND, NOT_FOUND (no such route);
  * - 410: VALUE_NOT_FOUND (a finished job's result has expired from the object store);
+ * - 400: INVALID_FILE_NAME, INVALID_FILE_INPUT (a job's input files cannot be resolved);
+ *   404: FILE_NOT_FOUND; 409: FILE_CHANGED (replaced while read); 413: FILE_TOO_LARGE;
+ *   416: RANGE_NOT_SATISFIABLE;
  * - 503: NOT_READY (NATS or JetStream unreachable, from `/readyz`);
  * - other 4xx raised by fastify keep their status, with a code derived from it;
  * - anything else: 500 INTERNAL_ERROR, detail "internal error"; the error is logged
@@ -19,7 +22,13 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  FileChangedError,
+  FileInputError,
+  FileNotFoundError,
+  FileTooLargeError,
+  InvalidFileNameError,
   InvalidSpecError,
+  RangeNotSatisfiableError,
   InvalidTaskArgsError,
   JobNotFoundError,
   MalformedJsonError,
@@ -127,6 +136,23 @@ function fromWeftError(error: WeftError): ProblemInit {
   }
   if (error instanceof ValueNotFoundError) {
     return { status: 410, code: error.code, title: 'Result expired', detail: 'the result of this job is no longer stored' };
+  }
+  if (error instanceof InvalidFileNameError) {
+    const pointer = error.pointer || '/name';
+    return { status: 400, code: error.code, title: 'Invalid file name', detail: error.message, errors: [{ pointer, message: error.reason }] };
+  }
+  if (error instanceof FileInputError) {
+    return { status: 400, code: error.code, title: 'Invalid file input', detail: error.message, errors: issues(error.issues) };
+  }
+  if (error instanceof FileNotFoundError) {
+    return { status: 404, code: error.code, title: 'File not found', detail: error.message, extensions: { name: error.fileName } };
+  }
+  if (error instanceof FileChangedError) return { status: 409, code: error.code, title: 'File changed', detail: error.message };
+  if (error instanceof FileTooLargeError) {
+    return { status: 413, code: error.code, title: 'File too large', detail: error.message, extensions: { maxBytes: error.maxBytes } };
+  }
+  if (error instanceof RangeNotSatisfiableError) {
+    return { status: 416, code: error.code, title: 'Range not satisfiable', detail: error.message, extensions: { size: error.size } };
   }
   if (error instanceof NotReadyError) return { status: 503, code: error.code, title: 'Not ready', detail: error.message };
   return INTERNAL;

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { ApiConfig, Infrastructure, Logger, TaskCatalogue, ValueStore } from '@weft/shared';
+import type { ApiConfig, FileStore, Infrastructure, Logger, TaskCatalogue, ValueStore } from '@weft/shared';
 import type { ReadinessProbe } from './health/readiness-probe.js';
 import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
 import type { JobViews } from './jobs/job-views.js';
@@ -19,6 +19,8 @@ export interface AppContext {
   readonly infra: Infrastructure;
   readonly catalogue: TaskCatalogue;
   readonly values: ValueStore;
+  /** The built-in file store. */
+  readonly files: FileStore;
   readonly views: JobViews;
   readonly waiter: JobWaiter;
   readonly readiness: ReadinessProbe;

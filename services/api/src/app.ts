@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { TaskCatalogue, ValueStore, type ApiConfig, type Infrastructure, type Logger } from '@weft/shared';
+import { openFileStore, TaskCatalogue, ValueStore, type ApiConfig, type Infrastructure, type Logger } from '@weft/shared';
 import { createErrorHandler, RouteNotFoundError } from './api-errors.js';
 import type { ApiInstance, AppContext } from './app-context.js';
 import { ReadinessProbe } from './health/readiness-probe.js';
@@ -16,6 +16,7 @@ import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
 import { JobViews } from './jobs/job-views.js';
 import { JobWaiter } from './jobs/job-waiter.js';
 import { registerOpenApi } from './openapi.js';
+import { registerFileRoutes } from './routes/files.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerJobEventRoutes } from './routes/job-events.js';
 import { registerJobRoutes } from './routes/jobs.js';
@@ -81,6 +82,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     infra,
     catalogue: options.catalogue ?? TaskCatalogue.builtin(),
     values,
+    files: openFileStore(infra, config),
     views: new JobViews(values),
     waiter: new JobWaiter(infra, logger),
     readiness: new ReadinessProbe(infra),
@@ -89,6 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   };
   registerJobRoutes(app, ctx);
   registerJobEventRoutes(app, ctx);
+  await registerFileRoutes(app, ctx);
   registerTaskRoutes(app, ctx);
   registerWorkerRoutes(app, ctx);
   registerHealthRoutes(app, ctx);

@@ -197,3 +197,27 @@ export function problemResponses(...statuses: number[]) {
 export function jsonResponse<S extends z.ZodType>(schema: S, description: string) {
   return { description, content: { 'application/json': { schema } } };
 }
+
+/** A stored file, as `GET /v1/files` lists it. */
+export const FileInfoSchema = z.object({
+  name: z.string().meta({ description: 'Name, e.g. `logs/2026/a.txt`.' }),
+  size: z.number().int().meta({ description: 'Size in bytes.' }),
+  contentType: z.string(),
+  sha256: z.string().meta({ description: 'SHA-256 of the content, hex.' }),
+  createdAt: z.string().meta({ description: 'When the upload finished (ISO 8601).' }),
+  parts: z.number().int().meta({ description: 'Line-aligned parts the file is stored in.' }),
+});
+export type FileInfoView = z.infer<typeof FileInfoSchema>;
+
+/** `GET /v1/files` query. */
+export const FileListQuerySchema = z.object({
+  prefix: z.string().max(1024).optional().meta({ description: 'Only names starting with this.' }),
+});
+
+/** `GET /v1/files` response. */
+export const FileListSchema = z.object({ files: z.array(FileInfoSchema) });
+
+/** Path parameters of the file routes: the name is the rest of the path. */
+export const FileParamsSchema = z.object({
+  '*': z.string().meta({ description: 'File name, e.g. `logs/2026/a.txt` (URL-encoded where needed).' }),
+});

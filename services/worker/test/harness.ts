@@ -59,7 +59,7 @@ export async function startHarness(): Promise<Harness> {
       return worker;
     },
     async submit(spec) {
-      const job = prepareJob(spec, catalogue, LIMITS);
+      const job = await prepareJob(spec, catalogue, LIMITS);
       await publishJob(infra, values, job);
       return job.id;
     },

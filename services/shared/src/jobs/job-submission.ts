@@ -10,6 +10,7 @@ import type { Plan } from '../plan/plan.js';
 import type { JobNode } from '../spec/job-spec.js';
 import { NODE_KINDS } from '../spec/job-spec.js';
 import { parseJobSpec, type SpecLimits } from '../spec/parse-job-spec.js';
+import { resolveFileInputs, type FileInputContext } from '../file-inputs/resolve-file-inputs.js';
 import type { TaskCatalogue } from '../tasks/index.js';
 
 /** A validated job, ready to be published. */
@@ -21,21 +22,32 @@ export interface PreparedJob {
   readonly record: JobRecord;
 }
 
+/** Options of {@link prepareJob}. */
+export interface PrepareJobOptions {
+  /** Where file inputs are resolved; without it, a spec with file inputs is refused. */
+  readonly files?: FileInputContext;
+  /** Submission time. @default now */
+  readonly now?: Date;
+}
+
 /**
- * Validates an untrusted spec (schema, limits, task names and arguments) and
- * prepares its initial record.
- * @throws InvalidSpecError, SpecLimitError, UnknownTaskError, InvalidTaskArgsError
+ * Validates an untrusted spec (schema, limits, task names and arguments), resolves
+ * its file inputs to pinned files and splits, and prepares its initial record.
+ * @throws InvalidSpecError, SpecLimitError, UnknownTaskError, InvalidTaskArgsError, FileInputError
  */
-export function prepareJob(
+export async function prepareJob(
   input: unknown,
   catalogue: TaskCatalogue,
   limits: SpecLimits & PlanOptions,
-  now: Date = new Date(),
-): PreparedJob {
-  const spec = parseJobSpec(input, limits);
+  options: PrepareJobOptions = {},
+): Promise<PreparedJob> {
+  const parsed = parseJobSpec(input, limits);
+  const spec = options.files && hasFileInputs(parsed) ? await resolveFileInputs(parsed, options.files) : parsed;
   const plan = compilePlan(spec, catalogue, limits);
+  const now = options.now ?? new Date();
   const id = newJobId(now.getTime());
-  const kind = NODE_KINDS.find((k) => Object.hasOwn(spec, k)) ?? 'task';
+  // The kind as submitted (a `save` option wraps the node in a chain).
+  const kind = NODE_KINDS.find((k) => Object.hasOwn(input as object, k)) ?? 'task';
   const record: JobRecord = {
     id,
     status: 'queued',
@@ -98,4 +110,13 @@ export async function createJobRecord(infra: Infrastructure, job: PreparedJob): 
   } catch (err) {
     if (!isWrongLastSequence(err)) throw err;
   }
+}
+
+/** Whether any map-reduce of `spec` reads files. */
+function hasFileInputs(spec: JobNode): boolean {
+  if ('chain' in spec) return spec.chain.some(hasFileInputs);
+  if ('group' in spec) return spec.group.some(hasFileInputs);
+  if ('chord' in spec) return spec.chord.header.some(hasFileInputs) || hasFileInputs(spec.chord.body);
+  if ('mapReduce' in spec) return !('items' in spec.mapReduce.input || 'range' in spec.mapReduce.input);
+  return false;
 }

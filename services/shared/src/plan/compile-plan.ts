@@ -1,10 +1,10 @@
-import { InvalidTaskArgsError, UnknownTaskError, SpecLimitError, toPointer, type InputIssue } from '../errors.js';
+import { InvalidSpecError, InvalidTaskArgsError, UnknownTaskError, SpecLimitError, toPointer, type InputIssue } from '../errors.js';
 import { DEFAULT_QUEUE } from '../names.js';
-import type { JobNode, MapReduceInput, TaskNode } from '../spec/job-spec.js';
+import type { JobNode, TaskNode } from '../spec/job-spec.js';
 import type { NodeOptions, ResolvedTaskOptions } from '../spec/node-options.js';
 import type { TaskCatalogue } from '../tasks/index.js';
 import { treeLevels } from './aggregation-tree.js';
-import { chunkOf } from './chunks.js';
+import { chunkOf, inputLength, isChunkable } from './chunks.js';
 import type { Plan, PlanComposite, PlanGroup, PlanNode, PlanTaskTemplate } from './plan.js';
 
 /** Knobs of plan compilation. */
@@ -35,9 +35,14 @@ function inherit(parent: ResolvedTaskOptions, own: NodeOptions): ResolvedTaskOpt
   };
 }
 
-function inputLength(input: MapReduceInput): number {
-  return 'items' in input ? input.items.length : input.range.end - input.range.start;
-}
+/**
+ * What a map task over a file split is checked against at submission: the engine
+ * hands it the split's lines in this shape at run time.
+ */
+const FILE_SPLIT_SAMPLE = Object.freeze({ file: '', bytes: new Uint8Array(0) });
+
+/** Task name of the reduce steps of a map-reduce with an `output` file; run by the engine itself. */
+export const OUTPUT_ASSEMBLY_TASK = 'assemble-output';
 
 /**
  * Compiles a validated spec into a plan: resolves inherited options, checks every
@@ -122,10 +127,15 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
     } else {
       const mr = spec.mapReduce;
       const mrPointer = `${pointer}/mapReduce`;
-      const itemCount = inputLength(mr.input);
+      const input = mr.input;
+      if (!isChunkable(input)) {
+        throw new InvalidSpecError([{ pointer: `${mrPointer}/input`, message: 'file inputs must be resolved before the job is planned' }]);
+      }
+      const itemCount = inputLength(input);
+      const files = 'files' in input;
       const wantedChunks = mr.chunks ?? options.defaultChunks ?? 64;
-      const chunkSize = mr.chunkSize ?? Math.max(1, Math.ceil(itemCount / wantedChunks));
-      const chunkCount = Math.ceil(itemCount / chunkSize);
+      const chunkSize = files ? 1 : (mr.chunkSize ?? Math.max(1, Math.ceil(itemCount / wantedChunks)));
+      const chunkCount = files ? input.files.splits.length : Math.ceil(itemCount / chunkSize);
       if (chunkCount > options.maxChunks) {
         throw new SpecLimitError(
           'maxChunks',
@@ -136,11 +146,14 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
       }
       const fanIn = mr.fanIn ?? options.defaultReduceFanIn ?? 16;
       const levels = treeLevels(chunkCount, fanIn);
-      const sampleChunk = chunkCount > 0 ? chunkOf(mr.input, chunkSize, 0) : [];
+      const sampleChunk = files ? FILE_SPLIT_SAMPLE : chunkCount > 0 ? chunkOf(input, chunkSize, 0) : [];
       const map = template(mr.map, `${mrPointer}/map`, opts, sampleChunk);
-      const reduce = template(mr.reduce, `${mrPointer}/reduce`, opts, []);
+      const reduce = mr.reduce
+        ? template(mr.reduce, `${mrPointer}/reduce`, opts, [])
+        : { task: OUTPUT_ASSEMBLY_TASK, args: [], options: opts, cpuBound: false, pointer: `${mrPointer}/output`, label: undefined };
       taskCount += chunkCount + levels.reduce((a, b) => a + b, 0);
-      node = { id, pointer, label, parent: undefined, kind: 'mapReduce', input: mr.input, itemCount, chunkSize, chunkCount, fanIn, levels, map, reduce };
+      const output = mr.output;
+      node = { id, pointer, label, parent: undefined, kind: 'mapReduce', input, itemCount, chunkSize, chunkCount, fanIn, levels, map, reduce, output };
     }
     index.set(id, node);
     if (node.kind !== 'task') adopt(node);

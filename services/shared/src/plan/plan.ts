@@ -1,4 +1,4 @@
-import type { MapReduceInput } from '../spec/job-spec.js';
+import type { ChunkableInput } from './chunks.js';
 import type { ResolvedTaskOptions } from '../spec/node-options.js';
 
 /** Fields every node of a compiled plan has. */
@@ -60,7 +60,7 @@ export interface PlanTaskTemplate {
 
 export interface PlanMapReduce extends PlanNodeBase {
   readonly kind: 'mapReduce';
-  readonly input: MapReduceInput;
+  readonly input: ChunkableInput;
   readonly itemCount: number;
   readonly chunkSize: number;
   readonly chunkCount: number;
@@ -68,7 +68,10 @@ export interface PlanMapReduce extends PlanNodeBase {
   /** Reduce nodes per level, level 1 first. */
   readonly levels: readonly number[];
   readonly map: PlanTaskTemplate;
+  /** The reducer; for a map-reduce with an `output` file, the engine's own assembly of the output. */
   readonly reduce: PlanTaskTemplate;
+  /** Stored file that receives the map values in order, instead of a reduction. */
+  readonly output: string | undefined;
 }
 
 export type PlanComposite = PlanChain | PlanGroup | PlanMapReduce;

@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  ResolvedFilesInputSchema,
+  StoreFilesInputSchema,
+  UrlFilesInputSchema,
+  VolumeFilesInputSchema,
+} from '../file-inputs/file-input-schemas.js';
+import { FileNameSchema } from '../file-store/file-names.js';
 import { nodeOptionsShape, type NodeOptions } from './node-options.js';
 
 /** A task name as written in a spec. */
@@ -19,10 +26,18 @@ export const RangeInputSchema = z
   })
   .refine((r) => r.end >= r.start, { message: 'end must not be less than start', path: ['end'] });
 
-/** Input of a map-reduce: inline items or a lazily expanded numeric range. */
+/**
+ * Input of a map-reduce: inline items, a lazily expanded numeric range, or files
+ * (stored, on the shared volume, or over HTTP), cut into line-aligned splits. The
+ * API turns file inputs into their resolved form at submission.
+ */
 export const MapReduceInputSchema = z.union([
   z.strictObject({ items: z.array(z.unknown()) }),
   z.strictObject({ range: RangeInputSchema }),
+  StoreFilesInputSchema,
+  VolumeFilesInputSchema,
+  UrlFilesInputSchema,
+  ResolvedFilesInputSchema,
 ]);
 export type MapReduceInput = z.infer<typeof MapReduceInputSchema>;
 
@@ -69,19 +84,37 @@ export const ChordNodeSchema = z.strictObject({
   ...nodeOptionsShape,
 });
 
-/** Splits `input` into chunks, maps each chunk with `map`, and reduces the partials as an ordered tree with `reduce`. */
+/**
+ * Splits `input` into chunks, maps each chunk with `map`, and reduces the partials
+ * as an ordered tree with `reduce`; or, with `output` instead of `reduce`, writes the
+ * map values (text) one after another into a new stored file.
+ */
 export const MapReduceNodeSchema = z.strictObject({
-  mapReduce: z.strictObject({
-    input: MapReduceInputSchema,
-    /** Items per chunk. @default enough for at most 64 chunks */
-    chunkSize: z.number().int().min(1).optional(),
-    /** Number of chunks, as an alternative to `chunkSize`. */
-    chunks: z.number().int().min(1).optional(),
-    /** How many partials one reduce step combines. @default 16 */
-    fanIn: z.number().int().min(2).max(1024).optional(),
-    map: TaskNodeSchema,
-    reduce: TaskNodeSchema,
-  }),
+  mapReduce: z
+    .strictObject({
+      input: MapReduceInputSchema,
+      /** Items per chunk. @default enough for at most 64 chunks */
+      chunkSize: z.number().int().min(1).optional(),
+      /** Number of chunks (for file inputs: the target number of splits), as an alternative to `chunkSize`/`splitBytes`. */
+      chunks: z.number().int().min(1).optional(),
+      /** Bytes per split of a file input. @default 8 MiB */
+      splitBytes: z.number().int().min(1).optional(),
+      /** How many partials one reduce step combines. @default 16 */
+      fanIn: z.number().int().min(2).max(1024).optional(),
+      map: TaskNodeSchema,
+      reduce: TaskNodeSchema.optional(),
+      /** Name of a stored file that receives the map values in input order (map-only; no `reduce`). */
+      output: FileNameSchema.optional(),
+    })
+    .superRefine((mr, ctx) => {
+      if ((mr.reduce === undefined) === (mr.output === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['reduce'], message: 'a map-reduce needs either `reduce` or `output`, not both' });
+      }
+      if (mr.map.save !== undefined) ctx.addIssue({ code: 'custom', path: ['map', 'save'], message: '`save` is not allowed on map tasks' });
+      if (mr.reduce?.save !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['reduce', 'save'], message: '`save` is not allowed on reduce tasks; put it on the map-reduce' });
+      }
+    }),
   ...nodeOptionsShape,
 });
 export type MapReduceNode = z.infer<typeof MapReduceNodeSchema>;

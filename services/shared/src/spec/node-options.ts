@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SaveOptionsSchema } from '../file-inputs/file-input-schemas.js';
 import { NAME_PATTERN } from '../names.js';
 
 /** Options any node may carry. Options on a composite node are defaults for the tasks below it. */
@@ -16,6 +17,8 @@ export const nodeOptionsShape = {
   timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
   /** Free text shown in events, errors and listings. */
   label: z.string().max(200).optional(),
+  /** Saves the node's value as a stored file (the value passes on unchanged). */
+  save: SaveOptionsSchema.optional(),
 } as const;
 
 /** Node options as written in a spec. */

@@ -19,6 +19,15 @@ export interface SpecLimits {
   readonly maxDepth: number;
 }
 
+/** Options of {@link parseJobSpec}. */
+export interface ParseJobSpecOptions {
+  /** Accept resolved file inputs (`{"files": …}`), which only the API produces. @default false */
+  readonly allowResolvedInputs?: boolean;
+}
+
+/** The task a node's `save` option turns into, as the step after the node. */
+export const SAVE_TASK = 'save';
+
 /**
  * Shallow variants: children are left as `unknown` and validated one by one while
  * walking, so an error deep in the tree is reported with its own path instead of
@@ -63,8 +72,14 @@ function kindOf(value: unknown, path: readonly PropertyKey[]): NodeKind {
  * @throws InvalidSpecError with the offending field's JSON Pointer
  * @throws SpecLimitError when the spec is too large or too deep
  */
-export function parseJobSpec(input: unknown, limits: SpecLimits): JobNode {
+export function parseJobSpec(input: unknown, limits: SpecLimits, options: ParseJobSpecOptions = {}): JobNode {
   let nodes = 0;
+  // `{…, "save": {…}}` is short for a chain of the node and a `save` step.
+  const withSave = (node: JobNode): JobNode => {
+    if (node.save === undefined) return node;
+    const { save, ...rest } = node;
+    return { chain: [rest, { task: SAVE_TASK, args: [save] }] };
+  };
   const walk = (value: unknown, path: PropertyKey[], depth: number): JobNode => {
     if (++nodes > limits.maxNodes) {
       throw new SpecLimitError(
@@ -88,22 +103,30 @@ export function parseJobSpec(input: unknown, limits: SpecLimits): JobNode {
     const node = parsed.data as Record<string, unknown>;
     switch (kind) {
       case 'task':
-      case 'mapReduce':
-        return node as JobNode;
+        return withSave(node as JobNode);
+      case 'mapReduce': {
+        const mr = node.mapReduce as { input: object };
+        if ('files' in mr.input && !options.allowResolvedInputs) {
+          throw new InvalidSpecError([
+            { pointer: toPointer([...path, 'mapReduce', 'input', 'files']), message: 'use "file", "path" or "url" to name input files' },
+          ]);
+        }
+        return withSave(node as JobNode);
+      }
       case 'chain':
       case 'group': {
         const children = node[kind] as unknown[];
-        return { ...node, [kind]: children.map((c, i) => walk(c, [...path, kind, i], depth + 1)) } as JobNode;
+        return withSave({ ...node, [kind]: children.map((c, i) => walk(c, [...path, kind, i], depth + 1)) } as JobNode);
       }
       case 'chord': {
         const chord = node.chord as { header: unknown[]; body: unknown };
-        return {
+        return withSave({
           ...node,
           chord: {
             header: chord.header.map((c, i) => walk(c, [...path, 'chord', 'header', i], depth + 2)),
             body: walk(chord.body, [...path, 'chord', 'body'], depth + 1),
           },
-        };
+        });
       }
     }
   };

@@ -71,7 +71,7 @@ export class PlanCache {
       if (!entry || entry.operation !== 'PUT') throw new Error(`spec of job ${jobId} not found`);
       stored = parseMessage(StoredValueSchema, decodeWire(entry.string()), 'stored spec');
     }
-    const spec = parseJobSpec(await this.values.load(stored), TRUSTED_LIMITS);
+    const spec = parseJobSpec(await this.values.load(stored), TRUSTED_LIMITS, { allowResolvedInputs: true });
     return compilePlan(spec, this.catalogue, TRUSTED_PLAN_OPTIONS);
   }
 }

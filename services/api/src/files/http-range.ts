@@ -1,0 +1,34 @@
+/**
+ * `Range` request headers (RFC 9110 §14): one byte range is served; anything else
+ * gets the whole file.
+ */
+import { RangeNotSatisfiableError } from '@weft/shared';
+
+/** A byte range to send: `start` inclusive, `end` exclusive. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The range `header` asks for in a file of `size` bytes; `undefined` for the whole
+ * file (no header, another unit, several ranges, or a syntax this server ignores).
+ * @throws RangeNotSatisfiableError when the one range asked for lies beyond the file
+ */
+export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
+  if (header === undefined) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match) return undefined;
+  const [, first = '', last = ''] = match;
+  if (first === '' && last === '') return undefined;
+  if (first === '') {
+    // A suffix: the last N bytes.
+    const length = Number(last);
+    if (length === 0) throw new RangeNotSatisfiableError(header, size);
+    return { start: Math.max(0, size - length), end: size };
+  }
+  const start = Number(first);
+  const end = last === '' ? size : Math.min(size, Number(last) + 1);
+  if (start >= size || end <= start) throw new RangeNotSatisfiableError(header, size);
+  return { start, end };
+}

@@ -1,0 +1,153 @@
+/**
+ * The file store over HTTP: `PUT`, `GET` (with `Range`), `HEAD` and `DELETE` on
+ * `/v1/files/<name>`, and `GET /v1/files` to list.
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { assertFileName, fileInfo, FileNotFoundError, FileTooLargeError, type FileManifest } from '@weft/shared';
+import type { ApiInstance, AppContext } from '../app-context.js';
+import { parseRange } from '../files/http-range.js';
+import {
+  FileInfoSchema,
+  FileListQuerySchema,
+  FileListSchema,
+  FileParamsSchema,
+  jsonResponse,
+  problemResponses,
+} from '../schemas.js';
+
+/** Declares the file routes, in a scope where request bodies are not parsed but streamed. */
+export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Promise<void> {
+  const { files, config } = ctx;
+
+  await app.register((scope: ApiInstance) => {
+    // Uploads of any type are streamed to the store untouched.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+    scope.put(
+      '/v1/files/*',
+      {
+        schema: {
+          tags: ['files'],
+          summary: 'Upload a file',
+          description:
+            'Streams the request body into the file store under the name in the path (`curl -T notes.txt ' +
+            'localhost:8080/v1/files/notes.txt`), replacing any file of that name once the upload is complete. ' +
+            'The body is never held in memory as a whole; it is cut into line-aligned parts as it arrives.',
+          params: FileParamsSchema,
+          response: { 201: jsonResponse(FileInfoSchema, 'The stored file.'), ...problemResponses(400, 413) },
+        },
+      },
+      async (request, reply) => {
+        const name = assertFileName(request.params['*']);
+        const declared = Number(request.headers['content-length'] ?? Number.NaN);
+        if (declared > config.fileMaxBytes) throw new FileTooLargeError(config.fileMaxBytes);
+        const contentType = request.headers['content-type'] ?? guessContentType(name);
+        const manifest = await files.put(name, request.raw, { contentType, maxBytes: config.fileMaxBytes });
+        request.log.info({ file: name, bytes: manifest.size, parts: manifest.parts.length }, 'file stored');
+        return reply.code(201).header('location', filePath(name)).send(fileInfo(manifest));
+      },
+    );
+  });
+
+  app.get(
+    '/v1/files',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'List stored files',
+        querystring: FileListQuerySchema,
+        response: { 200: jsonResponse(FileListSchema, 'Stored files, sorted by name.') },
+      },
+    },
+    async (request) => ({ files: (await files.list(request.query.prefix ?? '')).map(fileInfo) }),
+  );
+
+  app.get(
+    '/v1/files/*',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Download a file',
+        description: 'Streams the file; a single `Range: bytes=…` is answered with 206 and that part.',
+        params: FileParamsSchema,
+        response: {
+          200: binaryResponse('The file.'),
+          206: binaryResponse('The requested range of the file.'),
+          ...problemResponses(400, 404, 416),
+        },
+      },
+    },
+    async (request, reply) => {
+      const manifest = await requireFile(request.params['*']);
+      const range = parseRange(request.headers.range, manifest.size);
+      const { start, end } = range ?? { start: 0, end: manifest.size };
+      void reply
+        .code(range ? 206 : 200)
+        .header('content-type', manifest.contentType)
+        .header('content-length', String(end - start))
+        .header('accept-ranges', 'bytes')
+        .header('etag', `"${manifest.sha256}"`)
+        .header('last-modified', new Date(manifest.createdAt).toUTCString());
+      if (range) void reply.header('content-range', `bytes ${start}-${end - 1}/${manifest.size}`);
+      if (request.method === 'HEAD') {
+        // The headers only, with the real length (fastify would send its own for an empty body).
+        reply.hijack();
+        reply.raw.writeHead(range ? 206 : 200, reply.getHeaders() as OutgoingHttpHeaders);
+        reply.raw.end();
+        return reply;
+      }
+      if (start === end) return reply.send(undefined);
+      return reply.send(Readable.from(files.read(manifest, start, end)));
+    },
+  );
+
+  app.delete(
+    '/v1/files/*',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Delete a file',
+        params: FileParamsSchema,
+        response: { 204: binaryResponse('Deleted; no content.'), ...problemResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const name = assertFileName(request.params['*']);
+      if (!(await files.delete(name))) throw new FileNotFoundError(name);
+      request.log.info({ file: name }, 'file deleted');
+      return reply.code(204).send(undefined);
+    },
+  );
+
+  async function requireFile(rawName: string): Promise<FileManifest> {
+    return files.require(assertFileName(rawName));
+  }
+}
+
+/** A route response entry for raw bytes (streamed by fastify, never serialized). */
+function binaryResponse(description: string) {
+  return { description, content: { 'application/octet-stream': { schema: z.unknown().meta({ type: 'string', format: 'binary' }) } } };
+}
+
+/** Path of a file's resource. */
+export function filePath(name: string): string {
+  return `/v1/files/${name.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+const TEXT_TYPES: Readonly<Record<string, string>> = {
+  txt: 'text/plain; charset=utf-8',
+  log: 'text/plain; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json',
+  ndjson: 'application/x-ndjson',
+};
+
+/** A content type from the name's extension, for uploads that declare none. */
+function guessContentType(name: string): string {
+  const extension = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase();
+  return (extension && TEXT_TYPES[extension]) ?? 'application/octet-stream';
+}

@@ -1,0 +1,117 @@
+/**
+ * Reading input files and splits, and writing stored files, as the worker does for
+ * tasks: one place that knows the three kinds of sources.
+ */
+import { z } from 'zod';
+import { FileChangedError, FileNotFoundError } from '../errors.js';
+import type { FileManifest } from '../file-store/file-manifest.js';
+import type { FileStore } from '../file-store/file-store.js';
+import { FileNameSchema } from '../file-store/file-names.js';
+import { readLineAlignedRange } from '../files/line-aligned-range.js';
+import { sourceName, type FileSplitRef } from './file-input-schemas.js';
+import { readUrl, urlByteSource } from './url-files.js';
+import { resolveVolumePath, volumeByteSource } from './volume-files.js';
+
+/** One whole file, as a task argument: `{"file": "a.txt"}`, `{"path": "data/a.txt"}` or `{"url": "https://…"}`. */
+export const FileRefSchema = z.union([
+  z.strictObject({ file: FileNameSchema }),
+  z.strictObject({ path: z.string().min(1) }),
+  z.strictObject({ url: z.url({ protocol: /^https?$/ }) }),
+]);
+export type FileRef = z.infer<typeof FileRefSchema>;
+
+/** The lines of one split, as a map task receives them. */
+export interface SplitText {
+  /** Name of the file the split belongs to. */
+  readonly file: string;
+  /** Whole lines. */
+  readonly bytes: Uint8Array;
+}
+
+/** File access for tasks and the engine. */
+export interface FileAccess {
+  /** The lines of a split of a resolved file input. @throws FileChangedError when a stored file was replaced since submission */
+  readSplit(ref: FileSplitRef, signal?: AbortSignal): Promise<SplitText>;
+  /** The whole content of a file, streamed in order. */
+  read(ref: FileRef, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /** Stores `data` as file `name` (replacing any file of that name). */
+  write(name: string, data: AsyncIterable<Uint8Array> | Uint8Array | string, contentType: string): Promise<FileManifest>;
+}
+
+/** Manifests kept by upload id: a pinned upload never changes. */
+const MANIFEST_CACHE_SIZE = 256;
+
+/** File access over the file store and the shared volume at `dataRoot`. */
+export function createFileAccess(store: FileStore, dataRoot: string | undefined): FileAccess {
+  const manifests = new Map<string, Promise<FileManifest>>();
+  const pinned = (name: string, id: string): Promise<FileManifest> => {
+    let found = manifests.get(id);
+    if (!found) {
+      found = store.require(name).then((m) => {
+        if (m.id !== id) throw new FileChangedError(`stored file ${JSON.stringify(name)} was replaced after the job was submitted`);
+        return m;
+      });
+      found.catch(() => manifests.delete(id));
+      manifests.set(id, found);
+      if (manifests.size > MANIFEST_CACHE_SIZE) manifests.delete(manifests.keys().next().value as string);
+    }
+    return found;
+  };
+  const volumeRoot = (): string => {
+    if (dataRoot === undefined) throw new FileNotFoundError('(no shared volume is configured: WEFT_DATA_ROOT)');
+    return dataRoot;
+  };
+
+  return {
+    async readSplit({ source, start, end }, signal) {
+      const file = sourceName(source);
+      switch (source.kind) {
+        case 'store':
+          // Stored splits end at line ends already.
+          return { file, bytes: await store.readRange(await pinned(source.name, source.id), start, end, signal) };
+        case 'volume': {
+          const { absolute } = await resolveVolumePath(volumeRoot(), source.path);
+          return { file, bytes: await readLineAlignedRange(volumeByteSource(absolute, source.size), start, end, { signal }) };
+        }
+        case 'url':
+          if (source.ranged && source.size !== null) {
+            return { file, bytes: await readLineAlignedRange(urlByteSource(source.url, source.size), start, end, { signal }) };
+          }
+          return { file, bytes: await collect(readUrl(source.url, signal)) };
+      }
+    },
+
+    async *read(ref, signal) {
+      if ('file' in ref) {
+        const manifest = await store.require(ref.file);
+        yield* store.read(manifest, 0, manifest.size, signal);
+      } else if ('path' in ref) {
+        const { absolute, size } = await resolveVolumePath(volumeRoot(), ref.path);
+        const source = volumeByteSource(absolute, size);
+        for (let at = 0; at < size; at += READ_CHUNK_BYTES) {
+          signal?.throwIfAborted();
+          yield await source.read(at, READ_CHUNK_BYTES);
+        }
+      } else {
+        yield* readUrl(ref.url, signal);
+      }
+    },
+
+    write(name, data, contentType) {
+      const body = typeof data === 'string' ? [new TextEncoder().encode(data)] : data instanceof Uint8Array ? [data] : data;
+      return store.put(name, toAsync(body), { contentType });
+    },
+  };
+}
+
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+async function* toAsync(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* chunks;
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,132 @@
+/**
+ * Turning the file inputs of a job spec into pinned files and splits, at submission.
+ */
+import picomatch from 'picomatch';
+import { FileInputError, toPointer, type InputIssue } from '../errors.js';
+import type { FileManifest } from '../file-store/file-manifest.js';
+import type { FileStore } from '../file-store/file-store.js';
+import type { JobNode, MapReduceNode } from '../spec/job-spec.js';
+import type { FileSource } from './file-input-schemas.js';
+import { planFileSplits, type SplittableSource } from './file-splits.js';
+import { probeUrl } from './url-files.js';
+import { findVolumeFiles } from './volume-files.js';
+
+/** What resolving file inputs needs. */
+export interface FileInputContext {
+  readonly store: FileStore;
+  /** Root of the shared volume; `undefined` when there is none. */
+  readonly dataRoot: string | undefined;
+  readonly signal?: AbortSignal;
+}
+
+type MapReduceSpec = MapReduceNode['mapReduce'];
+
+/**
+ * Returns `spec` with every map-reduce file input (`file`, `path`, `url`) replaced by
+ * its resolved form: the matching files, pinned (stored files by upload id), and
+ * their splits. Lists keep their order; each glob's matches are sorted by name and a
+ * file named twice counts once.
+ * @throws FileInputError naming each input that matches nothing or cannot be read
+ */
+export async function resolveFileInputs(spec: JobNode, ctx: FileInputContext): Promise<JobNode> {
+  const issues: InputIssue[] = [];
+  const walk = async (node: JobNode, path: (string | number)[]): Promise<JobNode> => {
+    if ('chain' in node) return { ...node, chain: await Promise.all(node.chain.map((c, i) => walk(c, [...path, 'chain', i]))) };
+    if ('group' in node) return { ...node, group: await Promise.all(node.group.map((c, i) => walk(c, [...path, 'group', i]))) };
+    if ('chord' in node) {
+      const header = await Promise.all(node.chord.header.map((c, i) => walk(c, [...path, 'chord', 'header', i])));
+      return { ...node, chord: { header, body: await walk(node.chord.body, [...path, 'chord', 'body']) } };
+    }
+    if ('mapReduce' in node) {
+      const mr = node.mapReduce;
+      const sources = await resolveSources(mr.input, ctx, [...path, 'mapReduce', 'input'], issues);
+      if (!sources) return node;
+      const splits = planFileSplits(sources, { ...(mr.splitBytes === undefined ? {} : { splitBytes: mr.splitBytes }), ...(mr.chunks === undefined ? {} : { splits: mr.chunks }) });
+      const input = { files: { sources: sources.map((s) => s.source), splits } };
+      return { ...node, mapReduce: { ...mr, input } };
+    }
+    return node;
+  };
+  const resolved = await walk(spec, []);
+  if (issues.length > 0) throw new FileInputError(issues);
+  return resolved;
+}
+
+async function resolveSources(
+  input: MapReduceSpec['input'],
+  ctx: FileInputContext,
+  path: (string | number)[],
+  issues: InputIssue[],
+): Promise<SplittableSource[] | undefined> {
+  const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
+  const at = (key: string, value: string | string[], i: number) => toPointer(Array.isArray(value) ? [...path, key, i] : [...path, key]);
+  let found: SplittableSource[][];
+  if ('file' in input) {
+    const names = await storeNames(ctx.store, input.file);
+    found = await Promise.all(
+      list(input.file).map(async (pattern, i) => {
+        const manifests = await matchStored(ctx.store, pattern, names);
+        if (manifests.length === 0) issues.push({ pointer: at('file', input.file, i), message: `no stored file matches ${JSON.stringify(pattern)}` });
+        return manifests.map((manifest) => ({ source: storeSource(manifest), manifest }));
+      }),
+    );
+  } else if ('path' in input) {
+    const root = ctx.dataRoot;
+    if (root === undefined) {
+      issues.push({ pointer: toPointer([...path, 'path']), message: 'no shared volume is configured (WEFT_DATA_ROOT)' });
+      return undefined;
+    }
+    found = await Promise.all(
+      list(input.path).map(async (pattern, i) => {
+        try {
+          const files = await findVolumeFiles(root, pattern);
+          if (files.length === 0) issues.push({ pointer: at('path', input.path, i), message: `no file on the shared volume matches ${JSON.stringify(pattern)}` });
+          return files.map((f): SplittableSource => ({ source: { kind: 'volume', path: f.path, size: f.size } }));
+        } catch (err) {
+          issues.push({ pointer: at('path', input.path, i), message: err instanceof Error ? err.message : String(err) });
+          return [];
+        }
+      }),
+    );
+  } else if ('url' in input) {
+    found = await Promise.all(
+      list(input.url).map(async (url, i) => {
+        try {
+          const probe = await probeUrl(url, ctx.signal);
+          return [{ source: { kind: 'url', url, size: probe.size, ranged: probe.ranged && probe.size !== null } } satisfies SplittableSource];
+        } catch (err) {
+          issues.push({ pointer: at('url', input.url, i), message: `cannot read ${url}: ${err instanceof Error ? err.message : String(err)}` });
+          return [];
+        }
+      }),
+    );
+  } else {
+    return undefined;
+  }
+  const seen = new Set<string>();
+  return found.flat().filter(({ source }) => {
+    const key = JSON.stringify([source.kind, 'name' in source ? source.name : 'path' in source ? source.path : source.url]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Names of all stored files, listed once when some pattern is a glob. */
+async function storeNames(store: FileStore, patterns: string | string[]): Promise<FileManifest[] | undefined> {
+  const all = Array.isArray(patterns) ? patterns : [patterns];
+  return all.some((p) => picomatch.scan(p).isGlob) ? store.list() : undefined;
+}
+
+async function matchStored(store: FileStore, pattern: string, listing: FileManifest[] | undefined): Promise<FileManifest[]> {
+  if (!picomatch.scan(pattern).isGlob) {
+    const manifest = await store.stat(pattern).catch(() => undefined);
+    return manifest ? [manifest] : [];
+  }
+  const isMatch = picomatch(pattern, { dot: false });
+  return (listing ?? []).filter((m) => isMatch(m.name));
+}
+
+function storeSource(manifest: FileManifest): FileSource {
+  return { kind: 'store', name: manifest.name, id: manifest.id, size: manifest.size };
+}

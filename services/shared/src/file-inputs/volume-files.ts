@@ -1,0 +1,86 @@
+/**
+ * Files on the shared volume: a directory every worker (and the API) mounts, e.g. a
+ * PersistentVolumeClaim. Inputs name files relative to its root; nothing outside
+ * the root is reachable, not even through symbolic links.
+ */
+import { open, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { glob } from 'tinyglobby';
+import { fileNameProblem } from '../file-store/file-names.js';
+import type { ByteSource } from '../files/byte-source.js';
+
+/** A file found on the volume. */
+export interface VolumeFile {
+  /** Path relative to the root, with `/` separators. */
+  readonly path: string;
+  readonly size: number;
+}
+
+/** Why a volume path or pattern is not acceptable, or `undefined`. */
+export function volumePatternProblem(pattern: string): string | undefined {
+  const problem = fileNameProblem(pattern);
+  return problem?.replace('a file name', 'a path');
+}
+
+/**
+ * The absolute path of `relative` under `root`, after following symbolic links.
+ * @throws Error when it does not exist, is not a regular file, or lies outside the root
+ */
+export async function resolveVolumePath(root: string, relative: string): Promise<{ absolute: string; size: number }> {
+  const problem = volumePatternProblem(relative);
+  if (problem !== undefined) throw new Error(problem);
+  const realRoot = await realpath(root);
+  const absolute = await realpath(path.join(realRoot, relative)).catch(() => {
+    throw new Error(`no such file: ${relative}`);
+  });
+  if (!absolute.startsWith(realRoot + path.sep)) throw new Error(`${relative} lies outside the shared volume`);
+  const info = await stat(absolute);
+  if (!info.isFile()) throw new Error(`${relative} is not a regular file`);
+  return { absolute, size: info.size };
+}
+
+/**
+ * The files matching `pattern` under `root`, sorted by path. A pattern without glob
+ * characters names one file, which must exist.
+ */
+export async function findVolumeFiles(root: string, pattern: string): Promise<VolumeFile[]> {
+  const problem = volumePatternProblem(pattern);
+  if (problem !== undefined) throw new Error(problem);
+  if (!picomatch.scan(pattern).isGlob) {
+    const { size } = await resolveVolumePath(root, pattern);
+    return [{ path: pattern, size }];
+  }
+  const realRoot = await realpath(root);
+  const matches = await glob(pattern, { cwd: realRoot, onlyFiles: true, followSymbolicLinks: false, expandDirectories: false });
+  const files = await Promise.all(
+    matches.sort().map(async (match) => {
+      // A match may be a symbolic link: it counts only if it points inside the root.
+      const resolved = await resolveVolumePath(realRoot, match).catch(() => undefined);
+      return resolved ? { path: match, size: resolved.size } : undefined;
+    }),
+  );
+  return files.filter((f): f is VolumeFile => f !== undefined);
+}
+
+/** Random access to a file on the volume; the file is opened for each read. */
+export function volumeByteSource(absolute: string, size: number): ByteSource {
+  return {
+    size,
+    async read(offset, length) {
+      const handle = await open(absolute, 'r');
+      try {
+        const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
+        let at = 0;
+        while (at < buffer.byteLength) {
+          const { bytesRead } = await handle.read(buffer, at, buffer.byteLength - at, offset + at);
+          if (bytesRead === 0) break;
+          at += bytesRead;
+        }
+        return buffer.subarray(0, at);
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
