@@ -3,9 +3,11 @@ import { AckPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   connectNats,
+  createFileAccess,
   createLogger,
   decodeWire,
   InvalidMessageError,
+  openFileStore,
   parseMessage,
   provisionInfrastructure,
   TaskCatalogue,
@@ -100,6 +102,8 @@ export class Worker {
       pool = CpuPool.create(config.threads);
       const shutdown = new AbortController();
       const records = new JobRecords(infra.jobs);
+      const fileStore = openFileStore(infra, config);
+      const files = createFileAccess(fileStore, config.dataRoot);
       const progress = new ProgressReporter(records, log);
       const engine = new JobEngine({
         plans: new PlanCache(infra.specs, values, catalogue),
@@ -110,7 +114,9 @@ export class Worker {
         reduceInputs: new ReduceInputs(infra.state, values),
         dispatcher: new Dispatcher(infra.js, infra.names),
         values,
-        runner: new TaskRunner(catalogue, pool, new Limiter(config.ioConcurrency), log, shutdown.signal),
+        runner: new TaskRunner(catalogue, pool, new Limiter(config.ioConcurrency), files, log, shutdown.signal),
+        files,
+        fileStore,
         log,
         queues: config.queues,
       });

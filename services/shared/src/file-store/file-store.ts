@@ -42,6 +42,13 @@ export interface PutFileOptions {
   readonly maxBytes?: number;
 }
 
+/** Parts written to an upload: `[stream sequence, bytes]`, and which of them end inside a line. */
+export interface UploadedParts {
+  readonly parts: [number, number][];
+  /** Indices (into `parts`) of parts that end inside a line. */
+  readonly cut: number[];
+}
+
 /** Key of a file's manifest: the name in base64url, which only has characters KV keys allow. */
 function manifestKey(name: string): string {
   return Buffer.from(name, 'utf8').toString('base64url');
@@ -115,6 +122,38 @@ export class FileStore {
       await this.purgeData(id).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * Appends `bytes` to upload `id` as line-aligned parts, for a file assembled from
+   * pieces written by several workers (see {@link commit}). Upload ids must be
+   * subject tokens: letters, digits, `-` and `_`.
+   */
+  async appendParts(id: string, bytes: Uint8Array): Promise<UploadedParts> {
+    const subject = this.deps.names.fileDataSubject(id);
+    const written: UploadedParts = { parts: [], cut: [] };
+    for await (const part of lineAlignedParts([bytes], this.partBytes, this.maxPartBytes)) {
+      const ack = await this.deps.js.publish(subject, part.bytes);
+      if (part.cut) written.cut.push(written.parts.length);
+      written.parts.push([ack.seq, part.bytes.byteLength]);
+    }
+    return written;
+  }
+
+  /**
+   * Makes the given parts of upload `id` the file `name`, replacing any file of that
+   * name. The digest is computed by reading the parts back in order.
+   */
+  async commit(name: string, id: string, uploaded: UploadedParts, contentType: string): Promise<FileManifest> {
+    assertFileName(name);
+    const size = uploaded.parts.reduce((total, [, bytes]) => total + bytes, 0);
+    const draft: FileManifest = { v: 1, name, id, size, contentType, sha256: '0'.repeat(64), createdAt: '', parts: uploaded.parts, cut: uploaded.cut };
+    const hash = createHash('sha256');
+    for await (const chunk of this.read(draft)) hash.update(chunk);
+    const manifest: FileManifest = { ...draft, sha256: hash.digest('hex'), createdAt: new Date().toISOString() };
+    const replaced = await this.swapManifest(name, manifest);
+    if (replaced && replaced.id !== id) await this.purgeData(replaced.id);
+    return manifest;
   }
 
   /** The manifest of `name`, or `undefined` when there is no such file. */

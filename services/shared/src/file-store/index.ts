@@ -7,7 +7,7 @@ import { FileStore } from './file-store.js';
 
 export { FILE_NAME_MAX_BYTES, FileNameSchema, assertFileName, fileNameProblem } from './file-names.js';
 export { FileManifestSchema, fileInfo, partOffsets, type FileInfo, type FileManifest } from './file-manifest.js';
-export { FileStore, type FileStoreDeps, type PutFileOptions } from './file-store.js';
+export { FileStore, type FileStoreDeps, type PutFileOptions, type UploadedParts } from './file-store.js';
 export { lineAlignedParts, type LinePart } from './line-parts.js';
 
 /** Opens the file store of an installation. */

@@ -19,7 +19,7 @@ const NEWLINE = 0x0a;
  * stays within about `maxBytes` plus one chunk of the source.
  */
 export async function* lineAlignedParts(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   targetBytes: number,
   maxBytes: number,
 ): AsyncGenerator<LinePart> {

@@ -3,11 +3,13 @@
  */
 import { z } from 'zod';
 import { addTask } from './add.js';
+import { checksumTask } from './checksum.js';
 import { countPrimesTask } from './count-primes.js';
 import { echoTask } from './echo.js';
 import { failTask } from './fail.js';
 import { fibonacciTask } from './fibonacci.js';
 import { multiplyTask } from './multiply.js';
+import { saveTask } from './save.js';
 import { sleepTask } from './sleep.js';
 import { squaresTask } from './squares.js';
 import { sumOfSquaresTask } from './sum-of-squares.js';
@@ -26,6 +28,8 @@ export const builtinTasks: readonly TaskDefinition[] = Object.freeze([
   countPrimesTask,
   echoTask,
   failTask,
+  saveTask,
+  checksumTask,
 ]);
 
 /** One problem with a task's arguments; `path` starts at the argument index. */

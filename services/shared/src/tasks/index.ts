@@ -27,3 +27,4 @@ export { MAX_SQUARES_LENGTH } from './squares.js';
 export { MAX_SLEEP_MS } from './sleep.js';
 export { MAX_FIBONACCI_N } from './fibonacci.js';
 export { DEFAULT_FAIL_MESSAGE } from './fail.js';
+export { valueAsText } from './save.js';

@@ -2,11 +2,21 @@
  * The contract between the engine and a task implementation.
  */
 import type { z } from 'zod';
+import type { FileAccess } from '../file-inputs/file-access.js';
 
 /** What a task sees besides its arguments. */
 export interface TaskContext {
   /** Aborted when the task is cancelled or times out; long-running tasks should honour it. */
   readonly signal: AbortSignal;
+  /**
+   * True when this run produces the node's final value (the root of a reduce tree,
+   * or a task that is not part of a map-reduce); set by the engine. Tasks whose
+   * partial results differ from their user-facing result (e.g. `word-count`) return
+   * the user-facing form only then.
+   */
+  readonly final?: boolean;
+  /** Reading and writing files; given to light (event-loop) tasks only, not on the thread pool. */
+  readonly files?: FileAccess;
 }
 
 /**

@@ -1,6 +1,13 @@
 import { nuid } from '@nats-io/transport-node';
 import {
   chunkOf,
+  FileChangedError,
+  FileNotFoundError,
+  fileInfo,
+  type FileAccess,
+  type FileSplitRef,
+  type FileStore,
+  type UploadedParts,
   type JobError,
   type JobRecord,
   type Logger,
@@ -45,6 +52,10 @@ export interface JobEngineDeps {
   readonly log: Logger;
   /** Queues this worker pulls from: work for them may be run in place instead of published. */
   readonly queues: readonly string[];
+  /** Reads the splits of file inputs. */
+  readonly files: FileAccess;
+  /** Where map-reduce `output` files are written. */
+  readonly fileStore: FileStore;
 }
 
 /** How the current delivery of a work item looks. */
@@ -151,7 +162,7 @@ export class JobEngine {
       case 'task': {
         const node = taskNode(plan, item.node);
         const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
-        const outcome = await this.run(node, node.receivesInput ? [input, ...node.args] : node.args);
+        const outcome = await this.run(node, node.receivesInput ? [input, ...node.args] : node.args, true);
         if (!outcome.ok) return this.failTask(job, node, outcome);
         this.recordUnit(job, item, { completions: [completion(node, outcome)], count: 1 }, plan.root === node);
         return this.progression.complete(job, node, outcome.value, undefined, out);
@@ -161,7 +172,7 @@ export class JobEngine {
         const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
         const members = batchMembers(group, item.index);
         const outcomes = await Promise.all(
-          members.map((m) => this.run(m, m.receivesInput ? [input, ...m.args] : m.args)),
+          members.map((m) => this.run(m, m.receivesInput ? [input, ...m.args] : m.args, true)),
         );
         const failed = outcomes.findIndex((o) => !o.ok);
         if (failed >= 0) return this.failTask(job, members[failed] as PlanTask, outcomes[failed] as TaskOutcome & { ok: false });
@@ -172,9 +183,12 @@ export class JobEngine {
       }
       case 'chunk': {
         const mr = mapReduceNode(plan, item.node);
-        const chunk = chunkOf(mr.input, mr.chunkSize, item.index);
-        const outcome = await this.run({ ...mr.map }, [chunk, ...mr.map.args]);
         const pointer = `${mr.map.pointer}#chunk/${item.index}`;
+        const chunk = chunkOf(mr.input, mr.chunkSize, item.index);
+        const first = isFileSplit(chunk) ? await this.readSplit(chunk) : { ok: true as const, value: chunk };
+        if (!first.ok) return this.failTask(job, { ...mr.map, pointer }, first);
+        let outcome = await this.run({ ...mr.map }, [first.value, ...mr.map.args], false);
+        if (outcome.ok && mr.output !== undefined) outcome = await this.writeOutputPiece(job.id, mr, outcome);
         if (!outcome.ok) return this.failTask(job, { ...mr.map, pointer }, outcome);
         this.recordUnit(job, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 }, false);
         return this.progression.chunkDone(job, mr, item.index, outcome.value, out);
@@ -182,7 +196,11 @@ export class JobEngine {
       case 'reduce': {
         const mr = mapReduceNode(plan, item.node);
         const partials = await this.progression.reduceInputValues(job.id, mr, item.level, item.index);
-        const outcome = await this.run({ ...mr.reduce }, [partials, ...mr.reduce.args]);
+        const final = item.level === mr.levels.length;
+        const outcome =
+          mr.output === undefined
+            ? await this.run({ ...mr.reduce }, [partials, ...mr.reduce.args], final)
+            : await this.assembleOutput(job.id, mr, mr.output, partials as UploadedParts[], final);
         const pointer = `${mr.reduce.pointer}#reduce/${item.level}/${item.index}`;
         if (!outcome.ok) return this.failTask(job, { ...mr.reduce, pointer }, outcome);
         this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 }, false);
@@ -234,8 +252,51 @@ export class JobEngine {
     }
   }
 
-  private run(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[]): Promise<TaskOutcome> {
-    return this.deps.runner.run({ task: node.task, args, options: node.options, cpuBound: node.cpuBound });
+  private run(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean): Promise<TaskOutcome> {
+    return this.deps.runner.run({ task: node.task, args, options: node.options, cpuBound: node.cpuBound, final });
+  }
+
+  /**
+   * The lines of a file split. A file that is gone or was replaced since submission
+   * fails the job; other read errors are thrown, so the item is delivered again.
+   */
+  private async readSplit(split: FileSplitRef): Promise<{ ok: true; value: unknown } | (TaskOutcome & { ok: false })> {
+    const started = performance.now();
+    try {
+      return { ok: true, value: await this.deps.files.readSplit(split) };
+    } catch (err) {
+      if (!(err instanceof FileChangedError || err instanceof FileNotFoundError)) throw err;
+      return { ok: false, code: err.code, message: err.message, attempts: 1, durationMs: performance.now() - started };
+    }
+  }
+
+  /** Writes a map value of a map-reduce with an `output` file as parts of the output's upload. */
+  private async writeOutputPiece(jobId: string, mr: PlanMapReduce, outcome: TaskOutcome & { ok: true }): Promise<TaskOutcome> {
+    const { value } = outcome;
+    if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      const message = `the map task of a map-reduce with an output file must return text, not ${value === null ? 'null' : typeof value}`;
+      return { ok: false, code: 'INVALID_OUTPUT', message, attempts: outcome.attempts, durationMs: outcome.durationMs };
+    }
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    const written = await this.deps.fileStore.appendParts(outputUploadId(jobId, mr), bytes);
+    return { ...outcome, value: written };
+  }
+
+  /**
+   * A reduce step of a map-reduce with an `output` file: joins the pieces' parts in
+   * order; the last step makes them the output file, whose description is the value.
+   */
+  private async assembleOutput(jobId: string, mr: PlanMapReduce, name: string, pieces: UploadedParts[], final: boolean): Promise<TaskOutcome> {
+    const started = performance.now();
+    const joined: UploadedParts = { parts: [], cut: [] };
+    for (const piece of pieces) {
+      joined.cut.push(...piece.cut.map((i) => i + joined.parts.length));
+      joined.parts.push(...piece.parts);
+    }
+    const value = final
+      ? fileInfo(await this.deps.fileStore.commit(name, outputUploadId(jobId, mr), joined, 'text/plain; charset=utf-8'))
+      : joined;
+    return { ok: true, value, attempts: 1, durationMs: performance.now() - started };
   }
 
   /**
@@ -334,6 +395,15 @@ function isSmall(value: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+function isFileSplit(chunk: unknown): chunk is FileSplitRef {
+  return typeof chunk === 'object' && chunk !== null && 'source' in chunk;
+}
+
+/** The upload an output file is assembled in: one per job and node, a valid subject token. */
+function outputUploadId(jobId: string, mr: PlanMapReduce): string {
+  return `out_${jobId}_${mr.id.replaceAll('.', '_')}`;
 }
 
 function taskNode(plan: Plan, id: string): PlanTask {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isPermanentTaskError, type Logger, type ResolvedTaskOptions, type TaskCatalogue } from '@weft/shared';
+import { isPermanentTaskError, type FileAccess, type Logger, type ResolvedTaskOptions, type TaskCatalogue } from '@weft/shared';
 import { PermanentFailureError, TaskAttemptError, TaskTimeoutError } from '../errors.js';
 import type { CpuPool } from './cpu-pool.js';
 import type { Limiter } from './limiter.js';
@@ -11,6 +11,8 @@ export interface TaskRun {
   readonly args: readonly unknown[];
   readonly options: ResolvedTaskOptions;
   readonly cpuBound: boolean;
+  /** Whether the run produces its node's final value (see `TaskContext.final`). */
+  readonly final: boolean;
 }
 
 /** How a task run ended after all its attempts. */
@@ -37,6 +39,8 @@ export class TaskRunner {
     private readonly catalogue: TaskCatalogue,
     private readonly pool: CpuPool,
     private readonly io: Limiter,
+    /** File access for light tasks. */
+    private readonly files: FileAccess,
     private readonly log: Logger,
     /** Aborted when the worker shuts down for good. */
     private readonly shutdown: AbortSignal,
@@ -81,14 +85,14 @@ export class TaskRunner {
     const timeoutMs = run.options.timeoutMs;
     if (timeoutMs === undefined) {
       // No time limit: the shutdown signal is the only reason to abort.
-      return run.cpuBound ? this.onThread(run.task, args, this.shutdown) : this.onLoop(run.task, args, this.shutdown);
+      return run.cpuBound ? this.onThread(run, args, this.shutdown) : this.onLoop(run, args, this.shutdown);
     }
     const controller = new AbortController();
     const onShutdown = () => controller.abort(this.shutdown.reason);
     this.shutdown.addEventListener('abort', onShutdown, { once: true });
     const timer = setTimeout(() => controller.abort(new TaskTimeoutError(timeoutMs)), timeoutMs);
     try {
-      const work = run.cpuBound ? this.onThread(run.task, args, controller.signal) : this.onLoop(run.task, args, controller.signal);
+      const work = run.cpuBound ? this.onThread(run, args, controller.signal) : this.onLoop(run, args, controller.signal);
       // A light task that ignores its signal must still not outlive its timeout.
       return await Promise.race([work, aborted(controller.signal)]);
     } catch (err) {
@@ -100,19 +104,19 @@ export class TaskRunner {
     }
   }
 
-  private async onThread(task: string, args: unknown[], signal: AbortSignal): Promise<unknown> {
-    const response = await this.pool.run({ task, args }, signal);
+  private async onThread({ task, final }: TaskRun, args: unknown[], signal: AbortSignal): Promise<unknown> {
+    const response = await this.pool.run({ task, args, final }, signal);
     if (response.ok) return response.value;
     if (response.permanent) throw new PermanentFailureError('TASK_PERMANENT_FAILURE', response.message);
     throw new TaskAttemptError(response.message);
   }
 
-  private async onLoop(task: string, args: unknown[], signal: AbortSignal): Promise<unknown> {
+  private async onLoop({ task, final }: TaskRun, args: unknown[], signal: AbortSignal): Promise<unknown> {
     const def = this.catalogue.get(task);
     if (!def) throw new PermanentFailureError('UNKNOWN_TASK', `unknown task "${task}"`);
     return this.io.run(async () => {
       try {
-        return await def.run(args, { signal });
+        return await def.run(args, { signal, final, files: this.files });
       } catch (err) {
         if (isPermanentTaskError(err)) throw new PermanentFailureError(err.code, err.message, { cause: err });
         throw err;

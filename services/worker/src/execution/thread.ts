@@ -12,6 +12,8 @@ const neverAborted = new AbortController().signal;
 export interface ThreadRequest {
   readonly task: string;
   readonly args: unknown[];
+  /** See `TaskContext.final`. */
+  readonly final: boolean;
 }
 
 /** What a thread answers. */
@@ -23,7 +25,7 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
   const def = catalogue.get(request.task);
   if (!def) return { ok: false, permanent: true, message: `unknown task "${request.task}"` };
   try {
-    const value: unknown = await def.run(request.args, { signal: neverAborted });
+    const value: unknown = await def.run(request.args, { signal: neverAborted, final: request.final });
     return { ok: true, value };
   } catch (err) {
     return {
