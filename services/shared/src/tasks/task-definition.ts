@@ -7,6 +7,13 @@ import type { z } from 'zod';
 export interface TaskContext {
   /** Aborted when the task is cancelled or times out; long-running tasks should honour it. */
   readonly signal: AbortSignal;
+  /**
+   * True when this run produces the node's final value (the root of a reduce tree,
+   * or a task that is not part of a map-reduce); set by the engine. Tasks whose
+   * partial results differ from their user-facing result (e.g. `word-count`) return
+   * the user-facing form only then.
+   */
+  readonly final?: boolean;
 }
 
 /**
