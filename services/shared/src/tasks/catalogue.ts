@@ -7,6 +7,7 @@ import { countPrimesTask } from './count-primes.js';
 import { echoTask } from './echo.js';
 import { failTask } from './fail.js';
 import { fibonacciTask } from './fibonacci.js';
+import { lineCountTask } from './line-count.js';
 import { multiplyTask } from './multiply.js';
 import { sleepTask } from './sleep.js';
 import { squaresTask } from './squares.js';
@@ -26,6 +27,7 @@ export const builtinTasks: readonly TaskDefinition[] = Object.freeze([
   countPrimesTask,
   echoTask,
   failTask,
+  lineCountTask,
 ]);
 
 /** One problem with a task's arguments; `path` starts at the argument index. */

@@ -27,3 +27,5 @@ export { MAX_SQUARES_LENGTH } from './squares.js';
 export { MAX_SLEEP_MS } from './sleep.js';
 export { MAX_FIBONACCI_N } from './fibonacci.js';
 export { DEFAULT_FAIL_MESSAGE } from './fail.js';
+export { isTextSplit, textSplit } from './text-split.js';
+export type { TextSplit } from './text-split.js';

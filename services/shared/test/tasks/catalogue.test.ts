@@ -21,6 +21,7 @@ const EXPECTED = [
   'count-primes',
   'echo',
   'fail',
+  'line-count',
 ];
 
 void describe('TaskCatalogue', () => {
@@ -34,7 +35,12 @@ void describe('TaskCatalogue', () => {
 
   void it('marks the heavy tasks as CPU-bound', () => {
     const cpuBound = catalogue.list().filter((task) => task.cpuBound).map((task) => task.name);
-    assert.deepEqual(cpuBound.sort(), ['count-primes', 'fibonacci', 'squares', 'sum-of-squares']);
+    assert.deepEqual(cpuBound.sort(), [
+      'count-primes',
+      'fibonacci',
+      'squares',
+      'sum-of-squares',
+    ]);
   });
 
   void it('gives every task a one-sentence description', () => {
