@@ -14,6 +14,7 @@ import { squaresTask } from './squares.js';
 import { sumOfSquaresTask } from './sum-of-squares.js';
 import { sumTask } from './sum.js';
 import type { TaskDefinition } from './task-definition.js';
+import { wordCountTask } from './word-count.js';
 
 /** The tasks every Weft worker provides. */
 export const builtinTasks: readonly TaskDefinition[] = Object.freeze([
@@ -27,6 +28,7 @@ export const builtinTasks: readonly TaskDefinition[] = Object.freeze([
   countPrimesTask,
   echoTask,
   failTask,
+  wordCountTask,
   lineCountTask,
 ]);
 

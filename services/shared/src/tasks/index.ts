@@ -29,3 +29,5 @@ export { MAX_FIBONACCI_N } from './fibonacci.js';
 export { DEFAULT_FAIL_MESSAGE } from './fail.js';
 export { isTextSplit, textSplit } from './text-split.js';
 export type { TextSplit } from './text-split.js';
+export { wordCountOptions, wordCountPartial, wordCountResult } from './word-count.js';
+export type { WordCountOptions, WordCountPartial, WordCountResult } from './word-count.js';

@@ -21,6 +21,7 @@ const EXPECTED = [
   'count-primes',
   'echo',
   'fail',
+  'word-count',
   'line-count',
 ];
 
@@ -40,6 +41,7 @@ void describe('TaskCatalogue', () => {
       'fibonacci',
       'squares',
       'sum-of-squares',
+      'word-count',
     ]);
   });
 
