@@ -14,6 +14,7 @@ import { squaresTask } from './squares.js';
 import { sumOfSquaresTask } from './sum-of-squares.js';
 import { sumTask } from './sum.js';
 import type { TaskDefinition } from './task-definition.js';
+import { textStatsTask } from './text-stats.js';
 import { wordCountTask } from './word-count.js';
 
 /** The tasks every Weft worker provides. */
@@ -29,6 +30,7 @@ export const builtinTasks: readonly TaskDefinition[] = Object.freeze([
   echoTask,
   failTask,
   wordCountTask,
+  textStatsTask,
   lineCountTask,
 ]);
 

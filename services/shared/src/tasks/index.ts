@@ -31,3 +31,5 @@ export { isTextSplit, textSplit } from './text-split.js';
 export type { TextSplit } from './text-split.js';
 export { wordCountOptions, wordCountPartial, wordCountResult } from './word-count.js';
 export type { WordCountOptions, WordCountPartial, WordCountResult } from './word-count.js';
+export { textStatsPartial, textStatsResult } from './text-stats.js';
+export type { TextStatsPartial, TextStatsResult } from './text-stats.js';

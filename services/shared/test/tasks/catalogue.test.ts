@@ -22,6 +22,7 @@ const EXPECTED = [
   'echo',
   'fail',
   'word-count',
+  'text-stats',
   'line-count',
 ];
 
@@ -41,6 +42,7 @@ void describe('TaskCatalogue', () => {
       'fibonacci',
       'squares',
       'sum-of-squares',
+      'text-stats',
       'word-count',
     ]);
   });
