@@ -7,6 +7,7 @@ import { countPrimesTask } from './count-primes.js';
 import { echoTask } from './echo.js';
 import { failTask } from './fail.js';
 import { fibonacciTask } from './fibonacci.js';
+import { grepTask } from './grep.js';
 import { lineCountTask } from './line-count.js';
 import { multiplyTask } from './multiply.js';
 import { sleepTask } from './sleep.js';
@@ -31,6 +32,7 @@ export const builtinTasks: readonly TaskDefinition[] = Object.freeze([
   failTask,
   wordCountTask,
   textStatsTask,
+  grepTask,
   lineCountTask,
 ]);
 

@@ -33,3 +33,7 @@ export { wordCountOptions, wordCountPartial, wordCountResult } from './word-coun
 export type { WordCountOptions, WordCountPartial, WordCountResult } from './word-count.js';
 export { textStatsPartial, textStatsResult } from './text-stats.js';
 export type { TextStatsPartial, TextStatsResult } from './text-stats.js';
+export { grepOptions, grepPartial, grepResult } from './grep.js';
+export type { GrepOptions, GrepPartial, GrepResult, GrepSegment, SegmentMatch } from './grep.js';
+export { compileLinePattern, MAX_PATTERN_LENGTH } from './line-pattern.js';
+export type { LineMatcher } from './line-pattern.js';

@@ -23,6 +23,7 @@ const EXPECTED = [
   'fail',
   'word-count',
   'text-stats',
+  'grep',
   'line-count',
 ];
 
@@ -40,6 +41,7 @@ void describe('TaskCatalogue', () => {
     assert.deepEqual(cpuBound.sort(), [
       'count-primes',
       'fibonacci',
+      'grep',
       'squares',
       'sum-of-squares',
       'text-stats',
