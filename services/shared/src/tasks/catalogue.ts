@@ -16,6 +16,7 @@ import { sumOfSquaresTask } from './sum-of-squares.js';
 import { sumTask } from './sum.js';
 import type { TaskDefinition } from './task-definition.js';
 import { textStatsTask } from './text-stats.js';
+import { transformTask } from './transform.js';
 import { wordCountTask } from './word-count.js';
 
 /** The tasks every Weft worker provides. */
@@ -34,6 +35,7 @@ export const builtinTasks: readonly TaskDefinition[] = Object.freeze([
   textStatsTask,
   grepTask,
   lineCountTask,
+  transformTask,
 ]);
 
 /** One problem with a task's arguments; `path` starts at the argument index. */

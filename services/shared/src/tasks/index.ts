@@ -35,5 +35,7 @@ export { textStatsPartial, textStatsResult } from './text-stats.js';
 export type { TextStatsPartial, TextStatsResult } from './text-stats.js';
 export { grepOptions, grepPartial, grepResult } from './grep.js';
 export type { GrepOptions, GrepPartial, GrepResult, GrepSegment, SegmentMatch } from './grep.js';
+export { transformOptions } from './transform.js';
+export type { TransformOptions } from './transform.js';
 export { compileLinePattern, MAX_PATTERN_LENGTH } from './line-pattern.js';
 export type { LineMatcher } from './line-pattern.js';

@@ -25,6 +25,7 @@ const EXPECTED = [
   'text-stats',
   'grep',
   'line-count',
+  'transform',
 ];
 
 void describe('TaskCatalogue', () => {
@@ -45,6 +46,7 @@ void describe('TaskCatalogue', () => {
       'squares',
       'sum-of-squares',
       'text-stats',
+      'transform',
       'word-count',
     ]);
   });
