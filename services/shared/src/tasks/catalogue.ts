@@ -8,6 +8,8 @@ import { countPrimesTask } from './count-primes.js';
 import { echoTask } from './echo.js';
 import { failTask } from './fail.js';
 import { fibonacciTask } from './fibonacci.js';
+import { grepTask } from './grep.js';
+import { lineCountTask } from './line-count.js';
 import { multiplyTask } from './multiply.js';
 import { saveTask } from './save.js';
 import { sleepTask } from './sleep.js';
@@ -15,6 +17,9 @@ import { squaresTask } from './squares.js';
 import { sumOfSquaresTask } from './sum-of-squares.js';
 import { sumTask } from './sum.js';
 import type { TaskDefinition } from './task-definition.js';
+import { textStatsTask } from './text-stats.js';
+import { transformTask } from './transform.js';
+import { wordCountTask } from './word-count.js';
 
 /** The tasks every Weft worker provides. */
 export const builtinTasks: readonly TaskDefinition[] = Object.freeze([
@@ -28,6 +33,11 @@ export const builtinTasks: readonly TaskDefinition[] = Object.freeze([
   countPrimesTask,
   echoTask,
   failTask,
+  wordCountTask,
+  textStatsTask,
+  grepTask,
+  lineCountTask,
+  transformTask,
   saveTask,
   checksumTask,
 ]);

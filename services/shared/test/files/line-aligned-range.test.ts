@@ -141,7 +141,9 @@ void describe('readLineAlignedRange', () => {
     const bytes = encoder.encode(text);
     const source = recordingSource(bytes, 5);
     const parts = await Promise.all(
-      planByteSplits(bytes.length, { splitBytes: 37 }).map((s) => readLineAlignedRange(source, s.start, s.end, { chunkBytes: 64 })),
+      planByteSplits(bytes.length, { splitBytes: 37 }).map((s) =>
+        readLineAlignedRange(source, s.start, s.end, { chunkBytes: 64 }),
+      ),
     );
     assert.deepEqual(concatBytes(parts), bytes);
   });

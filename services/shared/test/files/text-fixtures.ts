@@ -102,11 +102,10 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return result;
 }
 
-/** Split sizes from one byte to the whole text: every size up to 12, then a spread up to `length`. */
+/** Split sizes from one byte to the whole text: small sizes (shorter than most lines), then a spread up to `length`. */
 export function splitSizes(length: number): number[] {
   const sizes = new Set<number>();
-  for (let size = 1; size <= Math.min(12, Math.max(1, length)); size++) sizes.add(size);
-  for (const size of [17, 31, 64, 100, 257, 1000, 4096]) if (size < length) sizes.add(size);
+  for (const size of [1, 2, 3, 4, 5, 7, 9, 12, 17, 31, 64, 100, 257, 1000, 4096]) if (size < length) sizes.add(size);
   for (const divisor of [7, 3, 2]) sizes.add(Math.max(1, Math.ceil(length / divisor)));
   sizes.add(Math.max(1, length));
   return [...sizes].sort((a, b) => a - b);

@@ -21,6 +21,11 @@ const EXPECTED = [
   'count-primes',
   'echo',
   'fail',
+  'word-count',
+  'text-stats',
+  'grep',
+  'line-count',
+  'transform',
 ];
 
 void describe('TaskCatalogue', () => {
@@ -34,7 +39,16 @@ void describe('TaskCatalogue', () => {
 
   void it('marks the heavy tasks as CPU-bound', () => {
     const cpuBound = catalogue.list().filter((task) => task.cpuBound).map((task) => task.name);
-    assert.deepEqual(cpuBound.sort(), ['count-primes', 'fibonacci', 'squares', 'sum-of-squares']);
+    assert.deepEqual(cpuBound.sort(), [
+      'count-primes',
+      'fibonacci',
+      'grep',
+      'squares',
+      'sum-of-squares',
+      'text-stats',
+      'transform',
+      'word-count',
+    ]);
   });
 
   void it('gives every task a one-sentence description', () => {
