@@ -5,6 +5,22 @@
 export { buildApp, type BuildAppOptions } from './app.js';
 export type { ApiInstance } from './app-context.js';
 export { NotReadyError, PROBLEM_TYPE_BASE, problemType, RouteNotFoundError, toProblem } from './api-errors.js';
+export {
+  ClusterUnavailableError,
+  KubernetesApiError,
+  KubernetesError,
+  KubernetesForbiddenError,
+  PoolAutoscaledError,
+  PoolDeploymentNotFoundError,
+  PoolNotFoundError,
+} from './cluster/cluster-errors.js';
+export { POOL_LABEL } from './cluster/kube-client.js';
+export {
+  KUBERNETES_RBAC_RULES,
+  kubernetesRbacRulesFor,
+  type KubernetesPermission,
+  type KubernetesRbacRule,
+} from './cluster/rbac-rules.js';
 export type { JobEventStreamOptions } from './jobs/job-event-stream.js';
 export { DOCS_PATH, OPENAPI_PATH } from './openapi.js';
 export {
