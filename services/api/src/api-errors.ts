@@ -9,15 +9,24 @@
  * - 413: SPEC_LIMIT_EXCEEDED for the size-like limits (`maxNodes`, `maxChunks`), and
  *   BODY_TOO_LARGE (more than `bodyLimitBytes`);
  * - 415: UNSUPPORTED_MEDIA_TYPE (only `application/json` bodies are accepted);
- * - 404: JOB_NOT_FOUND, NOT_FOUND (no such route);
+ * - 404: JOB_NOT_FOUND, NOT_FOUND (no such route), POOL_NOT_FOUND (no such worker pool);
+ * - 409: POOL_AUTOSCALED (the pool's replicas belong to an HPA or KEDA);
  * - 410: VALUE_NOT_FOUND (a finished job's result has expired from the object store);
  * - 400: INVALID_FILE_NAME, INVALID_FILE_INPUT (a job's input files cannot be resolved);
  *   404: FILE_NOT_FOUND; 409: FILE_CHANGED (replaced while read); 413: FILE_TOO_LARGE;
  *   416: RANGE_NOT_SATISFIABLE;
+ * - 501: CLUSTER_UNAVAILABLE (no Kubernetes cluster: the API runs outside one and has
+ *   no kubeconfig; this API instance cannot scale pools, so retrying will not help);
+ * - 502: KUBERNETES_FORBIDDEN (the cluster denied a call: RBAC), KUBERNETES_API_ERROR
+ *   (unreachable, timed out, unexpected answer), POOL_DEPLOYMENT_NOT_FOUND (a
+ *   configured pool's Deployment is missing); the Kubernetes details are logged, not shown;
  * - 503: NOT_READY (NATS or JetStream unreachable, from `/readyz`);
  * - other 4xx raised by fastify keep their status, with a code derived from it;
  * - anything else: 500 INTERNAL_ERROR, detail "internal error"; the error is logged
  *   with the request id but never shown.
+ *
+ * Pointers of INVALID_REQUEST issues point into the body (`/replicas`), or into the
+ * query or path parameters with a prefix (`/query/wait`, `/params/pool`).
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -39,6 +48,13 @@ import {
   WeftError,
   type InputIssue,
 } from '@weft/shared';
+import {
+  ClusterUnavailableError,
+  KubernetesError,
+  PoolAutoscaledError,
+  PoolDeploymentNotFoundError,
+  PoolNotFoundError,
+} from './cluster/cluster-errors.js';
 import type { Problem, ProblemIssue } from './schemas.js';
 
 /** Base of problem `type` URIs; the code in kebab case is appended. */
@@ -155,7 +171,29 @@ function fromWeftError(error: WeftError): ProblemInit {
     return { status: 416, code: error.code, title: 'Range not satisfiable', detail: error.message, extensions: { size: error.size } };
   }
   if (error instanceof NotReadyError) return { status: 503, code: error.code, title: 'Not ready', detail: error.message };
-  return INTERNAL;
+  return fromClusterError(error) ?? INTERNAL;
+}
+
+function fromClusterError(error: WeftError): ProblemInit | undefined {
+  if (error instanceof PoolNotFoundError) {
+    const extensions = { pool: error.pool, knownPools: [...error.known] };
+    return { status: 404, code: error.code, title: 'Worker pool not found', detail: error.message, extensions };
+  }
+  if (error instanceof PoolAutoscaledError) {
+    const extensions = { pool: error.pool, autoscaler: error.autoscaler, hpa: error.hpa };
+    return { status: 409, code: error.code, title: 'Worker pool is autoscaled', detail: error.message, extensions };
+  }
+  if (error instanceof ClusterUnavailableError) {
+    return { status: 501, code: error.code, title: 'No Kubernetes cluster', detail: error.message };
+  }
+  if (error instanceof PoolDeploymentNotFoundError) {
+    const extensions = { pool: error.pool, deployment: error.deployment };
+    return { status: 502, code: error.code, title: 'Worker pool Deployment missing', detail: error.message, extensions };
+  }
+  if (error instanceof KubernetesError) {
+    return { status: 502, code: error.code, title: 'Kubernetes API error', detail: error.publicDetail };
+  }
+  return undefined;
 }
 
 /** Request parts as they appear in pointers of INVALID_REQUEST problems. */
@@ -163,7 +201,8 @@ const PART_NAMES: Readonly<Record<string, string>> = {
   querystring: 'query',
   params: 'params',
   headers: 'headers',
-  body: 'body',
+  // Body pointers point into the body itself, like those of job specs.
+  body: '',
 };
 
 /** Errors raised by fastify itself (or its plugins): validation, body parsing, limits. */
@@ -172,10 +211,10 @@ type FrameworkError = Error & Partial<Pick<FastifyError, 'code' | 'statusCode' |
 function fromFrameworkError(error: FrameworkError, options: ProblemMappingOptions): ProblemInit {
   if (error.validation !== undefined) {
     const part = PART_NAMES[error.validationContext ?? ''] ?? error.validationContext ?? '';
-    const errors = error.validation.map((v) => ({
-      pointer: `/${part}${v.instancePath === '/' ? '' : v.instancePath}`,
-      message: v.message ?? 'invalid value',
-    }));
+    const errors = error.validation.map((v) => {
+      const path = v.instancePath === '/' ? '' : v.instancePath;
+      return { pointer: part === '' ? path : `/${part}${path}`, message: v.message ?? 'invalid value' };
+    });
     const detail = errors.map((e) => `${e.pointer}: ${e.message}`).join('; ');
     return { status: 400, code: 'INVALID_REQUEST', title: 'Invalid request', detail, errors };
   }
@@ -242,7 +281,7 @@ export function createErrorHandler(options: ProblemMappingOptions) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
     const problem = toProblem(error, request.url, options);
     if (problem.code === INTERNAL.code) request.log.error({ err: error }, 'request failed');
-    else if (problem.status >= 500) request.log.warn({ code: problem.code, status: problem.status }, problem.detail);
+    else if (problem.status >= 500) request.log.warn({ err: error, code: problem.code, status: problem.status }, problem.detail);
     else request.log.info({ code: problem.code, status: problem.status }, problem.detail);
     if (reply.sent) return;
     void reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(stringifyJson(problem));

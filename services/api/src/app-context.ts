@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiConfig, FileStore, Infrastructure, Logger, TaskCatalogue, ValueStore } from '@weft/shared';
+import type { WorkerCluster } from './cluster/worker-cluster.js';
 import type { ReadinessProbe } from './health/readiness-probe.js';
 import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
 import type { JobViews } from './jobs/job-views.js';
@@ -24,6 +25,8 @@ export interface AppContext {
   readonly views: JobViews;
   readonly waiter: JobWaiter;
   readonly readiness: ReadinessProbe;
+  /** Worker pods and pools on Kubernetes, when there is a cluster. */
+  readonly cluster: WorkerCluster;
   readonly eventStreams: JobEventStreamOptions;
   /** Aborted when the application closes: waits return early and event streams end. */
   readonly shutdown: AbortSignal;

@@ -10,6 +10,8 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import { openFileStore, TaskCatalogue, ValueStore, type ApiConfig, type Infrastructure, type Logger } from '@weft/shared';
 import { createErrorHandler, RouteNotFoundError } from './api-errors.js';
 import type { ApiInstance, AppContext } from './app-context.js';
+import { openClusterAccess } from './cluster/cluster-access.js';
+import { WorkerCluster } from './cluster/worker-cluster.js';
 import { ReadinessProbe } from './health/readiness-probe.js';
 import { installJsonContent } from './json-content.js';
 import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
@@ -47,9 +49,19 @@ function requestId(request: IncomingMessage): string {
 /**
  * Builds the application. The returned instance is not listening; `app.close()` ends
  * pending waits and event streams but leaves the NATS connection to the caller.
+ * @throws ConfigError when the configured kubeconfig cannot be loaded
  */
 export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   const { config, infra, logger } = options;
+  const clusterAccess = await openClusterAccess(config);
+  if (clusterAccess.available) {
+    const { namespace, server } = clusterAccess.client;
+    const pools = config.k8sWorkerPools.map((p) => p.pool);
+    logger.info({ mode: clusterAccess.mode, server, namespace, pools }, 'Kubernetes cluster access configured');
+  } else {
+    logger.info({ reason: clusterAccess.reason }, 'no Kubernetes cluster: worker pods and pool scaling are unavailable');
+  }
+
   const errorHandler = createErrorHandler({ bodyLimitBytes: config.bodyLimitBytes });
   const app: ApiInstance = Fastify({
     loggerInstance: logger,
@@ -86,6 +98,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     views: new JobViews(values),
     waiter: new JobWaiter(infra, logger),
     readiness: new ReadinessProbe(infra),
+    cluster: new WorkerCluster(clusterAccess, config, logger),
     eventStreams: { heartbeatMs: 15_000, endGraceMs: 2_000, ...options.eventStreams },
     shutdown: shutdown.signal,
   };

@@ -147,12 +147,110 @@ export type TaskList = z.infer<typeof TaskListSchema>;
 export const WorkerViewSchema = WorkerHeartbeatSchema.omit({ heartbeatMs: true });
 export type WorkerView = z.infer<typeof WorkerViewSchema>;
 
+// ---------------------------------------------------------------------------
+// Kubernetes: worker pods and pools
+
+/** A worker pod. */
+export const WorkerPodViewSchema = z.object({
+  name: z.string(),
+  pool: z.string().nullable().describe('The `weft.io/pool` label of the pod.'),
+  phase: z.string().describe('Pod phase: `Pending`, `Running`, `Succeeded`, `Failed` or `Unknown`.'),
+  ready: z.boolean().describe('The `Ready` condition of the pod is true.'),
+  restarts: z.number().int().nonnegative().describe('Restarts of its containers, summed.'),
+  node: z.string().nullable().describe('Node the pod is scheduled on.'),
+  startedAt: z.string().nullable().describe('When the kubelet started the pod (ISO 8601).'),
+  terminating: z.boolean().describe('The pod is being deleted.'),
+  workers: z.array(z.string()).describe('Ids of the live workers in `workers` that run in this pod (by host name).'),
+});
+export type WorkerPodView = z.infer<typeof WorkerPodViewSchema>;
+component(WorkerPodViewSchema, 'WorkerPodView', 'A worker pod.');
+
+/** Replica counts of a pool's Deployment, from its scale subresource. */
+export const ReplicaCountsSchema = z.object({
+  desired: z.number().int().nonnegative().describe('Replicas the Deployment is asked to run (`spec.replicas`).'),
+  current: z.number().int().nonnegative().describe('Pods the Deployment runs now (`status.replicas`).'),
+});
+export type ReplicaCounts = z.infer<typeof ReplicaCountsSchema>;
+
+/** What sets a pool's replica count. */
+export const PoolAutoscalerViewSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none').describe('Set by hand: `PUT /v1/workers/{pool}/replicas`.') }),
+  z.object({
+    kind: z.enum(['hpa', 'keda']).describe('A HorizontalPodAutoscaler, or KEDA through the HPA it manages.'),
+    hpa: z.string().describe('Name of the HorizontalPodAutoscaler.'),
+    found: z.boolean().describe('The HPA exists; when it does not, the counts below are null.'),
+    minReplicas: z.number().int().nullable(),
+    maxReplicas: z.number().int().nullable(),
+    currentReplicas: z.number().int().nullable().describe('Replicas the HPA last saw.'),
+    desiredReplicas: z.number().int().nullable().describe('Replicas the HPA last asked for.'),
+  }),
+]);
+export type PoolAutoscalerView = z.infer<typeof PoolAutoscalerViewSchema>;
+
+/** A worker pool: its Deployment and what scales it. */
+export const WorkerPoolViewSchema = z.object({
+  pool: z.string(),
+  deployment: z.string().describe('Name of the Deployment running the pool.'),
+  replicas: ReplicaCountsSchema.nullable().describe('null when the Deployment does not exist.'),
+  autoscaler: PoolAutoscalerViewSchema,
+});
+export type WorkerPoolView = z.infer<typeof WorkerPoolViewSchema>;
+component(WorkerPoolViewSchema, 'WorkerPoolView', 'A worker pool.');
+
+/** The cluster section of `GET /v1/workers`. */
+export const ClusterViewSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('ok'),
+    namespace: z.string().describe('Namespace of the Weft release.'),
+    pools: z.array(WorkerPoolViewSchema).describe('The configured pools, in configuration order.'),
+    pods: z.array(WorkerPodViewSchema).describe('Pods matching the worker selector, by pool and name.'),
+  }),
+  z.object({
+    status: z.literal('unavailable'),
+    reason: z.string().describe('Why there is no cluster, e.g. the API runs outside Kubernetes.'),
+  }),
+  z.object({
+    status: z.literal('error'),
+    namespace: z.string(),
+    code: z.string().describe('`KUBERNETES_FORBIDDEN` or `KUBERNETES_API_ERROR`, as in problem details.'),
+    detail: z.string(),
+  }),
+]);
+export type ClusterView = z.infer<typeof ClusterViewSchema>;
+component(
+  ClusterViewSchema,
+  'ClusterView',
+  'Worker pods and pools on Kubernetes: `ok`, `unavailable` outside a cluster, or `error` when the Kubernetes API failed.',
+);
+
+/** Path parameters of the pool routes. */
+export const PoolParamsSchema = z.object({
+  pool: z.string().describe('Worker pool name.'),
+});
+
+/** Body of `PUT /v1/workers/:pool/replicas`; the bound comes from the configuration. */
+export function replicasBodySchema(maxReplicas: number) {
+  return z.strictObject({
+    replicas: z.number().int().min(0).max(maxReplicas).describe(`Replicas to run (0 to ${maxReplicas}).`),
+  });
+}
+
+/** Answer of `PUT /v1/workers/:pool/replicas`: the Deployment's scale after the change. */
+export const PoolScaleSchema = z.object({
+  pool: z.string(),
+  namespace: z.string(),
+  deployment: z.string(),
+  replicas: ReplicaCountsSchema,
+});
+export type PoolScale = z.infer<typeof PoolScaleSchema>;
+
 /**
  * Body of `GET /v1/workers`. An object rather than a list, so that further sections
- * (e.g. Kubernetes pods and pools) can be added without breaking clients.
+ * can be added without breaking clients.
  */
 export const WorkerListSchema = z.object({
   workers: z.array(WorkerViewSchema).describe('Workers whose heartbeat is fresh, by name.'),
+  cluster: ClusterViewSchema,
 });
 export type WorkerList = z.infer<typeof WorkerListSchema>;
 

@@ -41,6 +41,58 @@ export const CommonConfigSchema = z.object({
 });
 export type CommonConfig = z.infer<typeof CommonConfigSchema>;
 
+/** A Kubernetes object name (DNS-1123 subdomain). */
+const K8S_NAME = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'expected a Kubernetes object name');
+
+/** A Kubernetes namespace name (DNS-1123 label). */
+const K8S_NAMESPACE = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a Kubernetes namespace name');
+
+/** How a worker pool's replica count is managed. */
+export const PoolAutoscalerKindSchema = z.enum(['none', 'hpa', 'keda']);
+export type PoolAutoscalerKind = z.infer<typeof PoolAutoscalerKindSchema>;
+
+/**
+ * A worker pool as deployed on Kubernetes: its Deployment and, when the pool is
+ * autoscaled, the HorizontalPodAutoscaler that drives it (for KEDA, the HPA KEDA
+ * creates: `keda-hpa-<scaledobject>`).
+ */
+export const WorkerPoolSchema = z
+  .strictObject({
+    /** Pool name, as carried by the worker pods' `weft.io/pool` label. */
+    pool: z.string().regex(NAME_PATTERN),
+    /** Name of the pool's Deployment. */
+    deployment: K8S_NAME,
+    /** What sets the replica count. @default "none" (set by hand, e.g. `PUT /v1/workers/:pool/replicas`) */
+    autoscaler: PoolAutoscalerKindSchema.default('none'),
+    /** Name of the HPA; required with `hpa` and `keda`, absent with `none`. */
+    hpa: K8S_NAME.optional(),
+  })
+  .superRefine((pool, ctx) => {
+    if (pool.autoscaler === 'none' && pool.hpa !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['hpa'], message: 'an HPA is only named for autoscaled pools' });
+    } else if (pool.autoscaler !== 'none' && pool.hpa === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['hpa'], message: `required for autoscaler "${pool.autoscaler}"` });
+    }
+  });
+export type WorkerPool = z.infer<typeof WorkerPoolSchema>;
+
+/** The worker pools, with unique pool and Deployment names. */
+const WorkerPoolListSchema = z.array(WorkerPoolSchema).superRefine((pools, ctx) => {
+  for (const key of ['pool', 'deployment'] as const) {
+    const seen = new Set<string>();
+    pools.forEach((pool, index) => {
+      if (seen.has(pool[key])) ctx.addIssue({ code: 'custom', path: [index, key], message: `duplicate ${key} "${pool[key]}"` });
+      seen.add(pool[key]);
+    });
+  }
+});
+
 /** Settings of the API process. */
 export const ApiConfigSchema = CommonConfigSchema.extend({
   /** Interface the HTTP server listens on. @default "0.0.0.0" */
@@ -59,8 +111,25 @@ export const ApiConfigSchema = CommonConfigSchema.extend({
   maxWaitMs: int(0).default(300_000),
   /** Largest file `PUT /v1/files/…` accepts, in bytes. @default 10 GiB */
   fileMaxBytes: int(0).default(10 * 1024 ** 3),
+  /**
+   * Set by Kubernetes in every pod (`KUBERNETES_SERVICE_HOST`); with the service
+   * account token present, it means the API runs in a cluster.
+   */
+  kubernetesServiceHost: z.string().optional(),
+  /** Kubeconfig file to reach a cluster from outside it (takes precedence over in-cluster access). */
+  k8sKubeconfig: z.string().min(1).optional(),
+  /** Namespace of the Weft release. @default the service account's namespace (in cluster), else the kubeconfig context's */
+  k8sNamespace: K8S_NAMESPACE.optional(),
+  /** Label selector of the worker pods. @default "weft.io/pool" (pods that carry a pool label) */
+  k8sWorkerSelector: z.string().min(1).default('weft.io/pool'),
+  /** The worker pools and their Deployments. @default [] */
+  k8sWorkerPools: WorkerPoolListSchema.default([]),
+  /** Largest replica count `PUT /v1/workers/:pool/replicas` accepts. @default 100 */
+  k8sMaxReplicas: int(1, 10_000).default(100),
 });
-export type ApiConfig = Readonly<z.infer<typeof ApiConfigSchema>>;
+export type ApiConfig = Readonly<
+  Omit<z.infer<typeof ApiConfigSchema>, 'k8sWorkerPools'> & { k8sWorkerPools: readonly Readonly<WorkerPool>[] }
+>;
 
 /** Settings of a worker process. */
 export const WorkerConfigSchema = CommonConfigSchema.extend({
@@ -92,8 +161,10 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, envNames?: Record
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((i) => {
-        const key = String(i.path[0] ?? '');
-        return { pointer: envNames?.[key] ?? toPointer(i.path), message: i.message };
+        const [key, ...rest] = i.path;
+        const envName = envNames?.[String(key ?? '')];
+        // Inside a structured (JSON) variable, the pointer continues from its name.
+        return { pointer: envName === undefined ? toPointer(i.path) : envName + toPointer(rest), message: i.message };
       }),
     );
   }
@@ -102,7 +173,12 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, envNames?: Record
 
 /** Resolves API options (defaults applied, validated, frozen). */
 export function resolveApiConfig(options: Partial<z.input<typeof ApiConfigSchema>> = {}): ApiConfig {
-  return Object.freeze(parse(ApiConfigSchema, options));
+  return freezeApiConfig(parse(ApiConfigSchema, options));
+}
+
+function freezeApiConfig(parsed: z.infer<typeof ApiConfigSchema>): ApiConfig {
+  const pools = Object.freeze(parsed.k8sWorkerPools.map((pool) => Object.freeze({ ...pool })));
+  return Object.freeze({ ...parsed, k8sWorkerPools: pools });
 }
 
 /** Resolves worker options (defaults applied, validated, frozen). */
@@ -140,7 +216,16 @@ export const API_ENV = {
   maxChunks: 'WEFT_MAX_CHUNKS',
   maxWaitMs: 'WEFT_MAX_WAIT_MS',
   fileMaxBytes: 'WEFT_FILE_MAX_BYTES',
+  kubernetesServiceHost: 'KUBERNETES_SERVICE_HOST',
+  k8sKubeconfig: 'WEFT_K8S_KUBECONFIG',
+  k8sNamespace: 'WEFT_K8S_NAMESPACE',
+  k8sWorkerSelector: 'WEFT_K8S_WORKER_SELECTOR',
+  k8sWorkerPools: 'WEFT_K8S_WORKER_POOLS',
+  k8sMaxReplicas: 'WEFT_K8S_MAX_REPLICAS',
 } as const;
+
+/** Settings whose variable holds JSON. */
+const JSON_SETTINGS: ReadonlySet<string> = new Set(['k8sWorkerPools']);
 
 /** Environment variable of each worker setting. */
 export const WORKER_ENV = {
@@ -157,19 +242,29 @@ export const WORKER_ENV = {
   maxDeliveries: 'WEFT_MAX_DELIVERIES',
 } as const;
 
+function parseJsonSetting(name: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (err) {
+    throw new ConfigError([{ pointer: name, message: `not valid JSON: ${(err as Error).message}` }]);
+  }
+}
+
 function fromEnv(names: Record<string, string>, env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(names)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    out[key] = key === 'queues' ? raw.split(',').map((q) => q.trim()).filter(Boolean) : raw;
+    if (key === 'queues') out[key] = raw.split(',').map((q) => q.trim()).filter(Boolean);
+    else if (JSON_SETTINGS.has(key)) out[key] = parseJsonSetting(name, raw);
+    else out[key] = raw;
   }
   return out;
 }
 
 /** Reads the API's configuration from the environment (see `API_ENV`). @throws ConfigError naming the variable */
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  return Object.freeze(parse(ApiConfigSchema, fromEnv(API_ENV, env), API_ENV));
+  return freezeApiConfig(parse(ApiConfigSchema, fromEnv(API_ENV, env), API_ENV));
 }
 
 /** Reads a worker's configuration from the environment (see `WORKER_ENV`). @throws ConfigError naming the variable */
