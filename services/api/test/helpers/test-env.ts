@@ -53,7 +53,9 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
     nc = await connectNats(config, 'weft-api-test');
     const infra = await provisionInfrastructure(nc, config);
     if (options.worker ?? true) {
-      const workerConfig = resolveWorkerConfig({ natsUrl: server.url, prefix, threads: 2, heartbeatMs: 500, logLevel });
+      // The settings the worker shares with the API (the file store and the shared volume).
+      const shared = { filePartBytes: config.filePartBytes, ...(config.dataRoot === undefined ? {} : { dataRoot: config.dataRoot }) };
+      const workerConfig = resolveWorkerConfig({ natsUrl: server.url, prefix, threads: 2, heartbeatMs: 500, logLevel, ...shared });
       worker = await Worker.create(workerConfig);
     }
     const app = await buildApp({

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { JobView } from '../../src/index.js';
+import { bodyOf, postJson } from '../helpers/http.js';
+import { startTestEnv, type TestEnv } from '../helpers/test-env.js';
+import { expectedTextStats, expectedWordCount, generateText, linesOf } from './corpus.js';
+
+/** Texts with every edge the splits must handle. */
+const TEXTS: Record<string, string> = {
+  'corpus/plain.txt': generateText({ lines: 2500, seed: 11 }),
+  'corpus/crlf.txt': generateText({ lines: 1500, seed: 12, crlf: true }),
+  'corpus/no-newline.txt': generateText({ lines: 1200, seed: 13, noTrailingNewline: true }),
+  'corpus/long-line.txt': generateText({ lines: 300, seed: 14, longLineWords: 6000 }),
+  'corpus/empty.txt': '',
+};
+const NAMES = Object.keys(TEXTS).sort();
+const ALL = NAMES.map((n) => TEXTS[n] as string);
+
+describe('file jobs', () => {
+  let env: TestEnv;
+  let dataRoot: string;
+  let web: http.Server;
+  let webBase: string;
+
+  before(async () => {
+    dataRoot = mkdtempSync(path.join(os.tmpdir(), 'weft-volume-'));
+    mkdirSync(path.join(dataRoot, 'corpus'));
+    for (const name of NAMES) writeFileSync(path.join(dataRoot, name), TEXTS[name] as string);
+    writeFileSync(path.join(os.tmpdir(), 'weft-outside.txt'), 'secret\n');
+    symlinkSync(path.join(os.tmpdir(), 'weft-outside.txt'), path.join(dataRoot, 'corpus', 'link.txt'));
+    web = await serveTexts();
+    webBase = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    env = await startTestEnv({ config: { filePartBytes: 4096, dataRoot } });
+    for (const name of NAMES) {
+      const response = await env.app.inject({ method: 'PUT', url: `/v1/files/${name}`, payload: TEXTS[name] as string });
+      assert.equal(response.statusCode, 201, response.body);
+    }
+  });
+  after(async () => {
+    await env?.close();
+    web?.close();
+    rmSync(dataRoot, { recursive: true, force: true });
+  });
+
+  async function run(spec: unknown): Promise<JobView> {
+    const response = await postJson(env.app, '/v1/jobs?wait=60', spec);
+    assert.equal(response.statusCode, 200, response.body);
+    const job = bodyOf<JobView>(response);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    return job;
+  }
+
+  const wordCount = (input: unknown, split: { splitBytes?: number; chunks?: number } = {}) => ({
+    mapReduce: { input, ...split, fanIn: 3, map: { task: 'word-count' }, reduce: { task: 'word-count' } },
+  });
+
+  for (const split of [{ splitBytes: 1 }, { splitBytes: 5000 }, { splitBytes: 70_000 }, { chunks: 7 }, {}]) {
+    it(`counts words across stored files exactly (${JSON.stringify(split)})`, async () => {
+      const job = await run(wordCount({ file: 'corpus/*.txt' }, split));
+      assert.deepEqual(job.result, expectedWordCount(ALL));
+    });
+  }
+
+  for (const split of [{ splitBytes: 3000 }, { chunks: 5 }]) {
+    it(`computes text statistics on the shared volume and over HTTP (${JSON.stringify(split)})`, async () => {
+      const stats = (input: unknown) => ({ mapReduce: { input, ...split, map: { task: 'text-stats' }, reduce: { task: 'text-stats' } } });
+      const expected = expectedTextStats(ALL);
+      assert.deepEqual((await run(stats({ path: 'corpus/*.txt' }))).result, expected);
+      assert.deepEqual((await run(stats({ url: NAMES.map((n) => `${webBase}/ranged/${n}`) }))).result, expected);
+      assert.deepEqual((await run(stats({ url: NAMES.map((n) => `${webBase}/whole/${n}`) }))).result, expected);
+    });
+  }
+
+  it('finds lines with grep, with file names and line numbers, in order', async () => {
+    const job = await run({
+      mapReduce: {
+        input: { file: ['corpus/crlf.txt', 'corpus/plain.txt'] },
+        splitBytes: 2000,
+        map: { task: 'grep', args: [{ pattern: 'été\\s+naïve' }] },
+        reduce: { task: 'grep', args: [{ pattern: 'été\\s+naïve' }] },
+      },
+    });
+    const expected = ['corpus/crlf.txt', 'corpus/plain.txt'].flatMap((file) =>
+      linesOf(TEXTS[file] as string).flatMap((text, i) => (/été\s+naïve/u.test(text) ? [{ file, line: i + 1, text }] : [])),
+    );
+    assert.ok(expected.length > 5);
+    assert.deepEqual(job.result, { matches: expected, count: expected.length });
+  });
+
+  it('saves a pipeline result as a text file that downloads over HTTP', async () => {
+    const job = await run({
+      chain: [
+        { mapReduce: { input: { file: 'corpus/plain.txt' }, splitBytes: 4000, map: { task: 'text-stats' }, reduce: { task: 'text-stats' } } },
+        { task: 'save', args: [{ name: 'results/stats.txt', format: 'text' }] },
+      ],
+    });
+    const stats = expectedTextStats([TEXTS['corpus/plain.txt'] as string]);
+    assert.deepEqual(job.result, stats);
+    const file = await env.app.inject({ url: '/v1/files/results/stats.txt' });
+    assert.equal(file.statusCode, 200);
+    assert.equal(file.body, `words: ${stats.words}\nlines: ${stats.lines}\ndistinctWords: ${stats.distinctWords}\n`);
+  });
+
+  it('saves any job result with the save option', async () => {
+    const job = await run({ task: 'add', args: [4, 6], save: { name: 'results/sum.json' } });
+    assert.equal(job.result, 10);
+    assert.equal(job.kind, 'task');
+    assert.equal((await env.app.inject({ url: '/v1/files/results/sum.json' })).body, '10\n');
+  });
+
+  it('writes a transformed file split by split, in order, and checksums it', async () => {
+    const job = await run({
+      chain: [
+        {
+          mapReduce: {
+            input: { file: 'corpus/crlf.txt' },
+            splitBytes: 3000,
+            map: { task: 'transform', args: [{ lowercase: true }] },
+            output: 'out/lower.txt',
+          },
+        },
+        { task: 'checksum' },
+      ],
+    });
+    const expected = linesOf(TEXTS['corpus/crlf.txt'] as string).map((l) => `${l.toLowerCase()}\n`).join('');
+    const file = await env.app.inject({ url: '/v1/files/out/lower.txt' });
+    assert.equal(file.body, expected);
+    assert.deepEqual(job.result, {
+      file: 'out/lower.txt',
+      bytes: Buffer.byteLength(expected),
+      sha256: createHash('sha256').update(expected).digest('hex'),
+    });
+  });
+
+  for (const [input, pointer] of [
+    [{ file: 'nope/*.txt' }, '/mapReduce/input/file'],
+    [{ file: ['corpus/plain.txt', 'missing.txt'] }, '/mapReduce/input/file/1'],
+    [{ path: '../etc/passwd' }, '/mapReduce/input/path'],
+    [{ path: '/etc/passwd' }, '/mapReduce/input/path'],
+    [{ path: 'corpus/link.txt' }, '/mapReduce/input/path'],
+    [{ url: 'http://127.0.0.1:1/x.txt' }, '/mapReduce/input/url'],
+  ] as const) {
+    it(`rejects the input ${JSON.stringify(input)} with 400 at ${pointer}`, async () => {
+      const response = await postJson(env.app, '/v1/jobs', wordCount(input));
+      assert.equal(response.statusCode, 400, response.body);
+      const problem = bodyOf<{ code: string; errors: { pointer: string }[] }>(response);
+      assert.ok(['INVALID_FILE_INPUT', 'INVALID_SPEC'].includes(problem.code), problem.code);
+      assert.equal(problem.errors[0]?.pointer, pointer);
+    });
+  }
+
+  it('never lets a volume glob reach outside the root through a link', async () => {
+    const job = await run({ mapReduce: { input: { path: 'corpus/*' }, map: { task: 'line-count' }, reduce: { task: 'line-count' } } });
+    assert.equal(job.result, ALL.reduce((n, t) => n + linesOf(t).length, 0));
+  });
+
+  it('refuses resolved inputs from users', async () => {
+    const response = await postJson(env.app, '/v1/jobs', wordCount({ files: { sources: [], splits: [] } }));
+    assert.equal(response.statusCode, 400);
+    assert.equal(bodyOf<{ errors: { pointer: string }[] }>(response).errors[0]?.pointer, '/mapReduce/input/files');
+  });
+});
+
+/** Serves the texts over HTTP: `/ranged/<name>` honours `Range`, `/whole/<name>` ignores it. */
+async function serveTexts(): Promise<http.Server> {
+  const server = http.createServer((request, response) => {
+    const [, mode, ...rest] = (request.url ?? '').split('/');
+    const text = TEXTS[decodeURIComponent(rest.join('/'))];
+    if (text === undefined) return void response.writeHead(404).end();
+    const bytes = Buffer.from(text);
+    const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
+    if (mode === 'ranged' && range) {
+      const start = Number(range[1]);
+      const end = Math.min(bytes.length - 1, Number(range[2]));
+      if (start >= bytes.length) return void response.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();
+      response.writeHead(206, { 'content-range': `bytes ${start}-${end}/${bytes.length}`, 'content-length': end - start + 1 });
+      return void response.end(bytes.subarray(start, end + 1));
+    }
+    response.writeHead(200, { 'content-length': bytes.length });
+    response.end(bytes);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}

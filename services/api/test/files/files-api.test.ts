@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { bodyOf } from '../helpers/http.js';
+import { startTestEnv, type TestEnv } from '../helpers/test-env.js';
+import { generateText } from './corpus.js';
+
+/** Uploads `body` under `name` (already URL-encoded where needed). */
+function upload(env: TestEnv, name: string, body: string | Buffer, contentType = 'text/plain'): Promise<LightMyRequestResponse> {
+  return env.app.inject({ method: 'PUT', url: `/v1/files/${name}`, headers: { 'content-type': contentType }, payload: body });
+}
+
+describe('file store API', () => {
+  let env: TestEnv;
+  before(async () => {
+    // Small parts and a small limit, so that short texts span many parts.
+    env = await startTestEnv({ worker: false, config: { filePartBytes: 4096, fileMaxBytes: 1024 * 1024 } });
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('stores, lists, downloads and deletes a file cut into many parts', async () => {
+    const text = generateText({ lines: 3000, seed: 1, longLineWords: 2000 });
+    const put = await upload(env, 'logs/2026/a.txt', text);
+    assert.equal(put.statusCode, 201, put.body);
+    const info = bodyOf<{ name: string; size: number; sha256: string; parts: number }>(put);
+    assert.equal(info.name, 'logs/2026/a.txt');
+    assert.equal(info.size, Buffer.byteLength(text));
+    assert.equal(info.sha256, createHash('sha256').update(text).digest('hex'));
+    assert.ok(info.parts > 10, `expected many parts, got ${info.parts}`);
+    assert.equal(put.headers.location, '/v1/files/logs/2026/a.txt');
+
+    const list = bodyOf<{ files: { name: string }[] }>(await env.app.inject({ url: '/v1/files?prefix=logs/' }));
+    assert.deepEqual(list.files.map((f) => f.name), ['logs/2026/a.txt']);
+
+    const get = await env.app.inject({ url: '/v1/files/logs/2026/a.txt' });
+    assert.equal(get.statusCode, 200);
+    assert.equal(get.body, text);
+    assert.equal(get.headers['accept-ranges'], 'bytes');
+    assert.equal(get.headers.etag, `"${info.sha256}"`);
+
+    const del = await env.app.inject({ method: 'DELETE', url: '/v1/files/logs/2026/a.txt' });
+    assert.equal(del.statusCode, 204);
+    const gone = await env.app.inject({ url: '/v1/files/logs/2026/a.txt' });
+    assert.equal(gone.statusCode, 404);
+    assert.equal(bodyOf(gone).code, 'FILE_NOT_FOUND');
+    assert.equal((await env.app.inject({ method: 'DELETE', url: '/v1/files/logs/2026/a.txt' })).statusCode, 404);
+  });
+
+  it('answers Range requests across part boundaries, and HEAD with the real length', async () => {
+    const text = generateText({ lines: 2000, seed: 2 });
+    const bytes = Buffer.from(text);
+    assert.equal((await upload(env, 'r.txt', text)).statusCode, 201);
+    for (const [header, start, end] of [
+      ['bytes=0-0', 0, 1],
+      ['bytes=4000-9000', 4000, 9001],
+      ['bytes=10000-', 10000, bytes.length],
+      ['bytes=-100', bytes.length - 100, bytes.length],
+      [`bytes=5-${bytes.length + 50}`, 5, bytes.length],
+    ] as const) {
+      const response = await env.app.inject({ url: '/v1/files/r.txt', headers: { range: header } });
+      assert.equal(response.statusCode, 206, header);
+      assert.equal(response.headers['content-range'], `bytes ${start}-${end - 1}/${bytes.length}`);
+      assert.deepEqual(response.rawPayload, bytes.subarray(start, end), header);
+    }
+    const beyond = await env.app.inject({ url: '/v1/files/r.txt', headers: { range: `bytes=${bytes.length}-` } });
+    assert.equal(beyond.statusCode, 416);
+    assert.equal(bodyOf(beyond).code, 'RANGE_NOT_SATISFIABLE');
+    const head = await env.app.inject({ method: 'HEAD', url: '/v1/files/r.txt' });
+    assert.equal(head.statusCode, 200);
+    assert.equal(head.headers['content-length'], String(bytes.length));
+    assert.equal(head.body, '');
+  });
+
+  it('replaces a file of the same name and keeps unicode names', async () => {
+    assert.equal((await upload(env, 'caf%C3%A9/notes.txt', 'one\n')).statusCode, 201);
+    assert.equal((await upload(env, 'caf%C3%A9/notes.txt', 'two\nthree\n')).statusCode, 201);
+    const get = await env.app.inject({ url: '/v1/files/caf%C3%A9/notes.txt' });
+    assert.equal(get.body, 'two\nthree\n');
+    const list = bodyOf<{ files: { name: string }[] }>(await env.app.inject({ url: '/v1/files' }));
+    assert.equal(list.files.filter((f) => f.name === 'café/notes.txt').length, 1);
+  });
+
+  it('stores empty files', async () => {
+    const put = await upload(env, 'empty.txt', '');
+    assert.equal(put.statusCode, 201, put.body);
+    assert.equal(bodyOf(put).size, 0);
+    const get = await env.app.inject({ url: '/v1/files/empty.txt' });
+    assert.equal(get.statusCode, 200);
+    assert.equal(get.body, '');
+  });
+
+  for (const [name, why] of [
+    ['..%2Fetc%2Fpasswd', 'traversal'],
+    ['a%2F..%2F..%2Fb', 'traversal in the middle'],
+    ['%2Fabs', 'absolute'],
+    ['a//b', 'empty segment'],
+    ['bad%01name', 'control character'],
+    ['back%5Cslash', 'backslash'],
+    ['x'.repeat(600), 'too long'],
+  ] as const) {
+    it(`rejects a bad name (${why}) with 400 INVALID_FILE_NAME`, async () => {
+      const response = await upload(env, name, 'x\n');
+      assert.equal(response.statusCode, 400, response.body);
+      assert.match(response.headers['content-type'] as string, /^application\/problem\+json/);
+      const problem = bodyOf<{ code: string; errors: { pointer: string }[] }>(response);
+      assert.equal(problem.code, 'INVALID_FILE_NAME');
+      assert.equal(problem.errors[0]?.pointer, '/name');
+    });
+  }
+
+  it('refuses a file over the limit with 413 and stores nothing', async () => {
+    const response = await upload(env, 'big.bin', Buffer.alloc(1024 * 1024 + 1, 0x61));
+    assert.equal(response.statusCode, 413, response.body);
+    assert.equal(bodyOf(response).code, 'FILE_TOO_LARGE');
+    assert.equal((await env.app.inject({ url: '/v1/files/big.bin' })).statusCode, 404);
+  });
+});
