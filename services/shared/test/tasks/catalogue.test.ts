@@ -26,6 +26,8 @@ const EXPECTED = [
   'grep',
   'line-count',
   'transform',
+  'save',
+  'checksum',
 ];
 
 void describe('TaskCatalogue', () => {
