@@ -6,7 +6,10 @@ import { buildApp, type Problem, type TaskList, type WorkerList } from '../src/i
 import { bodyOf } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
 
-const BUILTIN_TASKS = ['add', 'multiply', 'sum', 'squares', 'sum-of-squares', 'sleep', 'fibonacci', 'count-primes', 'echo', 'fail'];
+const BUILTIN_TASKS = [
+  ...['add', 'multiply', 'sum', 'squares', 'sum-of-squares', 'sleep', 'fibonacci', 'count-primes', 'echo', 'fail'],
+  ...['word-count', 'text-stats', 'grep', 'line-count', 'transform'],
+];
 
 describe('catalogue, workers, health and OpenAPI', () => {
   let env: TestEnv;

@@ -5,7 +5,10 @@ import { toProblem, type Problem } from '../src/index.js';
 import { bodyOf, postJson } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
 
-const BUILTIN_TASKS = ['add', 'multiply', 'sum', 'squares', 'sum-of-squares', 'sleep', 'fibonacci', 'count-primes', 'echo', 'fail'];
+const BUILTIN_TASKS = [
+  ...['add', 'multiply', 'sum', 'squares', 'sum-of-squares', 'sleep', 'fibonacci', 'count-primes', 'echo', 'fail'],
+  ...['word-count', 'text-stats', 'grep', 'line-count', 'transform'],
+];
 
 /** Asserts that `response` is problem details with `status` and `code`, and returns them. */
 function problemOf(response: LightMyRequestResponse, status: number, code: string): Problem {
