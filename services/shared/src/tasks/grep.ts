@@ -122,10 +122,13 @@ function mergePartials(partials: readonly GrepPartial[], limit: number): GrepPar
   for (const partial of partials) {
     count += partial.count;
     for (const segment of partial.segments) {
-      const last = segments.at(-1);
-      const offset = last?.file === segment.file ? last.lines : 0;
-      const target = last !== undefined && last.file === segment.file ? last : { file: segment.file, lines: 0, matches: [] };
-      if (target !== last) segments.push(target);
+      // The segment continues the last one when it is of the same file: number its lines after it.
+      let target = segments.at(-1);
+      if (target?.file !== segment.file) {
+        target = { file: segment.file, lines: 0, matches: [] };
+        segments.push(target);
+      }
+      const offset = target.lines;
       for (const match of segment.matches) {
         if (kept >= limit) break;
         target.matches.push({ line: match.line + offset, text: match.text });
