@@ -3,7 +3,7 @@
  * stand-ins for docker, kind and minikube, and scripts/helm.sh finding helm.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +22,16 @@ describe('scripts: shellcheck', { timeout: 120_000 }, () => {
     assert.ok(scripts.includes('images.sh') && scripts.includes('helm.sh') && scripts.includes('test.sh'), scripts.join(', '));
     const result = await runCommand('shellcheck', ['--external-sources', ...scripts.map((s) => path.join('scripts', s))]);
     assert.equal(result.code, 0, describeResult('shellcheck', result));
+  });
+});
+
+describe('scripts: executable', () => {
+  it('lets every script but the sourced lib.sh run as ./scripts/NAME', async () => {
+    const dir = path.join(REPO_ROOT, 'scripts');
+    for (const name of (await readdir(dir)).filter((f) => f.endsWith('.sh') && f !== 'lib.sh')) {
+      const mode = (await stat(path.join(dir, name))).mode;
+      assert.ok((mode & 0o111) !== 0, `scripts/${name} is executable (chmod +x, and git add it again)`);
+    }
   });
 });
 
