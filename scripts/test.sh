@@ -27,7 +27,11 @@ bash scripts/ensure-nats.sh
 bash scripts/ensure-shellcheck.sh
 ensure_node_modules
 # Fetched once here rather than by several test files at the same time.
-printf 'helm: %s\n' "$(bash scripts/helm.sh version --short)"
+if helm_version="$(bash scripts/helm.sh version --short)"; then
+  printf 'helm: %s\n' "$helm_version"
+else
+  log "warning: no helm (see above): the chart tests will fail"
+fi
 
 if ((${#filters[@]} == 0)); then
   log "lint"

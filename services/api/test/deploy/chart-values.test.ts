@@ -9,6 +9,16 @@ import { describeResult } from './repo.js';
 
 const TEST_TIMEOUT_MS = 120_000;
 
+/**
+ * A value's path in a schema error: helm 3.18 and later print JSON pointers
+ * (`/workers/pools/0/name`), earlier versions dotted paths (`workers.pools.0.name`).
+ */
+function field(dotted: string): RegExp {
+  return new RegExp(dotted.split('.').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[./]'));
+}
+
+const BELOW_MINIMUM = /minimum|greater than or equal/i;
+
 /** Renders with `values` and expects helm to refuse, with every pattern in its error output. */
 async function assertRejected(values: Record<string, unknown>, ...patterns: RegExp[]): Promise<void> {
   const result = await templateChart({ values });
@@ -37,26 +47,26 @@ describe('chart: lint', { timeout: TEST_TIMEOUT_MS }, () => {
 
 describe('chart: values the schema rejects', { timeout: TEST_TIMEOUT_MS }, () => {
   it('rejects negative replicas', async () => {
-    await assertRejected({ workers: { defaults: { replicas: -1 } } }, /workers\/defaults\/replicas/, /minimum/);
-    await assertRejected({ api: { replicas: -2 } }, /api\/replicas/, /minimum/);
+    await assertRejected({ workers: { defaults: { replicas: -1 } } }, field('workers.defaults.replicas'), BELOW_MINIMUM);
+    await assertRejected({ api: { replicas: -2 } }, field('api.replicas'), BELOW_MINIMUM);
   });
 
   it('rejects unknown keys, naming them', async () => {
     await assertRejected({ replicaCount: 3 }, /replicaCount/, /not allowed/);
-    await assertRejected({ workers: { pools: [{ name: 'default', queues: ['default'], replica: 2 }] } }, /workers\/pools\/0/, /replica/);
+    await assertRejected({ workers: { pools: [{ name: 'default', queues: ['default'], replica: 2 }] } }, field('workers.pools.0'), /replica/);
   });
 
   it('rejects a bad pool name and a pool without queues', async () => {
-    await assertRejected({ workers: { pools: [{ name: 'Heavy_Pool', queues: ['heavy'] }] } }, /workers\/pools\/0\/name/, /Heavy_Pool/);
-    await assertRejected({ workers: { pools: [{ name: 'heavy' }] } }, /workers\/pools\/0/, /queues/);
-    await assertRejected({ workers: { pools: [{ name: 'heavy', queues: ['Not A Queue'] }] } }, /workers\/pools\/0\/queues\/0/);
+    await assertRejected({ workers: { pools: [{ name: 'Heavy_Pool', queues: ['heavy'] }] } }, field('workers.pools.0.name'), /Heavy_Pool/);
+    await assertRejected({ workers: { pools: [{ name: 'heavy' }] } }, field('workers.pools.0'), /queues/);
+    await assertRejected({ workers: { pools: [{ name: 'heavy', queues: ['Not A Queue'] }] } }, field('workers.pools.0.queues.0'));
   });
 
   it('rejects wrong types and enum values', async () => {
-    await assertRejected({ api: { image: { pullPolicy: 'Sometimes' } } }, /api\/image\/pullPolicy/);
+    await assertRejected({ api: { image: { pullPolicy: 'Sometimes' } } }, field('api.image.pullPolicy'));
     await assertRejected({ logLevel: 'loud' }, /logLevel/);
-    await assertRejected({ workers: { defaults: { threads: 'four' } } }, /workers\/defaults\/threads/);
-    await assertRejected({ nats: { auth: { enabled: true, password: 'has spaces and #' } } }, /nats\/auth\/password/);
+    await assertRejected({ workers: { defaults: { threads: 'four' } } }, field('workers.defaults.threads'));
+    await assertRejected({ nats: { auth: { enabled: true, password: 'has spaces and #' } } }, field('nats.auth.password'));
   });
 });
 
