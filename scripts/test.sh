@@ -5,9 +5,10 @@
 #   npm test -- <substring>...  build, then run only the test files whose path
 #                               contains one of the substrings (no lint)
 #
-# Works on a fresh clone with no stdin: installs nats-server (scripts/ensure-nats.sh)
-# and npm dependencies (npm ci) when they are missing. Tests run from the compiled
-# output, services/*/dist/test/**/*.test.js.
+# Works on a fresh clone with no stdin: installs nats-server (scripts/ensure-nats.sh),
+# the shell linter (scripts/ensure-shellcheck.sh) and npm dependencies (npm ci) when
+# they are missing, and fetches helm when it is not on PATH (scripts/helm.sh). Tests
+# run from the compiled output, services/*/dist/test/**/*.test.js.
 #
 # Environment:
 #   WEFT_TEST_CONCURRENCY  test files run in parallel (default: CPU count, 2 to 4)
@@ -23,7 +24,14 @@ cd "$WEFT_ROOT"
 filters=("$@")
 
 bash scripts/ensure-nats.sh
+bash scripts/ensure-shellcheck.sh
 ensure_node_modules
+# Fetched once here rather than by several test files at the same time.
+if helm_version="$(bash scripts/helm.sh version --short)"; then
+  printf 'helm: %s\n' "$helm_version"
+else
+  log "warning: no helm (see above): the chart tests will fail"
+fi
 
 if ((${#filters[@]} == 0)); then
   log "lint"
