@@ -100,7 +100,8 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
         return reply;
       }
       if (start === end) return reply.send(undefined);
-      return reply.send(Readable.from(files.read(manifest, start, end)));
+      // One part buffered ahead (the store reads a few more ahead itself).
+      return reply.send(Readable.from(files.read(manifest, start, end), { highWaterMark: 1 }));
     },
   );
 

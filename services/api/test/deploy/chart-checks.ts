@@ -14,6 +14,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IService } from 'kubernetes-models/v1/Service';
+import { kubernetesRbacRulesFor } from '../../src/index.js';
 import { findObject, objectsOfKind, type K8sObject } from './helm.js';
 import { validateK8sObject } from './k8s-schemas.js';
 
@@ -294,20 +295,9 @@ export function checkWorkers(objects: readonly K8sObject[], expected: Expected):
 export function checkRbac(objects: readonly K8sObject[], expected: Expected): void {
   const name = `${expected.fullname}-api`;
   const role = findObject<IRole>(objects, 'Role', name);
-  const hpas = expected.pools.filter((p) => p.autoscaler !== 'none').map((p) => p.hpa);
-  const rules: unknown[] = [
-    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
-    {
-      apiGroups: ['apps'],
-      resources: ['deployments/scale'],
-      resourceNames: expected.pools.map((p) => p.deployment),
-      verbs: ['get', 'patch'],
-    },
-  ];
-  if (hpas.length > 0) {
-    rules.push({ apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], resourceNames: hpas, verbs: ['get'] });
-  }
-  assert.deepEqual(role.rules, rules, 'the API Role has exactly the expected rules');
+  // Exactly what the API's Kubernetes client calls, for this release's pools.
+  const rules = kubernetesRbacRulesFor(expected.pools.map((p) => ({ deployment: p.deployment, ...(p.autoscaler === 'none' ? {} : { hpa: p.hpa }) })));
+  assert.deepEqual(role.rules, JSON.parse(JSON.stringify(rules)), 'the API Role has exactly the rules the API code needs');
   const binding = findObject<K8sObject>(objects, 'RoleBinding', name);
   assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name });
   assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name, namespace: expected.namespace }]);

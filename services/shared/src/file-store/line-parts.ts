@@ -24,18 +24,26 @@ export async function* lineAlignedParts(
   maxBytes: number,
 ): AsyncGenerator<LinePart> {
   if (!(targetBytes >= 1 && maxBytes >= targetBytes)) throw new RangeError('need 1 <= targetBytes <= maxBytes');
-  let buffer: Uint8Array = new Uint8Array(0);
+  // Chunks are collected and joined once per part (joining on every chunk would copy
+  // each part many times over).
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
   for await (const chunk of source) {
     if (chunk.byteLength === 0) continue;
-    buffer = buffer.byteLength === 0 ? chunk : concat(buffer, chunk);
+    pending.push(chunk);
+    pendingBytes += chunk.byteLength;
+    if (pendingBytes <= targetBytes) continue;
+    let buffer = pending.length === 1 ? (pending[0] as Uint8Array) : concat(pending, pendingBytes);
     while (buffer.byteLength >= maxBytes || (buffer.byteLength > targetBytes && hasNewlineFrom(buffer, targetBytes))) {
       const end = partEnd(buffer, targetBytes, maxBytes);
       yield { bytes: buffer.subarray(0, end.at), cut: end.cut };
       buffer = buffer.subarray(end.at);
     }
+    pending = buffer.byteLength > 0 ? [buffer] : [];
+    pendingBytes = buffer.byteLength;
   }
   // The rest: whole lines, or a last line without a trailing newline.
-  if (buffer.byteLength > 0) yield { bytes: buffer, cut: false };
+  if (pendingBytes > 0) yield { bytes: concat(pending, pendingBytes), cut: false };
 }
 
 function hasNewlineFrom(buffer: Uint8Array, from: number): boolean {
@@ -51,9 +59,13 @@ function partEnd(buffer: Uint8Array, targetBytes: number, maxBytes: number): { a
   return { at: Math.min(maxBytes, buffer.byteLength), cut: true };
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
+function concat(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
   return out;
 }
