@@ -15,6 +15,8 @@
  *
  *   WEFT_HOME       --home DIR        state directory (default: <repo>/.weft);
  *                                     JetStream data in DIR/data, logs in DIR/logs
+ *   WEFT_DATA_ROOT                    the shared volume of `{"path": …}` file inputs
+ *                                     (default: DIR/volume)
  *   WEFT_NATS_PORT  --nats-port N     nats-server client port (default: 4222)
  *   WEFT_API_HOST                     address the API binds to (default: 127.0.0.1)
  *   WEFT_API_PORT   --api-port N      API port (default: 8080)
@@ -462,6 +464,8 @@ function isAlive(pid) {
 const settings = parseSettings(process.argv.slice(2), process.env);
 const dataDir = path.join(settings.home, 'data');
 const logsDir = path.join(settings.home, 'logs');
+// Every process sees the same shared volume, as pods mounting one claim would.
+const volumeDir = path.resolve(process.env.WEFT_DATA_ROOT || path.join(settings.home, 'volume'));
 const stateFile = path.join(settings.home, 'stack.json');
 const natsUrl = `nats://127.0.0.1:${settings.natsPort}`;
 const apiUrl = `http://${hostPort(connectHost(settings.apiHost), settings.apiPort)}`;
@@ -479,6 +483,7 @@ for (const [what, file] of [
 
 mkdirSync(dataDir, { recursive: true });
 mkdirSync(logsDir, { recursive: true });
+mkdirSync(volumeDir, { recursive: true });
 
 // Another supervisor on the same home would share the JetStream data directory.
 try {
@@ -532,7 +537,7 @@ function makeChild(name, command, args, extraEnv) {
     name,
     command,
     args,
-    env: { ...process.env, ...extraEnv },
+    env: { ...process.env, WEFT_DATA_ROOT: volumeDir, ...extraEnv },
     logFile: path.join(logsDir, `${name}.log`),
     logToStdout: settings.logToStdout,
     onPidChange: writeState,
