@@ -7,6 +7,10 @@
  *   latency      1,000 sequential single-task jobs through the HTTP API (?wait)
  *   map-reduce   count-primes below 5,000,000 in 50 chunks, against the same task
  *                code run single-threaded in this process
+ *   files        word count over a generated ~100 MB text file in 64 splits, from the
+ *                shared volume and from the file store, against the same task run over
+ *                the whole file in this process; upload and download throughput of
+ *                the file store (scripts/bench-files.mjs)
  *   memory       a 100,000-task group; peak RSS of the API and each worker
  *
  * Usage: node scripts/bench.mjs [--workers N] [--quick]
@@ -27,6 +31,7 @@ const workersArg = args.indexOf('--workers');
 const workers = workersArg >= 0 ? Number(args[workersArg + 1]) : 2;
 
 const { TaskCatalogue } = await import(path.join(root, 'services/shared/dist/src/index.js'));
+const { benchFiles } = await import('./bench-files.mjs');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -158,8 +163,19 @@ try {
   weftRuns.sort((a, b) => a - b);
   results.mapReduce = { baselineMs: baselines[0], weftMs: weftRuns[0], speedup: baselines[0] / weftRuns[0], baselineRunsMs: baselines, weftRunsMs: weftRuns };
 
-  // Memory under a 100,000-task group.
+  // Files: word count over ~100 MB from the shared volume and from the file store.
   const pids = stack.stack();
+  results.files = await benchFiles({
+    base,
+    volume: path.join(stack.home, 'volume'),
+    pids: [{ name: 'api', pid: pids.api.pid }, ...pids.workers.map((w) => ({ name: w.name, pid: w.pid }))],
+    submit,
+    runs: quick ? 1 : 3,
+    catalogue: TaskCatalogue.builtin(),
+    sizeBytes: quick ? 20e6 : 100e6,
+  });
+
+  // Memory under a 100,000-task group.
   const tracked = [{ name: 'api', pid: pids.api.pid }, ...pids.workers.map((w) => ({ name: w.name, pid: w.pid }))];
   const before = Object.fromEntries(tracked.map((t) => [t.name, rssOf(t.pid)]));
   const peak = { ...before };
@@ -186,6 +202,10 @@ const rows = [
   ['throughput: 10,000 `add` as one group', `${results.throughput.tasksPerSecond} tasks/s (median of ${results.throughput.runsMs.length}; best ${results.throughput.bestTasksPerSecond})`],
   ['latency: 1 task via HTTP `?wait`', `p50 ${results.latency.p50Ms.toFixed(2)} ms, p90 ${results.latency.p90Ms.toFixed(2)} ms, p99 ${results.latency.p99Ms.toFixed(2)} ms (${results.latency.jobs} jobs)`],
   ['map-reduce: count-primes < 5,000,000, 50 chunks', `${results.mapReduce.weftMs.toFixed(0)} ms vs ${results.mapReduce.baselineMs.toFixed(0)} ms single-threaded: ${results.mapReduce.speedup.toFixed(2)}× speedup`],
+  [`word count: ${(results.files.bytes / 1e6).toFixed(0)} MB text, 64 splits, shared volume`, `${results.files.volumeMs.toFixed(0)} ms vs ${results.files.baselineMs.toFixed(0)} ms in one process: ${results.files.volumeSpeedup.toFixed(2)}×`],
+  [`word count: same file from the file store`, `${results.files.storeMs.toFixed(0)} ms: ${results.files.storeSpeedup.toFixed(2)}×`],
+  ['file store throughput', `upload ${results.files.uploadMBps.toFixed(0)} MB/s, download ${results.files.downloadMBps.toFixed(0)} MB/s`],
+  ['peak RSS during the file benchmarks', Object.entries(results.files.rssPeakBytes).map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')],
   ['memory: 100,000-task group', `${(results.memory.durationMs / 1000).toFixed(1)} s; peak RSS ${Object.entries(results.memory.rssPeakBytes).map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')}`],
 ];
 console.log(`\nWeft benchmarks — ${results.date}, ${results.machine.cpus} CPUs (${results.machine.model}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}, ${workers} workers\n`);

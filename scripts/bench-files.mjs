@@ -1,0 +1,166 @@
+/**
+ * File benchmarks of `npm run bench`: word count over a generated ~100 MB text file
+ * (64 splits) from the shared volume and from the file store, beside the same task
+ * run once over the whole file in one process, and the file store's upload and
+ * download throughput.
+ */
+import { createReadStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const MB = 1e6;
+
+/** Deterministic pseudo-random numbers (LCG). */
+function random(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** About `bytes` of text: words of a 30,000-word vocabulary with a Zipf-like spread, some accented. */
+export function generateCorpus(bytes) {
+  const next = random(42);
+  const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'té', 'vo', 'zi', 'ça', 'ün', 'pe', 'do', 'gri', 'fla', 'ño'];
+  const vocabulary = Array.from({ length: 30_000 }, () => {
+    let word = '';
+    const length = 1 + Math.floor(next() * 4);
+    for (let i = 0; i < length; i++) word += syllables[Math.floor(next() * syllables.length)];
+    return next() < 0.1 ? word[0].toUpperCase() + word.slice(1) : word;
+  });
+  // Zipf: the word of rank r has weight 1/r.
+  const cumulative = new Float64Array(vocabulary.length);
+  let total = 0;
+  for (let r = 0; r < vocabulary.length; r++) cumulative[r] = total += 1 / (r + 1);
+  const pick = () => {
+    const x = next() * total;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return vocabulary[lo];
+  };
+  const lines = [];
+  let size = 0;
+  while (size < bytes) {
+    const words = [];
+    const count = 4 + Math.floor(next() * 14);
+    for (let i = 0; i < count; i++) words.push(pick());
+    const line = `${words.join(' ')}\n`;
+    lines.push(line);
+    size += Buffer.byteLength(line);
+  }
+  return lines.join('');
+}
+
+function rssOf(pid, field = 'VmRSS') {
+  try {
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function put(url, file) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'PUT', headers: { 'content-type': 'text/plain', 'content-length': statSync(file).size } }, (response) => {
+      let body = '';
+      response.on('data', (c) => (body += c));
+      response.on('end', () => (response.statusCode === 201 ? resolve(JSON.parse(body)) : reject(new Error(`upload: ${response.statusCode} ${body}`))));
+    });
+    request.on('error', reject);
+    createReadStream(file).pipe(request);
+  });
+}
+
+/**
+ * Runs the file benchmarks on a running stack whose shared volume is `volume`.
+ * @param {{ base: string, volume: string, pids: { name: string, pid: number }[], submit: (base: string, spec: unknown) => Promise<{ job: any }>, runs: number, catalogue: any, sizeBytes?: number }} options
+ */
+export async function benchFiles({ base, volume, pids, submit, runs, catalogue, sizeBytes = 100 * MB }) {
+  const relative = 'bench/words.txt';
+  const file = path.join(volume, relative);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, generateCorpus(sizeBytes));
+  const bytes = statSync(file).size;
+
+  // The same task over the whole file in this one process.
+  const wordCount = catalogue.get('word-count');
+  const never = new AbortController().signal;
+  const baselines = [];
+  let expected;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const content = readFileSync(file);
+    expected = await wordCount.run([{ file: relative, bytes: content }], { signal: never, final: true });
+    baselines.push(performance.now() - t0);
+  }
+
+  const peak = Object.fromEntries(pids.map((p) => [p.name, 0]));
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      for (const p of pids) peak[p.name] = Math.max(peak[p.name], rssOf(p.pid));
+      await sleep(50);
+    }
+  })();
+  const timeJob = async (input) => {
+    const times = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const { job } = await submit(base, { mapReduce: { input, chunks: 64, map: { task: 'word-count' }, reduce: { task: 'word-count' } } });
+      times.push(performance.now() - t0);
+      if (job.result.total !== expected.total || job.result.distinct !== expected.distinct) {
+        throw new Error(`word count differs: ${JSON.stringify([job.result.total, job.result.distinct])} vs ${JSON.stringify([expected.total, expected.distinct])}`);
+      }
+    }
+    return times.sort((a, b) => a - b);
+  };
+  try {
+    const volumeRuns = await timeJob({ path: relative });
+
+    const uploads = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await put(`${base}/v1/files/${relative}`, file);
+      uploads.push(performance.now() - t0);
+    }
+    const storeRuns = await timeJob({ file: relative });
+
+    const downloads = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const response = await fetch(`${base}/v1/files/${relative}`);
+      let received = 0;
+      for await (const chunk of response.body) received += chunk.byteLength;
+      if (received !== bytes) throw new Error(`downloaded ${received} of ${bytes} bytes`);
+      downloads.push(performance.now() - t0);
+    }
+    baselines.sort((a, b) => a - b);
+    uploads.sort((a, b) => a - b);
+    downloads.sort((a, b) => a - b);
+    return {
+      bytes,
+      words: expected.total,
+      distinctWords: expected.distinct,
+      splits: 64,
+      baselineMs: baselines[0],
+      volumeMs: volumeRuns[0],
+      storeMs: storeRuns[0],
+      volumeSpeedup: baselines[0] / volumeRuns[0],
+      storeSpeedup: baselines[0] / storeRuns[0],
+      uploadMBps: bytes / MB / (uploads[0] / 1000),
+      downloadMBps: bytes / MB / (downloads[0] / 1000),
+      rssPeakBytes: peak,
+      runs: { baselineMs: baselines, volumeMs: volumeRuns, storeMs: storeRuns, uploadMs: uploads, downloadMs: downloads },
+    };
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+}
