@@ -21,6 +21,8 @@
  *   WEFT_API_HOST                     address the API binds to (default: 127.0.0.1)
  *   WEFT_API_PORT   --api-port N      API port (default: 8080)
  *   WEFT_WORKERS    --workers N       number of workers (default: 2)
+ *   WEFT_THREADS                      threads of each worker's CPU pool (default: the
+ *                                     machine's CPUs divided among the workers, at least 1)
  *   WEFT_LOG_STDOUT                   1: copy child output to stdout, 0: do not
  *                                     (default: only when stdout is a terminal)
  *   WEFT_NATS_SERVER                  nats-server binary (default: PATH, /usr/sbin)
@@ -43,6 +45,7 @@ import {
 } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -555,11 +558,17 @@ const api = makeChild('api', process.execPath, [settings.apiEntry], {
   WEFT_API_HOST: settings.apiHost,
   WEFT_API_PORT: String(settings.apiPort),
 });
+// The workers share this machine's CPUs as pods share a node's: each gets its share
+// of threads (at least one) unless WEFT_THREADS says otherwise, so that the thread
+// pools together do not oversubscribe the CPUs.
+const threadsPerWorker = process.env.WEFT_THREADS || String(Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, settings.workers))));
 /** @type {Child[]} */
 const workers = [];
 for (let i = 1; i <= settings.workers; i++) {
   const name = `worker-${i}`;
-  workers.push(makeChild(name, process.execPath, [settings.workerEntry], { WEFT_NATS_URL: natsUrl, WEFT_WORKER_NAME: name }));
+  workers.push(
+    makeChild(name, process.execPath, [settings.workerEntry], { WEFT_NATS_URL: natsUrl, WEFT_WORKER_NAME: name, WEFT_THREADS: threadsPerWorker }),
+  );
 }
 const everyone = [nats, api, ...workers];
 

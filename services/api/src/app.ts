@@ -88,7 +88,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   });
   await registerOpenApi(app);
 
-  const values = new ValueStore(infra.blobs, config.inlineValueMaxBytes);
+  const values = new ValueStore(infra, config.inlineValueMaxBytes);
   const ctx: AppContext = {
     config,
     infra,

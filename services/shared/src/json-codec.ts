@@ -119,6 +119,19 @@ export function decodeWire(text: string): unknown {
   return text.includes(WIRE_BIGINT_MARKER) ? reviveBigints(value) : value;
 }
 
+/**
+ * A value already in the wire format. The engine passes large task values around in
+ * this form between the thread pool and the stores, so that they are encoded once (on
+ * the thread that produced them) instead of being copied between threads as objects
+ * and then encoded.
+ */
+export class WireText {
+  constructor(
+    /** The value, as {@link encodeWire} writes it. */
+    readonly text: string,
+  ) {}
+}
+
 /** {@link encodeWire} followed by UTF-8 encoding, for NATS payloads. */
 export function encodeWireBytes(value: unknown): Uint8Array {
   return textEncoder.encode(encodeWire(value));

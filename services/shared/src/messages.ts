@@ -8,7 +8,11 @@ import { InvalidMessageError } from './errors.js';
 
 /** A value stored inline (`v`) or, when large, as an object in the blob store (`ref`). */
 export const StoredValueSchema = z.union([
+  /** Inline. */
   z.strictObject({ v: z.unknown() }),
+  /** One message of the values stream, by sequence number. */
+  z.strictObject({ seq: z.number().int().min(1), bytes: z.number().int().nonnegative() }),
+  /** An object of the blobs store (values larger than a message). */
   z.strictObject({ ref: z.string().min(1), bytes: z.number().int().nonnegative() }),
 ]);
 export type StoredValue = z.infer<typeof StoredValueSchema>;

@@ -19,8 +19,12 @@ export interface ResourceNames {
   readonly stateBucket: string;
   /** KV bucket: live worker heartbeats with a TTL. */
   readonly workersBucket: string;
-  /** Object store for values too large for a KV entry or a message. */
+  /** Object store for values too large for a message. */
   readonly blobsStore: string;
+  /** Limits stream for values too large to inline but small enough for one message. */
+  readonly valuesStream: string;
+  /** Subject of the values stream. */
+  readonly valuesSubject: string;
   /** KV bucket: manifests of stored files, keyed by the name in base64url. */
   readonly filesBucket: string;
   /** Limits stream holding the parts of stored files, one subject per upload. */
@@ -68,6 +72,8 @@ export function resourceNames(prefix: string = DEFAULT_PREFIX): ResourceNames {
     stateBucket: `${prefix}-state`,
     workersBucket: `${prefix}-workers`,
     blobsStore: `${prefix}-blobs`,
+    valuesStream: `${prefix}-values`,
+    valuesSubject: `${prefix}.values`,
     filesBucket: `${prefix}-files`,
     fileDataStream: `${prefix}-file-data`,
     fileDataSubject: (id: string) => `${prefix}.files.${id}`,

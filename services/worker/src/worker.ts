@@ -97,7 +97,7 @@ export class Worker {
     let pool: CpuPool | undefined;
     try {
       const infra = await provisionInfrastructure(nc, config);
-      const values = new ValueStore(infra.blobs, config.inlineValueMaxBytes);
+      const values = new ValueStore(infra, config.inlineValueMaxBytes);
       const catalogue = TaskCatalogue.builtin();
       pool = CpuPool.create(config.threads);
       const shutdown = new AbortController();

@@ -41,7 +41,7 @@ export async function startHarness(): Promise<Harness> {
   const base = { natsUrl: server.url, prefix, logLevel: (process.env.WEFT_TEST_LOG_LEVEL ?? 'silent') as 'silent' };
   const nc = await connectNats(resolveWorkerConfig(base), 'test');
   const infra = await provisionInfrastructure(nc, resolveWorkerConfig(base));
-  const values = new ValueStore(infra.blobs, 128 * 1024);
+  const values = new ValueStore(infra, 128 * 1024);
   const workers: Worker[] = [];
   const catalogue = TaskCatalogue.builtin();
   const workerConfig = (overrides = {}) =>

@@ -10,7 +10,7 @@ import { FileNameSchema } from '../file-store/file-names.js';
 import { readLineAlignedRange } from '../files/line-aligned-range.js';
 import { sourceName, type FileSplitRef } from './file-input-schemas.js';
 import { readUrl, urlByteSource } from './url-files.js';
-import { resolveVolumePath, volumeByteSource } from './volume-files.js';
+import { openVolumeFile, resolveVolumePath } from './volume-files.js';
 
 /** One whole file, as a task argument: `{"file": "a.txt"}`, `{"path": "data/a.txt"}` or `{"url": "https://…"}`. */
 export const FileRefSchema = z.union([
@@ -28,8 +28,21 @@ export interface SplitText {
   readonly bytes: Uint8Array;
 }
 
+/** A split of a file on the shared volume, located: readable from any thread of the process. */
+export interface LocalSplit {
+  /** Name the task sees (relative to the volume). */
+  readonly file: string;
+  /** Absolute path, checked to lie inside the volume. */
+  readonly path: string;
+  readonly size: number;
+  readonly start: number;
+  readonly end: number;
+}
+
 /** File access for tasks and the engine. */
 export interface FileAccess {
+  /** Where a split of a shared-volume file is, for reading it elsewhere; `undefined` for other sources. */
+  locate(ref: FileSplitRef): Promise<LocalSplit | undefined>;
   /** The lines of a split of a resolved file input. @throws FileChangedError when a stored file was replaced since submission */
   readSplit(ref: FileSplitRef, signal?: AbortSignal): Promise<SplitText>;
   /** The whole content of a file, streamed in order. */
@@ -63,6 +76,12 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
   };
 
   return {
+    async locate({ source, start, end }) {
+      if (source.kind !== 'volume') return undefined;
+      const { absolute } = await resolveVolumePath(volumeRoot(), source.path);
+      return { file: source.path, path: absolute, size: source.size, start, end };
+    },
+
     async readSplit({ source, start, end }, signal) {
       const file = sourceName(source);
       switch (source.kind) {
@@ -71,7 +90,12 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
           return { file, bytes: await store.readRange(await pinned(source.name, source.id), start, end, signal) };
         case 'volume': {
           const { absolute } = await resolveVolumePath(volumeRoot(), source.path);
-          return { file, bytes: await readLineAlignedRange(volumeByteSource(absolute, source.size), start, end, { signal }) };
+          const opened = await openVolumeFile(absolute, source.size);
+          try {
+            return { file, bytes: await readLineAlignedRange(opened, start, end, { signal }) };
+          } finally {
+            await opened.close();
+          }
         }
         case 'url':
           if (source.ranged && source.size !== null) {
@@ -87,10 +111,14 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
         yield* store.read(manifest, 0, manifest.size, signal);
       } else if ('path' in ref) {
         const { absolute, size } = await resolveVolumePath(volumeRoot(), ref.path);
-        const source = volumeByteSource(absolute, size);
-        for (let at = 0; at < size; at += READ_CHUNK_BYTES) {
-          signal?.throwIfAborted();
-          yield await source.read(at, READ_CHUNK_BYTES);
+        const source = await openVolumeFile(absolute, size);
+        try {
+          for (let at = 0; at < size; at += READ_CHUNK_BYTES) {
+            signal?.throwIfAborted();
+            yield await source.read(at, READ_CHUNK_BYTES);
+          }
+        } finally {
+          await source.close();
         }
       } else {
         yield* readUrl(ref.url, signal);

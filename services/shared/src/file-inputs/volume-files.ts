@@ -63,24 +63,21 @@ export async function findVolumeFiles(root: string, pattern: string): Promise<Vo
   return files.filter((f): f is VolumeFile => f !== undefined);
 }
 
-/** Random access to a file on the volume; the file is opened for each read. */
-export function volumeByteSource(absolute: string, size: number): ByteSource {
+/** Random access to a file on the volume, through one open handle; `close()` when done. */
+export async function openVolumeFile(absolute: string, size: number): Promise<ByteSource & { close(): Promise<void> }> {
+  const handle = await open(absolute, 'r');
   return {
     size,
     async read(offset, length) {
-      const handle = await open(absolute, 'r');
-      try {
-        const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
-        let at = 0;
-        while (at < buffer.byteLength) {
-          const { bytesRead } = await handle.read(buffer, at, buffer.byteLength - at, offset + at);
-          if (bytesRead === 0) break;
-          at += bytesRead;
-        }
-        return buffer.subarray(0, at);
-      } finally {
-        await handle.close();
+      const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
+      let at = 0;
+      while (at < buffer.byteLength) {
+        const { bytesRead } = await handle.read(buffer, at, buffer.byteLength - at, offset + at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
       }
+      return buffer.subarray(0, at);
     },
+    close: () => handle.close(),
   };
 }

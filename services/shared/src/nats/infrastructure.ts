@@ -75,6 +75,17 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
     max_age: config.retentionMs * NANOS_PER_MS,
     duplicate_window: Math.min(duplicateWindow, config.retentionMs * NANOS_PER_MS),
   });
+  // Values too large to inline, read back by sequence number (no object store chunking and hashing).
+  await ensureStream(jsm, {
+    name: names.valuesStream,
+    subjects: [names.valuesSubject],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: config.retentionMs * NANOS_PER_MS,
+    allow_direct: true,
+    max_msg_size: -1,
+  });
   // Parts of stored files: kept until their file is deleted; read by sequence number.
   await ensureStream(jsm, {
     name: names.fileDataStream,

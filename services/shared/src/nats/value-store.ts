@@ -1,46 +1,79 @@
 import type { ObjectStore } from '@nats-io/obj';
 import { ValueNotFoundError } from '../errors.js';
-import { decodeWire, encodeWire } from '../json-codec.js';
+import { decodeWire, encodeWire, WireText } from '../json-codec.js';
 import type { StoredValue } from '../messages.js';
+import type { Infrastructure } from './infrastructure.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Room left in a message for headers, in bytes. */
+const MESSAGE_OVERHEAD_BYTES = 16 * 1024;
+
 /**
- * Keeps values small enough for NATS: a value whose encoding exceeds
- * `inlineMaxBytes` is written to the object store and passed around by reference.
+ * Keeps values small enough for NATS messages and KV entries: a value whose encoding
+ * exceeds `inlineMaxBytes` is written elsewhere and passed around by reference — as
+ * one message of the values stream (read back with one direct get) when it fits in
+ * a message, else as an object of the blobs store.
  */
 export class ValueStore {
+  /** Largest value stored as one message, in bytes. */
+  private readonly messageMaxBytes: number;
+
   constructor(
-    private readonly blobs: ObjectStore,
+    private readonly infra: Pick<Infrastructure, 'nc' | 'js' | 'jsm' | 'names' | 'blobs'>,
     /** Largest value kept inline, in bytes. */
     readonly inlineMaxBytes: number,
-  ) {}
+  ) {
+    this.messageMaxBytes = (infra.nc.info?.max_payload ?? 1024 * 1024) - MESSAGE_OVERHEAD_BYTES;
+  }
+
+  private get blobs(): ObjectStore {
+    return this.infra.blobs;
+  }
 
   /**
-   * Wraps `value` for a message or KV entry, spilling it to the object store under
-   * `name` when its encoding is larger than `inlineMaxBytes` (by default the store's).
+   * Wraps `value` for a message or KV entry, spilling it (under `name` in the object
+   * store, when it goes there) once its encoding is larger than `inlineMaxBytes` (by
+   * default the store's).
    */
   async store(value: unknown, name: string, inlineMaxBytes: number = this.inlineMaxBytes): Promise<StoredValue> {
-    const text = encodeWire(value);
+    const text = value instanceof WireText ? value.text : encodeWire(value);
     if (text.length * 3 <= inlineMaxBytes || encoder.encode(text).byteLength <= inlineMaxBytes) {
-      return { v: value };
+      return { v: value instanceof WireText ? decodeWire(text) : value };
     }
     const bytes = encoder.encode(text);
+    if (bytes.byteLength <= this.messageMaxBytes) {
+      const ack = await this.infra.js.publish(this.infra.names.valuesSubject, bytes);
+      return { seq: ack.seq, bytes: bytes.byteLength };
+    }
     await this.blobs.putBlob({ name }, bytes);
     return { ref: name, bytes: bytes.byteLength };
   }
 
-  /** Resolves a stored value back to the value. @throws ValueNotFoundError when its object is gone */
+  /** Resolves a stored value back to the value. @throws ValueNotFoundError when it is gone */
   async load(stored: StoredValue): Promise<unknown> {
     if ('v' in stored) return stored.v;
-    const bytes = await this.blobs.getBlob(stored.ref);
-    if (bytes === null) throw new ValueNotFoundError(`stored value "${stored.ref}" not found`);
-    return decodeWire(decoder.decode(bytes));
+    return decodeWire(await this.loadText(stored));
   }
 
-  /** Deletes the object behind a stored value, if any. */
+  /** A stored value in the wire format, without decoding it. @throws ValueNotFoundError when it is gone */
+  async loadText(stored: StoredValue): Promise<string> {
+    if ('v' in stored) return encodeWire(stored.v);
+    if ('seq' in stored) {
+      const { names, jsm } = this.infra;
+      const msg = await jsm.direct.getMessage(names.valuesStream, { seq: stored.seq });
+      if (!msg || msg.subject !== names.valuesSubject) throw new ValueNotFoundError(`stored value #${stored.seq} not found`);
+      return decoder.decode(msg.data);
+    }
+    const bytes = await this.blobs.getBlob(stored.ref);
+    if (bytes === null) throw new ValueNotFoundError(`stored value "${stored.ref}" not found`);
+    return decoder.decode(bytes);
+  }
+
+  /** Deletes what a stored value refers to, if anything. */
   async discard(stored: StoredValue): Promise<void> {
+    if ('seq' in stored) await this.infra.jsm.streams.deleteMessage(this.infra.names.valuesStream, stored.seq, false).catch(() => undefined);
     if ('ref' in stored) await this.blobs.delete(stored.ref).catch(() => undefined);
   }
 }

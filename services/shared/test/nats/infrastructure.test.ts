@@ -23,7 +23,7 @@ describe('provisionInfrastructure', () => {
     const again = await provisionInfrastructure(nc, config());
     assert.equal(again.names.tasksStream, first.names.tasksStream);
     const hourNanos = 3_600_000 * 1_000_000;
-    for (const stream of ['KV_infra-jobs', 'KV_infra-results', 'OBJ_infra-blobs', 'infra-events']) {
+    for (const stream of ['KV_infra-jobs', 'KV_infra-results', 'OBJ_infra-blobs', 'infra-events', 'infra-values']) {
       const info = await first.jsm.streams.info(stream);
       assert.equal(info.config.max_age, hourNanos, `${stream} max_age`);
     }
@@ -32,15 +32,26 @@ describe('provisionInfrastructure', () => {
     assert.equal(tasks.config.max_age, 0, 'work items never expire');
   });
 
-  it('spills large values to the object store and reads them back', async () => {
+  it('spills large values to a message of the values stream and reads them back', async () => {
     const infra = await provisionInfrastructure(nc, config());
-    const values = new ValueStore(infra.blobs, 1024);
+    const values = new ValueStore(infra, 1024);
     const small = await values.store({ n: 1 }, 'small');
     assert.deepEqual(small, { v: { n: 1 } });
     const big = Array.from({ length: 5000 }, (_, i) => BigInt(i) * 10n ** 20n);
     const stored = await values.store(big, 'big');
-    assert.ok('ref' in stored);
+    assert.ok('seq' in stored, JSON.stringify(stored));
     assert.deepEqual(await values.load(stored), big);
+    await values.discard(stored);
+    await assert.rejects(values.load(stored), { code: 'VALUE_NOT_FOUND' });
+  });
+
+  it('spills values larger than a message to the object store', async () => {
+    const infra = await provisionInfrastructure(nc, config());
+    const values = new ValueStore(infra, 1024);
+    const huge = 'x'.repeat(2 * 1024 * 1024);
+    const stored = await values.store(huge, 'huge');
+    assert.ok('ref' in stored, JSON.stringify(stored));
+    assert.equal(await values.load(stored), huge);
     await values.discard(stored);
     await assert.rejects(values.load(stored), { code: 'VALUE_NOT_FOUND' });
   });

@@ -6,6 +6,7 @@ import {
   fileInfo,
   type FileAccess,
   type FileSplitRef,
+  type LocalSplit,
   type FileStore,
   type UploadedParts,
   type JobError,
@@ -20,8 +21,9 @@ import {
   type TaskCompletion,
   type ValueStore,
   type WorkItem,
+  WireText,
 } from '@weft/shared';
-import type { TaskOutcome, TaskRunner } from '../execution/task-runner.js';
+import type { TaskOutcome, TaskRun, TaskRunner } from '../execution/task-runner.js';
 import type { ChildTracker } from './child-tracker.js';
 import { workItemId, type Dispatch, type Dispatcher } from './dispatcher.js';
 import type { JobRecords } from './job-records.js';
@@ -185,9 +187,14 @@ export class JobEngine {
         const mr = mapReduceNode(plan, item.node);
         const pointer = `${mr.map.pointer}#chunk/${item.index}`;
         const chunk = chunkOf(mr.input, mr.chunkSize, item.index);
-        const first = isFileSplit(chunk) ? await this.readSplit(chunk) : { ok: true as const, value: chunk };
+        // A split of a shared-volume file is read where the task runs; others here.
+        const local = isFileSplit(chunk) ? await this.locateSplit(chunk) : undefined;
+        if (local && !local.ok) return this.failTask(job, { ...mr.map, pointer }, local);
+        const first = local || !isFileSplit(chunk) ? { ok: true as const, value: chunk } : await this.readSplit(chunk);
         if (!first.ok) return this.failTask(job, { ...mr.map, pointer }, first);
-        let outcome = await this.run({ ...mr.map }, [first.value, ...mr.map.args], false);
+        let outcome = local
+          ? await this.deps.runner.run({ ...taskRun(mr.map, mr.map.args, false), firstArgSplit: local.value, wire: mr.output === undefined })
+          : await this.run({ ...mr.map }, [first.value, ...mr.map.args], false, mr.output === undefined);
         if (outcome.ok && mr.output !== undefined) outcome = await this.writeOutputPiece(job.id, mr, outcome);
         if (!outcome.ok) return this.failTask(job, { ...mr.map, pointer }, outcome);
         this.recordUnit(job, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 }, false);
@@ -195,12 +202,21 @@ export class JobEngine {
       }
       case 'reduce': {
         const mr = mapReduceNode(plan, item.node);
-        const partials = await this.progression.reduceInputValues(job.id, mr, item.level, item.index);
         const final = item.level === mr.levels.length;
         const outcome =
           mr.output === undefined
-            ? await this.run({ ...mr.reduce }, [partials, ...mr.reduce.args], final)
-            : await this.assembleOutput(job.id, mr, mr.output, partials as UploadedParts[], final);
+            ? await this.deps.runner.run({
+                ...taskRun(mr.reduce, mr.reduce.args, final),
+                firstArgTexts: await this.progression.reduceInputTexts(job.id, mr, item.level, item.index),
+                wire: true,
+              })
+            : await this.assembleOutput(
+                job.id,
+                mr,
+                mr.output,
+                (await this.progression.reduceInputValues(job.id, mr, item.level, item.index)) as UploadedParts[],
+                final,
+              );
         const pointer = `${mr.reduce.pointer}#reduce/${item.level}/${item.index}`;
         if (!outcome.ok) return this.failTask(job, { ...mr.reduce, pointer }, outcome);
         this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 }, false);
@@ -252,8 +268,9 @@ export class JobEngine {
     }
   }
 
-  private run(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean): Promise<TaskOutcome> {
-    return this.deps.runner.run({ task: node.task, args, options: node.options, cpuBound: node.cpuBound, final });
+  /** Runs a task; with `wire`, a large value may come back as a `WireText` (only for values that are just stored). */
+  private run(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean, wire = false): Promise<TaskOutcome> {
+    return this.deps.runner.run({ ...taskRun(node, args, final), wire });
   }
 
   /**
@@ -267,6 +284,17 @@ export class JobEngine {
     } catch (err) {
       if (!(err instanceof FileChangedError || err instanceof FileNotFoundError)) throw err;
       return { ok: false, code: err.code, message: err.message, attempts: 1, durationMs: performance.now() - started };
+    }
+  }
+
+  /** Where a split of a shared-volume file is (`undefined` for other sources); a missing file fails the job. */
+  private async locateSplit(split: FileSplitRef): Promise<{ ok: true; value: LocalSplit } | (TaskOutcome & { ok: false }) | undefined> {
+    try {
+      const value = await this.deps.files.locate(split);
+      return value && { ok: true, value };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return { ok: false, code: 'FILE_NOT_FOUND', message, attempts: 1, durationMs: 0 };
     }
   }
 
@@ -389,12 +417,36 @@ function completion(node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome:
 }
 
 function isSmall(value: unknown): boolean {
+  if (value instanceof WireText) return false;
   if (value === null || typeof value !== 'object') return typeof value !== 'string' || value.length <= EVENT_VALUE_MAX_CHARS;
+  // Each entry takes at least two characters of JSON: a large structure is not small,
+  // and is not encoded just to find that out.
+  if (entryCount(value) * 2 > EVENT_VALUE_MAX_CHARS) return false;
   try {
     return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).length <= EVENT_VALUE_MAX_CHARS;
   } catch {
     return false;
   }
+}
+
+/** Entries of an array or object, counting nested ones, up to a bound. */
+function entryCount(value: object, limit = EVENT_VALUE_MAX_CHARS): number {
+  let count = 0;
+  const visit = (entry: unknown): boolean => {
+    count += 1;
+    if (typeof entry === 'object' && entry !== null) count += entryCount(entry, limit - count);
+    return count > limit;
+  };
+  if (Array.isArray(value)) {
+    for (const entry of value as unknown[]) if (visit(entry)) break;
+  } else {
+    for (const key in value) if (visit((value as Record<string, unknown>)[key])) break;
+  }
+  return count;
+}
+
+function taskRun(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean): TaskRun {
+  return { task: node.task, args, options: node.options, cpuBound: node.cpuBound, final };
 }
 
 function isFileSplit(chunk: unknown): chunk is FileSplitRef {

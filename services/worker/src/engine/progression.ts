@@ -141,6 +141,12 @@ export class Progression {
     return this.reduceInputs.load(key, size);
   }
 
+  /** The inputs of reduce step (`level`, `j`), in order, in the wire format. */
+  reduceInputTexts(jobId: string, mr: PlanMapReduce, level: number, j: number): Promise<string[]> {
+    const { key, size } = this.reduceSlot(jobId, mr, level, j * mr.fanIn);
+    return this.reduceInputs.loadTexts(key, size);
+  }
+
   /** Input `index` of reduce level `level` has its value; dispatch its reduce step once all its inputs are there. */
   private async reduceInputDone(job: JobHandle, mr: PlanMapReduce, level: number, index: number, value: unknown, out: Dispatch[]): Promise<void> {
     const { key, at, size, step } = this.reduceSlot(job.id, mr, level, index);

@@ -73,6 +73,17 @@ export class ReduceInputs {
     );
   }
 
+  /** The inputs under `key`, in order, in the wire format (for a task that decodes them itself). @throws Error when some are missing */
+  async loadTexts(key: string, size: number): Promise<string[]> {
+    const { parts } = await this.read(key, size);
+    return Promise.all(
+      parts.map((part, i) => {
+        if (!part) throw new Error(`input ${i} of ${key} is missing`);
+        return this.values.loadText(part);
+      }),
+    );
+  }
+
   private async read(key: string, size: number): Promise<{ parts: (StoredValue | null)[]; revision: number }> {
     const entry = await this.state.get(key);
     if (!entry || entry.operation !== 'PUT') return { parts: new Array<StoredValue | null>(size).fill(null), revision: 0 };

@@ -1,9 +1,19 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isPermanentTaskError, type FileAccess, type Logger, type ResolvedTaskOptions, type TaskCatalogue } from '@weft/shared';
+import {
+  decodeWire,
+  isPermanentTaskError,
+  WireText,
+  type FileAccess,
+  type LocalSplit,
+  type Logger,
+  type ResolvedTaskOptions,
+  type TaskCatalogue,
+} from '@weft/shared';
 import { PermanentFailureError, TaskAttemptError, TaskTimeoutError } from '../errors.js';
 import type { CpuPool } from './cpu-pool.js';
 import type { Limiter } from './limiter.js';
+import { readLocalSplit } from './local-split.js';
 
 /** One task to run, with its retry policy. */
 export interface TaskRun {
@@ -13,6 +23,15 @@ export interface TaskRun {
   readonly cpuBound: boolean;
   /** Whether the run produces its node's final value (see `TaskContext.final`). */
   readonly final: boolean;
+  /** The first argument as wire texts (put before `args`); decoded where the task runs. */
+  readonly firstArgTexts?: readonly string[];
+  /** The first argument as a split of a file on the shared volume (put before `args`); read where the task runs. */
+  readonly firstArgSplit?: LocalSplit;
+  /**
+   * Whether a large value may come back as a {@link WireText} (encoded on the thread
+   * that produced it), for callers that only store it. @default false
+   */
+  readonly wire?: boolean;
 }
 
 /** How a task run ended after all its attempts. */
@@ -51,7 +70,9 @@ export class TaskRunner {
 
   async run(run: TaskRun): Promise<TaskOutcome> {
     const started = performance.now();
-    const parsed = this.catalogue.parseArgs(run.task, [...run.args]);
+    // CPU-bound tasks validate their arguments on the thread (which decodes wire texts
+    // there too); light ones here.
+    const parsed = run.cpuBound ? { ok: true as const, args: [...run.args] } : this.catalogue.parseArgs(run.task, await mainThreadArgs(run));
     if (!parsed.ok) {
       const detail = parsed.issues.map((i) => `/${i.path.join('/')}: ${i.message}`).join('; ');
       return {
@@ -70,6 +91,9 @@ export class TaskRunner {
       } catch (err) {
         const permanent = err instanceof PermanentFailureError;
         const code = err instanceof PermanentFailureError || err instanceof TaskTimeoutError ? err.code : 'TASK_FAILED';
+        if (permanent && err.code === 'INVALID_TASK_ARGS') {
+          return { ok: false, code, message: err.message, attempts: 1, durationMs: performance.now() - started };
+        }
         const message = err instanceof Error ? err.message : String(err);
         if (permanent || attempt >= maxAttempts || this.shutdown.aborted) {
           return { ok: false, code, message, attempts: attempt, durationMs: performance.now() - started };
@@ -104,10 +128,18 @@ export class TaskRunner {
     }
   }
 
-  private async onThread({ task, final }: TaskRun, args: unknown[], signal: AbortSignal): Promise<unknown> {
-    const response = await this.pool.run({ task, args, final }, signal);
-    if (response.ok) return response.value;
-    if (response.permanent) throw new PermanentFailureError('TASK_PERMANENT_FAILURE', response.message);
+  private async onThread({ task, final, firstArgTexts, firstArgSplit, wire }: TaskRun, args: unknown[], signal: AbortSignal): Promise<unknown> {
+    const request = {
+      task,
+      args,
+      final,
+      encodeResult: wire === true,
+      ...(firstArgTexts ? { firstArgTexts } : {}),
+      ...(firstArgSplit ? { firstArgSplit } : {}),
+    };
+    const response = await this.pool.run(request, signal);
+    if (response.ok) return 'wire' in response ? new WireText(response.wire) : response.value;
+    if (response.permanent) throw new PermanentFailureError(response.code ?? 'TASK_PERMANENT_FAILURE', response.message);
     throw new TaskAttemptError(response.message);
   }
 
@@ -123,6 +155,13 @@ export class TaskRunner {
       }
     });
   }
+}
+
+/** The full argument list of a run, with a first argument given in another form decoded or read. */
+async function mainThreadArgs(run: TaskRun): Promise<unknown[]> {
+  if (run.firstArgTexts) return [run.firstArgTexts.map(decodeWire), ...run.args];
+  if (run.firstArgSplit) return [await readLocalSplit(run.firstArgSplit), ...run.args];
+  return [...run.args];
 }
 
 function aborted(signal: AbortSignal): Promise<never> {

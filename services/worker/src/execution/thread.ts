@@ -1,12 +1,20 @@
 /**
- * Piscina thread entry: runs one CPU-bound catalogue task on arguments the main
- * thread has already validated. Errors come back as values, because error classes
- * do not survive the trip between threads.
+ * Piscina thread entry: validates and runs one CPU-bound catalogue task. Errors come
+ * back as values, because error classes do not survive the trip between threads.
+ *
+ * Large values cross between threads in the wire format: a first argument given as
+ * wire texts (the partials of a reduce step) is decoded here, and a large result is
+ * encoded here when asked, so the main thread neither decodes, copies nor encodes
+ * them as object graphs.
  */
-import { TaskCatalogue, isPermanentTaskError } from '@weft/shared';
+import { decodeWire, encodeWire, isPermanentTaskError, TaskCatalogue, type LocalSplit } from '@weft/shared';
+import { readLocalSplit } from './local-split.js';
 
 const catalogue = TaskCatalogue.builtin();
 const neverAborted = new AbortController().signal;
+
+/** Results with more entries than this are returned encoded when `encodeResult` is set. */
+const ENCODE_RESULT_MIN_ENTRIES = 256;
 
 /** What the main thread sends. */
 export interface ThreadRequest {
@@ -14,18 +22,36 @@ export interface ThreadRequest {
   readonly args: unknown[];
   /** See `TaskContext.final`. */
   readonly final: boolean;
+  /** The first argument as a list of wire texts, decoded and put before `args` here. */
+  readonly firstArgTexts?: readonly string[];
+  /** The first argument as a split of a file on the shared volume, read (line-aligned) here. */
+  readonly firstArgSplit?: LocalSplit;
+  /** Return a large result in the wire format (`wire`) instead of as a value. */
+  readonly encodeResult?: boolean;
 }
 
 /** What a thread answers. */
 export type ThreadResponse =
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly permanent: boolean; readonly message: string };
+  | { readonly ok: true; readonly wire: string }
+  | { readonly ok: false; readonly permanent: boolean; readonly code?: string; readonly message: string };
 
 export default async function runInThread(request: ThreadRequest): Promise<ThreadResponse> {
   const def = catalogue.get(request.task);
   if (!def) return { ok: false, permanent: true, message: `unknown task "${request.task}"` };
+  const raw = request.firstArgTexts
+    ? [request.firstArgTexts.map(decodeWire), ...request.args]
+    : request.firstArgSplit
+      ? [await readLocalSplit(request.firstArgSplit), ...request.args]
+      : request.args;
+  const parsed = catalogue.parseArgs(request.task, raw);
+  if (!parsed.ok) {
+    const detail = parsed.issues.map((i) => `/${i.path.join('/')}: ${i.message}`).join('; ');
+    return { ok: false, permanent: true, code: 'INVALID_TASK_ARGS', message: `invalid arguments for task "${request.task}": ${detail}` };
+  }
   try {
-    const value: unknown = await def.run(request.args, { signal: neverAborted, final: request.final });
+    const value: unknown = await def.run(parsed.args, { signal: neverAborted, final: request.final });
+    if (request.encodeResult && isLarge(value)) return { ok: true, wire: encodeWire(value) };
     return { ok: true, value };
   } catch (err) {
     return {
@@ -34,4 +60,15 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
       message: err instanceof Error ? err.message : String(err),
     };
   }
+}
+
+/** Whether a value has many entries (counting one level of nesting is enough to tell). */
+function isLarge(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  let entries = 0;
+  for (const entry of Array.isArray(value) ? (value as unknown[]) : Object.values(value)) {
+    entries += Array.isArray(entry) ? entry.length + 1 : 1;
+    if (entries > ENCODE_RESULT_MIN_ENTRIES) return true;
+  }
+  return false;
 }
