@@ -124,7 +124,7 @@ export const TaskEventDataSchema = TaskCompletionSchema.extend({ jobId: z.string
 export type TaskEventData = z.infer<typeof TaskEventDataSchema>;
 
 /** Data of the SSE `job` event that ends a stream. */
-export const JobEndEventDataSchema = JobEndEventSchema.omit({ type: true, record: true });
+export const JobEndEventDataSchema = JobEndEventSchema.omit({ type: true, record: true, tasks: true });
 export type JobEndEventData = z.infer<typeof JobEndEventDataSchema>;
 
 // ---------------------------------------------------------------------------

@@ -116,6 +116,11 @@ export const JobEndEventSchema = z.object({
    * receives the event can rely on the record without reading it back.
    */
   record: JobRecordSchema.optional(),
+  /**
+   * Completions of the tasks that finished the job, when they were not published as
+   * a `tasks` event of their own (a job of one task sends only this event).
+   */
+  tasks: z.array(TaskCompletionSchema).optional(),
 });
 
 /** Events of one job, published on its event subject in order of completion. */

@@ -153,6 +153,8 @@ export class JobEventStream {
       return;
     }
     if (event.type === 'job') {
+      // Tasks that finished the job may travel in its end event: they come first.
+      for (const task of event.tasks ?? []) this.send('task', { jobId: event.jobId, ...task });
       this.lastSeq = msg.seq;
       this.finish(endData(event), msg.seq);
       return;

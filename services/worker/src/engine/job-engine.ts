@@ -166,7 +166,9 @@ export class JobEngine {
         const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
         const outcome = await this.run(node, node.receivesInput ? [input, ...node.args] : node.args, true);
         if (!outcome.ok) return this.failTask(job, node, outcome);
-        this.recordUnit(job, item, { completions: [completion(node, outcome)], count: 1 }, plan.root === node);
+        // A job of one task reports the task in its end event: one publication less.
+        if (plan.root === node) job.endTasks = [completion(node, outcome)];
+        else this.recordUnit(job, item, { completions: [completion(node, outcome)], count: 1 });
         return this.progression.complete(job, node, outcome.value, undefined, out);
       }
       case 'batch': {
@@ -179,7 +181,7 @@ export class JobEngine {
         const failed = outcomes.findIndex((o) => !o.ok);
         if (failed >= 0) return this.failTask(job, members[failed] as PlanTask, outcomes[failed] as TaskOutcome & { ok: false });
         const completions = members.map((m, i) => completion(m, outcomes[i] as TaskOutcome & { ok: true }));
-        this.recordUnit(job, item, { completions, count: members.length }, false);
+        this.recordUnit(job, item, { completions, count: members.length });
         const values = outcomes.map((o) => (o as TaskOutcome & { ok: true }).value);
         return this.progression.groupLevelDone(job, group, 1, item.index, values, out);
       }
@@ -197,7 +199,7 @@ export class JobEngine {
           : await this.run({ ...mr.map }, [first.value, ...mr.map.args], false, mr.output === undefined);
         if (outcome.ok && mr.output !== undefined) outcome = await this.writeOutputPiece(job.id, mr, outcome);
         if (!outcome.ok) return this.failTask(job, { ...mr.map, pointer }, outcome);
-        this.recordUnit(job, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 }, false);
+        this.recordUnit(job, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 });
         return this.progression.chunkDone(job, mr, item.index, outcome.value, out);
       }
       case 'reduce': {
@@ -219,7 +221,7 @@ export class JobEngine {
               );
         const pointer = `${mr.reduce.pointer}#reduce/${item.level}/${item.index}`;
         if (!outcome.ok) return this.failTask(job, { ...mr.reduce, pointer }, outcome);
-        this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 }, false);
+        this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 });
         return this.progression.reduceDone(job, mr, item.level, item.index, outcome.value, out);
       }
     }
@@ -332,7 +334,7 @@ export class JobEngine {
    * awaited here (the item is acknowledged only once it is stored); being published
    * first on this connection, it is stored before the unit's result.
    */
-  private recordUnit(job: JobHandle, item: WorkItem, unit: ExecutedUnit, isRoot: boolean): void {
+  private recordUnit(job: JobHandle, item: WorkItem, unit: ExecutedUnit): void {
     track(
       job,
       this.deps.dispatcher.event(
@@ -340,8 +342,7 @@ export class JobEngine {
         `${workItemId(item)}:done`,
       ),
     );
-    // The root's completion sets the final count itself.
-    if (!isRoot) this.deps.progress.add(job.id, unit.count);
+    this.deps.progress.add(job.id, unit.count);
   }
 
   private failTask(job: JobHandle, node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: false }): Promise<void> {
@@ -390,7 +391,8 @@ export class JobEngine {
           initial,
         );
         if (!updated) return this.deps.values.discard(stored);
-        track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated }, `${jobId}:end`));
+        const tasks = job.endTasks ? { tasks: job.endTasks } : {};
+        track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks }, `${jobId}:end`));
         this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
       },
     };

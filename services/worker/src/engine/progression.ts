@@ -7,6 +7,7 @@ import {
   type PlanMapReduce,
   type PlanNode,
   type StoredValue,
+  type TaskCompletion,
 } from '@weft/shared';
 import type { ChildTracker } from './child-tracker.js';
 import type { ReduceInputs } from './reduce-inputs.js';
@@ -21,6 +22,8 @@ export interface JobHandle {
   readonly initial?: JobRecord;
   /** Publications to wait for before the work item is acknowledged. */
   readonly pending: Promise<unknown>[];
+  /** Completions to send with the job's end event instead of in an event of their own. */
+  endTasks?: TaskCompletion[];
   /** Called once the root node has its value. */
   finish(value: unknown): Promise<void>;
 }
