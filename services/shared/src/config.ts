@@ -112,6 +112,12 @@ export const ApiConfigSchema = CommonConfigSchema.extend({
   /** Largest file `PUT /v1/files/…` accepts, in bytes. @default 10 GiB */
   fileMaxBytes: int(0).default(10 * 1024 ** 3),
   /**
+   * Whether jobs may read `{"url": …}` inputs. The API and the workers then fetch
+   * URLs that users name, from inside your network: turn this off where that matters.
+   * @default true
+   */
+  urlInputs: z.union([z.boolean(), z.stringbool()]).default(true),
+  /**
    * Set by Kubernetes in every pod (`KUBERNETES_SERVICE_HOST`); with the service
    * account token present, it means the API runs in a cluster.
    */
@@ -216,6 +222,7 @@ export const API_ENV = {
   maxChunks: 'WEFT_MAX_CHUNKS',
   maxWaitMs: 'WEFT_MAX_WAIT_MS',
   fileMaxBytes: 'WEFT_FILE_MAX_BYTES',
+  urlInputs: 'WEFT_URL_INPUTS',
   kubernetesServiceHost: 'KUBERNETES_SERVICE_HOST',
   k8sKubeconfig: 'WEFT_K8S_KUBECONFIG',
   k8sNamespace: 'WEFT_K8S_NAMESPACE',

@@ -66,7 +66,9 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
     async (request, reply) => {
       // Untrusted: the route schema does not validate the body (see validateAllButBody).
       const body: unknown = request.body;
-      const prepared = await prepareJob(body, catalogue, limits, { files: { store: ctx.files, dataRoot: config.dataRoot, signal: requestSignal(reply, ctx.shutdown) } });
+      const prepared = await prepareJob(body, catalogue, limits, {
+        files: { store: ctx.files, dataRoot: config.dataRoot, urlInputs: config.urlInputs, signal: requestSignal(reply, ctx.shutdown) },
+      });
       const log = request.log.child({ jobId: prepared.id });
       void reply.header('location', jobPath(prepared.id));
       const { wait } = request.query;

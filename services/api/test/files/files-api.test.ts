@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { apiConfigFromEnv } from '@weft/shared';
 import { bodyOf } from '../helpers/http.js';
 import { startTestEnv, type TestEnv } from '../helpers/test-env.js';
 import { generateText } from './corpus.js';
@@ -116,5 +117,34 @@ describe('file store API', () => {
     assert.equal(response.statusCode, 413, response.body);
     assert.equal(bodyOf(response).code, 'FILE_TOO_LARGE');
     assert.equal((await env.app.inject({ url: '/v1/files/big.bin' })).statusCode, 404);
+  });
+});
+
+describe('URL inputs turned off', () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await startTestEnv({ worker: false, config: { urlInputs: false } });
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('refuses {"url": …} inputs with 400 INVALID_FILE_INPUT', async () => {
+    const response = await env.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { 'content-type': 'application/json' },
+      payload: { mapReduce: { input: { url: 'http://127.0.0.1:1/x.txt' }, map: { task: 'line-count' }, reduce: { task: 'line-count' } } },
+    });
+    assert.equal(response.statusCode, 400, response.body);
+    const problem = bodyOf<{ code: string; errors: { pointer: string }[] }>(response);
+    assert.equal(problem.code, 'INVALID_FILE_INPUT');
+    assert.equal(problem.errors[0]?.pointer, '/mapReduce/input/url');
+  });
+
+  it('reads the setting from WEFT_URL_INPUTS', () => {
+    assert.equal(apiConfigFromEnv({ WEFT_URL_INPUTS: 'false' }).urlInputs, false);
+    assert.equal(apiConfigFromEnv({}).urlInputs, true);
+    assert.throws(() => apiConfigFromEnv({ WEFT_URL_INPUTS: 'perhaps' }), { code: 'INVALID_CONFIG' });
   });
 });

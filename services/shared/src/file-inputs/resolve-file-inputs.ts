@@ -16,6 +16,8 @@ export interface FileInputContext {
   readonly store: FileStore;
   /** Root of the shared volume; `undefined` when there is none. */
   readonly dataRoot: string | undefined;
+  /** Whether `{"url": …}` inputs are allowed. @default true */
+  readonly urlInputs?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -89,6 +91,10 @@ async function resolveSources(
       }),
     );
   } else if ('url' in input) {
+    if (ctx.urlInputs === false) {
+      issues.push({ pointer: toPointer([...path, 'url']), message: 'URL inputs are turned off here (WEFT_URL_INPUTS)' });
+      return undefined;
+    }
     found = await Promise.all(
       list(input.url).map(async (url, i) => {
         try {
