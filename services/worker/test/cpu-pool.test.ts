@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CpuPool } from '../src/execution/cpu-pool.js';
+import type { ThreadRequest } from '../src/execution/thread.js';
+
+/** A task of a few milliseconds on a thread. */
+const work: ThreadRequest = { task: 'count-primes', args: [{ start: 0, end: 100_000 }], final: true };
+
+describe('CpuPool', () => {
+  let pool: CpuPool;
+  before(() => {
+    pool = CpuPool.create(1);
+  });
+  after(async () => {
+    await pool.close();
+  });
+
+  it('runs tasks in the order they were given, also when new ones keep arriving', async () => {
+    const signal = new AbortController().signal;
+    const finished: string[] = [];
+    const run = (name: string) =>
+      pool.run(work, signal).then((response) => {
+        assert.equal(response.ok, true);
+        finished.push(name);
+      });
+    // Like a worker that pulls a new item whenever one finishes: each completion
+    // submits a newcomer at once, which must not overtake the tasks already waiting.
+    let newcomers = 0;
+    const chained = (name: string): Promise<void> =>
+      run(name).then(() => (newcomers < 6 ? chained(`new-${++newcomers}`) : undefined));
+    await Promise.all([chained('first'), run('second'), run('third'), run('fourth')]);
+    assert.deepEqual(finished.slice(0, 4), ['first', 'second', 'third', 'fourth']);
+    assert.equal(finished.length, 10);
+  });
+
+  it('drops a waiting task whose signal aborts, and runs the rest', async () => {
+    const never = new AbortController().signal;
+    const controller = new AbortController();
+    const busy = pool.run(work, never);
+    const dropped = pool.run(work, controller.signal);
+    const kept = pool.run(work, never);
+    controller.abort(new Error('not needed any more'));
+    await assert.rejects(dropped, /not needed any more/);
+    assert.equal((await busy).ok, true);
+    assert.equal((await kept).ok, true);
+  });
+});
