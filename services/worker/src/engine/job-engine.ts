@@ -1,12 +1,8 @@
 import { nuid } from '@nats-io/transport-node';
 import {
   chunkOf,
-  FileChangedError,
-  FileNotFoundError,
-  fileInfo,
   type FileAccess,
   type FileSplitRef,
-  type LocalSplit,
   type FileStore,
   type UploadedParts,
   type JobError,
@@ -21,7 +17,6 @@ import {
   type TaskCompletion,
   type ValueStore,
   type WorkItem,
-  WireText,
 } from '@weft/shared';
 import type { TaskOutcome, TaskRun, TaskRunner } from '../execution/task-runner.js';
 import type { ChildTracker } from './child-tracker.js';
@@ -31,11 +26,10 @@ import { groupKey, nodeKey } from './keys.js';
 import type { PlanCache } from './plan-cache.js';
 import type { ReduceInputs } from './reduce-inputs.js';
 import type { ProgressReporter } from './progress-reporter.js';
+import { FileSteps } from './file-steps.js';
 import { Progression, type JobHandle } from './progression.js';
+import { completion } from './task-completions.js';
 import type { Results } from './results.js';
-
-/** Largest task value copied into events, in bytes of JSON (roughly). */
-const EVENT_VALUE_MAX_CHARS = 1024;
 
 /** How long a job started in place may run before its record is marked `running`, in milliseconds. */
 const RUNNING_MARK_DELAY_MS = 20;
@@ -75,9 +69,11 @@ type ExecutedUnit = { readonly completions: TaskCompletion[]; readonly count: nu
  */
 export class JobEngine {
   private readonly progression: Progression;
+  private readonly fileSteps: FileSteps;
 
   constructor(private readonly deps: JobEngineDeps) {
     this.progression = new Progression(deps.results, deps.children, deps.reduceInputs, deps.log);
+    this.fileSteps = new FileSteps(deps.files, deps.fileStore);
   }
 
   /** Processes one work item; resolves once everything it causes is durably recorded. */
@@ -190,14 +186,14 @@ export class JobEngine {
         const pointer = `${mr.map.pointer}#chunk/${item.index}`;
         const chunk = chunkOf(mr.input, mr.chunkSize, item.index);
         // A split of a shared-volume file is read where the task runs; others here.
-        const local = isFileSplit(chunk) ? await this.locateSplit(chunk) : undefined;
+        const local = isFileSplit(chunk) ? await this.fileSteps.locate(chunk) : undefined;
         if (local && !local.ok) return this.failTask(job, { ...mr.map, pointer }, local);
-        const first = local || !isFileSplit(chunk) ? { ok: true as const, value: chunk } : await this.readSplit(chunk);
+        const first = local || !isFileSplit(chunk) ? { ok: true as const, value: chunk } : await this.fileSteps.read(chunk);
         if (!first.ok) return this.failTask(job, { ...mr.map, pointer }, first);
         let outcome = local
           ? await this.deps.runner.run({ ...taskRun(mr.map, mr.map.args, false), firstArgSplit: local.value, wire: mr.output === undefined })
           : await this.run({ ...mr.map }, [first.value, ...mr.map.args], false, mr.output === undefined);
-        if (outcome.ok && mr.output !== undefined) outcome = await this.writeOutputPiece(job.id, mr, outcome);
+        if (outcome.ok && mr.output !== undefined) outcome = await this.fileSteps.writeOutputPiece(job.id, mr, outcome);
         if (!outcome.ok) return this.failTask(job, { ...mr.map, pointer }, outcome);
         this.recordUnit(job, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 });
         return this.progression.chunkDone(job, mr, item.index, outcome.value, out);
@@ -212,7 +208,7 @@ export class JobEngine {
                 firstArgTexts: await this.progression.reduceInputTexts(job.id, mr, item.level, item.index),
                 wire: true,
               })
-            : await this.assembleOutput(
+            : await this.fileSteps.assembleOutput(
                 job.id,
                 mr,
                 mr.output,
@@ -273,60 +269,6 @@ export class JobEngine {
   /** Runs a task; with `wire`, a large value may come back as a `WireText` (only for values that are just stored). */
   private run(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean, wire = false): Promise<TaskOutcome> {
     return this.deps.runner.run({ ...taskRun(node, args, final), wire });
-  }
-
-  /**
-   * The lines of a file split. A file that is gone or was replaced since submission
-   * fails the job; other read errors are thrown, so the item is delivered again.
-   */
-  private async readSplit(split: FileSplitRef): Promise<{ ok: true; value: unknown } | (TaskOutcome & { ok: false })> {
-    const started = performance.now();
-    try {
-      return { ok: true, value: await this.deps.files.readSplit(split) };
-    } catch (err) {
-      if (!(err instanceof FileChangedError || err instanceof FileNotFoundError)) throw err;
-      return { ok: false, code: err.code, message: err.message, attempts: 1, durationMs: performance.now() - started };
-    }
-  }
-
-  /** Where a split of a shared-volume file is (`undefined` for other sources); a missing file fails the job. */
-  private async locateSplit(split: FileSplitRef): Promise<{ ok: true; value: LocalSplit } | (TaskOutcome & { ok: false }) | undefined> {
-    try {
-      const value = await this.deps.files.locate(split);
-      return value && { ok: true, value };
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      return { ok: false, code: 'FILE_NOT_FOUND', message, attempts: 1, durationMs: 0 };
-    }
-  }
-
-  /** Writes a map value of a map-reduce with an `output` file as parts of the output's upload. */
-  private async writeOutputPiece(jobId: string, mr: PlanMapReduce, outcome: TaskOutcome & { ok: true }): Promise<TaskOutcome> {
-    const { value } = outcome;
-    if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-      const message = `the map task of a map-reduce with an output file must return text, not ${value === null ? 'null' : typeof value}`;
-      return { ok: false, code: 'INVALID_OUTPUT', message, attempts: outcome.attempts, durationMs: outcome.durationMs };
-    }
-    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-    const written = await this.deps.fileStore.appendParts(outputUploadId(jobId, mr), bytes);
-    return { ...outcome, value: written };
-  }
-
-  /**
-   * A reduce step of a map-reduce with an `output` file: joins the pieces' parts in
-   * order; the last step makes them the output file, whose description is the value.
-   */
-  private async assembleOutput(jobId: string, mr: PlanMapReduce, name: string, pieces: UploadedParts[], final: boolean): Promise<TaskOutcome> {
-    const started = performance.now();
-    const joined: UploadedParts = { parts: [], cut: [] };
-    for (const piece of pieces) {
-      joined.cut.push(...piece.cut.map((i) => i + joined.parts.length));
-      joined.parts.push(...piece.parts);
-    }
-    const value = final
-      ? fileInfo(await this.deps.fileStore.commit(name, outputUploadId(jobId, mr), joined, 'text/plain; charset=utf-8'))
-      : joined;
-    return { ok: true, value, attempts: 1, durationMs: performance.now() - started };
   }
 
   /**
@@ -406,58 +348,12 @@ function track(job: JobHandle, publication: Promise<unknown>): void {
   job.pending.push(publication);
 }
 
-function completion(node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: true }): TaskCompletion {
-  const small = isSmall(outcome.value);
-  return {
-    node: node.pointer,
-    task: node.task,
-    attempts: outcome.attempts,
-    durationMs: Math.round(outcome.durationMs * 1000) / 1000,
-    ...(node.label === undefined ? {} : { label: node.label }),
-    ...(small ? { value: outcome.value } : {}),
-  };
-}
-
-function isSmall(value: unknown): boolean {
-  if (value instanceof WireText) return false;
-  if (value === null || typeof value !== 'object') return typeof value !== 'string' || value.length <= EVENT_VALUE_MAX_CHARS;
-  // Each entry takes at least two characters of JSON: a large structure is not small,
-  // and is not encoded just to find that out.
-  if (entryCount(value) * 2 > EVENT_VALUE_MAX_CHARS) return false;
-  try {
-    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).length <= EVENT_VALUE_MAX_CHARS;
-  } catch {
-    return false;
-  }
-}
-
-/** Entries of an array or object, counting nested ones, up to a bound. */
-function entryCount(value: object, limit = EVENT_VALUE_MAX_CHARS): number {
-  let count = 0;
-  const visit = (entry: unknown): boolean => {
-    count += 1;
-    if (typeof entry === 'object' && entry !== null) count += entryCount(entry, limit - count);
-    return count > limit;
-  };
-  if (Array.isArray(value)) {
-    for (const entry of value as unknown[]) if (visit(entry)) break;
-  } else {
-    for (const key in value) if (visit((value as Record<string, unknown>)[key])) break;
-  }
-  return count;
-}
-
 function taskRun(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean): TaskRun {
   return { task: node.task, args, options: node.options, cpuBound: node.cpuBound, final };
 }
 
 function isFileSplit(chunk: unknown): chunk is FileSplitRef {
   return typeof chunk === 'object' && chunk !== null && 'source' in chunk;
-}
-
-/** The upload an output file is assembled in: one per job and node, a valid subject token. */
-function outputUploadId(jobId: string, mr: PlanMapReduce): string {
-  return `out_${jobId}_${mr.id.replaceAll('.', '_')}`;
 }
 
 function taskNode(plan: Plan, id: string): PlanTask {

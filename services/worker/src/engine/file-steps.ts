@@ -1,0 +1,87 @@
+/**
+ * The file side of map-reduce steps: reading (or locating) the split a map task
+ * works on, and writing the pieces of a map-reduce's `output` file and assembling them.
+ */
+import {
+  FileChangedError,
+  FileNotFoundError,
+  fileInfo,
+  type FileAccess,
+  type FileSplitRef,
+  type FileStore,
+  type LocalSplit,
+  type PlanMapReduce,
+  type UploadedParts,
+} from '@weft/shared';
+import type { TaskOutcome } from '../execution/task-runner.js';
+
+/** A step that either gives a value or fails like a task. */
+export type StepResult<T> = { readonly ok: true; readonly value: T } | (TaskOutcome & { ok: false });
+
+/** Reads splits and writes output files for the engine. */
+export class FileSteps {
+  constructor(
+    private readonly files: FileAccess,
+    private readonly store: FileStore,
+  ) {}
+
+  /**
+   * The lines of a file split. A file that is gone or was replaced since submission
+   * fails the job; other read errors are thrown, so the item is delivered again.
+   */
+  async read(split: FileSplitRef): Promise<StepResult<unknown>> {
+    const started = performance.now();
+    try {
+      return { ok: true, value: await this.files.readSplit(split) };
+    } catch (err) {
+      if (!(err instanceof FileChangedError || err instanceof FileNotFoundError)) throw err;
+      return { ok: false, code: err.code, message: err.message, attempts: 1, durationMs: performance.now() - started };
+    }
+  }
+
+  /** Where a split of a shared-volume file is (`undefined` for other sources); a missing file fails the job. */
+  async locate(split: FileSplitRef): Promise<StepResult<LocalSplit> | undefined> {
+    try {
+      const value = await this.files.locate(split);
+      return value && { ok: true, value };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return { ok: false, code: 'FILE_NOT_FOUND', message, attempts: 1, durationMs: 0 };
+    }
+  }
+
+  /** Writes a map value of a map-reduce with an `output` file as parts of the output's upload. */
+  async writeOutputPiece(jobId: string, mr: PlanMapReduce, outcome: TaskOutcome & { ok: true }): Promise<TaskOutcome> {
+    const { value } = outcome;
+    if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      const message = `the map task of a map-reduce with an output file must return text, not ${value === null ? 'null' : typeof value}`;
+      return { ok: false, code: 'INVALID_OUTPUT', message, attempts: outcome.attempts, durationMs: outcome.durationMs };
+    }
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    const written = await this.store.appendParts(outputUploadId(jobId, mr), bytes);
+    return { ...outcome, value: written };
+  }
+
+  /**
+   * A reduce step of a map-reduce with an `output` file: joins the pieces' parts in
+   * order; the last step makes them the output file, whose description is the value.
+   */
+  async assembleOutput(jobId: string, mr: PlanMapReduce, name: string, pieces: UploadedParts[], final: boolean): Promise<TaskOutcome> {
+    const started = performance.now();
+    const joined: UploadedParts = { parts: [], cut: [] };
+    for (const piece of pieces) {
+      joined.cut.push(...piece.cut.map((i) => i + joined.parts.length));
+      joined.parts.push(...piece.parts);
+    }
+    const value = final
+      ? fileInfo(await this.store.commit(name, outputUploadId(jobId, mr), joined, 'text/plain; charset=utf-8'))
+      : joined;
+    return { ok: true, value, attempts: 1, durationMs: performance.now() - started };
+  }
+}
+
+/** The upload an output file is assembled in: one per job and node, a valid subject token. */
+function outputUploadId(jobId: string, mr: PlanMapReduce): string {
+  return `out_${jobId}_${mr.id.replaceAll('.', '_')}`;
+}
+
