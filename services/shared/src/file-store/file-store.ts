@@ -95,11 +95,11 @@ export class FileStore {
         if (part.cut) cut.push(index);
         size += part.bytes.byteLength;
         hash.update(part.bytes);
-        inFlight.push(
-          this.deps.js.publish(subject, part.bytes).then((ack) => {
-            (parts[index] as [number, number])[0] = ack.seq;
-          }),
-        );
+        const published = this.deps.js.publish(subject, part.bytes).then((ack) => {
+          (parts[index] as [number, number])[0] = ack.seq;
+        });
+        published.catch(() => undefined); // awaited in order below (or settled on failure)
+        inFlight.push(published);
         if (inFlight.length >= UPLOAD_WINDOW) await inFlight.shift();
       }
       await Promise.all(inFlight.splice(0));
