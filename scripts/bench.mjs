@@ -18,7 +18,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,18 +30,8 @@ const workersArg = args.indexOf('--workers');
 const workers = workersArg >= 0 ? Number(args[workersArg + 1]) : 2;
 
 const { TaskCatalogue } = await import(path.join(root, 'services/shared/dist/src/index.js'));
+const { freePort } = await import(path.join(root, 'services/shared/dist/src/testing/index.js'));
 const { benchFiles } = await import('./bench-files.mjs');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startStack() {
   const home = mkdtempSync(path.join(os.tmpdir(), 'weft-bench-'));

@@ -23,22 +23,11 @@ if bin="$(find_nats_server)"; then
   exit 0
 fi
 
-command -v apt-get >/dev/null 2>&1 ||
-  die "nats-server is not installed and this is not a Debian-like system (no apt-get). Install nats-server >= 2.9 (https://docs.nats.io/running-a-nats-service/introduction/installation) or set WEFT_NATS_SERVER to its path."
-
-as_root=()
-if [[ "$(id -u)" -ne 0 ]]; then
-  command -v sudo >/dev/null 2>&1 ||
-    die "nats-server is not installed; installing it needs root, and sudo is not available. Run as root: apt-get install nats-server"
-  as_root=(sudo)
-fi
-
-log "nats-server not found; installing Debian package nats-server"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q update </dev/null
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends nats-server </dev/null
+apt_install nats-server \
+  "Install nats-server >= 2.9 (https://docs.nats.io/running-a-nats-service/introduction/installation) or set WEFT_NATS_SERVER to its path."
 
 if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
-  if "${as_root[@]}" systemctl disable --now nats-server.service >/dev/null 2>&1; then
+  if as_root systemctl disable --now nats-server.service >/dev/null 2>&1; then
     log "disabled the nats-server systemd service the package enabled (Weft starts its own servers)"
   else
     log "warning: could not disable the nats-server systemd service; if it occupies port 4222, run: sudo systemctl disable --now nats-server"

@@ -18,19 +18,7 @@ if command -v shellcheck >/dev/null 2>&1; then
   exit 0
 fi
 
-command -v apt-get >/dev/null 2>&1 ||
-  die "shellcheck is not installed and this is not a Debian-like system (no apt-get). Install shellcheck: https://github.com/koalaman/shellcheck#installing"
-
-as_root=()
-if [[ "$(id -u)" -ne 0 ]]; then
-  command -v sudo >/dev/null 2>&1 ||
-    die "shellcheck is not installed; installing it needs root, and sudo is not available. Run as root: apt-get install shellcheck"
-  as_root=(sudo)
-fi
-
-log "shellcheck not found; installing Debian package shellcheck"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q update </dev/null
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends shellcheck </dev/null
+apt_install shellcheck "Install shellcheck: https://github.com/koalaman/shellcheck#installing"
 
 command -v shellcheck >/dev/null 2>&1 || die "shellcheck is still not found after installing the package"
 print_version

@@ -17,6 +17,29 @@ die() {
   exit 1
 }
 
+# Runs its arguments as root: directly when already root, else through sudo.
+# Fails with a message naming `what` when neither is possible.
+as_root() {
+  if [[ "$(id -u)" -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "installing needs root, and sudo is not available; run as root: $*"
+  fi
+}
+
+# Installs Debian package $1 non-interactively (with sudo when not root). $2 says
+# where else to get it on a system without apt-get.
+apt_install() {
+  local package="$1" elsewhere="$2"
+  command -v apt-get >/dev/null 2>&1 ||
+    die "$package is not installed and this is not a Debian-like system (no apt-get). $elsewhere"
+  log "$package not found; installing Debian package $package"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -q update </dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "$package" </dev/null
+}
+
 # Prints the path of the nats-server binary and returns 0, or returns 1 if there is none.
 # Same search order as findNatsServerBinary() in @weft/shared/testing.
 find_nats_server() {

@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
 import { TaskCatalogue } from '@weft/shared';
 import { toProblem, type Problem } from '../src/index.js';
-import { bodyOf, postJson } from './helpers/http.js';
+import { postJson, problemOf } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
 
 // The catalogue's own tests pin its contents; the API must expose exactly those tasks.
 const BUILTIN_TASKS = TaskCatalogue.builtin().names();
 
-/** Asserts that `response` is problem details with `status` and `code`, and returns them. */
-function problemOf(response: LightMyRequestResponse, status: number, code: string): Problem {
-  assert.equal(response.statusCode, status, response.body);
-  assert.match(response.headers['content-type'] as string, /^application\/problem\+json/);
-  const problem = bodyOf<Problem>(response);
-  assert.equal(problem.status, status);
-  assert.equal(problem.code, code);
-  assert.equal(problem.type, `https://weft.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`);
-  assert.equal(typeof problem.title, 'string');
-  assert.equal(typeof problem.detail, 'string');
-  return problem;
-}
 
 /** The pointers of a problem's issues. */
 const pointers = (problem: Problem) => (problem.errors ?? []).map((e) => e.pointer);

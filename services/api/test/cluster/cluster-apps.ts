@@ -2,15 +2,13 @@
  * Helpers of the cluster endpoints' tests: an application pointed at a fake
  * Kubernetes API server through a kubeconfig file, sharing the test NATS.
  */
-import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { createLogger, resolveApiConfig, type ApiConfig, type ApiConfigSchema } from '@weft/shared';
 import type { z } from 'zod';
-import { buildApp, type ApiInstance, type Problem } from '../../src/index.js';
-import { bodyOf } from '../helpers/http.js';
+import { buildApp, type ApiInstance } from '../../src/index.js';
 import type { TestEnv } from '../helpers/test-env.js';
 import type { FakeKubeApi } from './fake-kube-api.js';
 
@@ -45,16 +43,6 @@ export async function withClusterApp(
   }
 }
 
-/** Asserts that `response` is problem details with `status` and `code`, and returns them. */
-export function problemOf(response: LightMyRequestResponse, status: number, code: string): Problem {
-  assert.equal(response.statusCode, status, response.body);
-  assert.match(response.headers['content-type'] as string, /^application\/problem\+json/);
-  const problem = bodyOf<Problem>(response);
-  assert.equal(problem.status, status);
-  assert.equal(problem.code, code);
-  assert.equal(problem.type, `https://weft.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`);
-  return problem;
-}
 
 /** PUTs a replica count (or any body) to a pool. */
 export function putReplicas(app: ApiInstance, pool: string, body: unknown): Promise<LightMyRequestResponse> {

@@ -4,7 +4,8 @@ import { ConfigError } from '@weft/shared';
 import type { WorkerList } from '../../src/index.js';
 import { bodyOf } from '../helpers/http.js';
 import { startTestEnv, type TestEnv } from '../helpers/test-env.js';
-import { appWith, problemOf, putReplicas } from './cluster-apps.js';
+import { problemOf } from '../helpers/http.js';
+import { appWith, putReplicas } from './cluster-apps.js';
 
 describe('cluster endpoints outside a cluster', () => {
   let env: TestEnv;

@@ -5,7 +5,8 @@ import type { WorkerPool } from '@weft/shared';
 import type { ClusterView, PoolScale, WorkerList } from '../../src/index.js';
 import { bodyOf } from '../helpers/http.js';
 import { startTestEnv, type TestEnv } from '../helpers/test-env.js';
-import { problemOf, putReplicas, withClusterApp } from './cluster-apps.js';
+import { problemOf } from '../helpers/http.js';
+import { putReplicas, withClusterApp } from './cluster-apps.js';
 import { FakeKubeApi, type FakeKubeApiOptions } from './fake-kube-api.js';
 
 const NAMESPACE = 'weft-test';

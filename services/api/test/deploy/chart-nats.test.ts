@@ -15,23 +15,11 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import { connectNats, resolveWorkerConfig } from '@weft/shared';
-import { startNatsServer, type RunningNatsServer } from '@weft/shared/testing';
+import { freePort, startNatsServer, type RunningNatsServer } from '@weft/shared/testing';
 import { Worker } from '@weft/worker';
 import { findObject, renderChart, type K8sObject } from './helm.js';
 
 const TEST_TIMEOUT_MS = 120_000;
-
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function secretValue(secret: ISecret, key: string): string {
   const value = secret.data?.[key];

@@ -9,12 +9,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { startNatsServer, type RunningNatsServer } from '@weft/shared/testing';
+import { freePort, startNatsServer, type RunningNatsServer } from '@weft/shared/testing';
 import { DockerBuilder, type BuiltImage } from './docker-build.js';
 import { createBuildContext, isIgnored, parseDockerignore } from './docker-context.js';
 import { parseDockerfile, type Dockerfile } from './dockerfile.js';
@@ -57,17 +56,6 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
     else files.push(relative);
   }
   return files.sort();
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A process started from an image's CMD. */

@@ -8,12 +8,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { JobView, JobView as Job, WorkerView as WorkerInfo } from '../../src/index.js';
+import { freePorts } from '@weft/shared/testing';
 import { jsonOf, type HttpResult } from './http.js';
 
 export { jsonOf, postOversized, type HttpResult } from './http.js';
@@ -48,24 +48,6 @@ function findRepoRoot(): string {
 /** The monorepo root (where `scripts/local-stack.mjs` is). */
 export const REPO_ROOT = findRepoRoot();
 const SUPERVISOR_SCRIPT = path.join(REPO_ROOT, 'scripts', 'local-stack.mjs');
-
-/** `count` distinct TCP ports that were free on 127.0.0.1 a moment ago. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once('error', reject);
-          server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  return ports;
-}
 
 function tail(text: string, lines: number): string {
   return text.split('\n').slice(-lines).join('\n');

@@ -75,12 +75,14 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
     return dataRoot;
   };
 
+  const locate = async ({ source, start, end }: FileSplitRef): Promise<LocalSplit | undefined> => {
+    if (source.kind !== 'volume') return undefined;
+    const { absolute } = await resolveVolumePath(volumeRoot(), source.path);
+    return { file: source.path, path: absolute, size: source.size, start, end };
+  };
+
   return {
-    async locate({ source, start, end }) {
-      if (source.kind !== 'volume') return undefined;
-      const { absolute } = await resolveVolumePath(volumeRoot(), source.path);
-      return { file: source.path, path: absolute, size: source.size, start, end };
-    },
+    locate,
 
     async readSplit({ source, start, end }, signal) {
       const file = sourceName(source);
@@ -88,15 +90,8 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
         case 'store':
           // Stored splits end at line ends already.
           return { file, bytes: await store.readRange(await pinned(source.name, source.id), start, end, signal) };
-        case 'volume': {
-          const { absolute } = await resolveVolumePath(volumeRoot(), source.path);
-          const opened = await openVolumeFile(absolute, source.size);
-          try {
-            return { file, bytes: await readLineAlignedRange(opened, start, end, { signal }) };
-          } finally {
-            await opened.close();
-          }
-        }
+        case 'volume':
+          return readLocalSplit((await locate({ source, start, end })) as LocalSplit, signal);
         case 'url':
           if (source.ranged && source.size !== null) {
             return { file, bytes: await readLineAlignedRange(urlByteSource(source.url, source.size), start, end, { signal }) };
@@ -133,6 +128,16 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
 }
 
 const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** The lines of a located split of a shared-volume file; any thread of the process may read it. */
+export async function readLocalSplit(split: LocalSplit, signal?: AbortSignal): Promise<SplitText> {
+  const opened = await openVolumeFile(split.path, split.size);
+  try {
+    return { file: split.file, bytes: await readLineAlignedRange(opened, split.start, split.end, signal ? { signal } : {}) };
+  } finally {
+    await opened.close();
+  }
+}
 
 async function* toAsync(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   yield* chunks;

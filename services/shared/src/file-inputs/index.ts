@@ -15,7 +15,7 @@ export {
   type ResolvedFilesInput,
   type SaveOptions,
 } from './file-input-schemas.js';
-export { createFileAccess, FileRefSchema, type FileAccess, type FileRef, type LocalSplit, type SplitText } from './file-access.js';
+export { createFileAccess, FileRefSchema, readLocalSplit, type FileAccess, type FileRef, type LocalSplit, type SplitText } from './file-access.js';
 export { planFileSplits, type FileSplitOptions, type SplittableSource } from './file-splits.js';
 export { resolveFileInputs, type FileInputContext } from './resolve-file-inputs.js';
 export { findVolumeFiles, openVolumeFile, resolveVolumePath, type VolumeFile } from './volume-files.js';

@@ -33,7 +33,7 @@ export async function* lineAlignedParts(
     pending.push(chunk);
     pendingBytes += chunk.byteLength;
     if (pendingBytes <= targetBytes) continue;
-    let buffer = pending.length === 1 ? (pending[0] as Uint8Array) : concat(pending, pendingBytes);
+    let buffer = join(pending, pendingBytes);
     while (buffer.byteLength >= maxBytes || (buffer.byteLength > targetBytes && hasNewlineFrom(buffer, targetBytes))) {
       const end = partEnd(buffer, targetBytes, maxBytes);
       yield { bytes: buffer.subarray(0, end.at), cut: end.cut };
@@ -43,7 +43,7 @@ export async function* lineAlignedParts(
     pendingBytes = buffer.byteLength;
   }
   // The rest: whole lines, or a last line without a trailing newline.
-  if (pendingBytes > 0) yield { bytes: concat(pending, pendingBytes), cut: false };
+  if (pendingBytes > 0) yield { bytes: join(pending, pendingBytes), cut: false };
 }
 
 function hasNewlineFrom(buffer: Uint8Array, from: number): boolean {
@@ -59,13 +59,6 @@ function partEnd(buffer: Uint8Array, targetBytes: number, maxBytes: number): { a
   return { at: Math.min(maxBytes, buffer.byteLength), cut: true };
 }
 
-function concat(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+function join(chunks: Uint8Array[], bytes: number): Uint8Array {
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, bytes);
 }

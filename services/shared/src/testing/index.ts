@@ -3,5 +3,6 @@
  * production code: nothing in here is hardened for it.
  */
 export { findNatsServerBinary } from './nats-server-binary.js';
+export { freePort, freePorts } from './free-ports.js';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServerOptions, RunningNatsServer } from './nats-server.js';

@@ -13,7 +13,7 @@ import {
   type PlanMapReduce,
   type UploadedParts,
 } from '@weft/shared';
-import type { TaskOutcome } from '../execution/task-runner.js';
+import type { TaskOutcome, TaskRun } from '../execution/task-runner.js';
 
 /** A step that either gives a value or fails like a task. */
 export type StepResult<T> = { readonly ok: true; readonly value: T } | (TaskOutcome & { ok: false });
@@ -29,7 +29,20 @@ export class FileSteps {
    * The lines of a file split. A file that is gone or was replaced since submission
    * fails the job; other read errors are thrown, so the item is delivered again.
    */
-  async read(split: FileSplitRef): Promise<StepResult<unknown>> {
+  /**
+   * How a map task gets its chunk: a split of a shared-volume file is located and
+   * read where the task runs, a split of another file is read here, and any other
+   * chunk is passed as it is, before the task's own arguments.
+   */
+  async mapInput(chunk: unknown, args: readonly unknown[]): Promise<StepResult<Pick<TaskRun, 'args' | 'firstArgSplit'>>> {
+    if (!isFileSplit(chunk)) return { ok: true, value: { args: [chunk, ...args] } };
+    const local = await this.locate(chunk);
+    if (local) return local.ok ? { ok: true, value: { args, firstArgSplit: local.value } } : local;
+    const read = await this.read(chunk);
+    return read.ok ? { ok: true, value: { args: [read.value, ...args] } } : read;
+  }
+
+  private async read(split: FileSplitRef): Promise<StepResult<unknown>> {
     const started = performance.now();
     try {
       return { ok: true, value: await this.files.readSplit(split) };
@@ -40,7 +53,7 @@ export class FileSteps {
   }
 
   /** Where a split of a shared-volume file is (`undefined` for other sources); a missing file fails the job. */
-  async locate(split: FileSplitRef): Promise<StepResult<LocalSplit> | undefined> {
+  private async locate(split: FileSplitRef): Promise<StepResult<LocalSplit> | undefined> {
     try {
       const value = await this.files.locate(split);
       return value && { ok: true, value };
@@ -85,3 +98,6 @@ function outputUploadId(jobId: string, mr: PlanMapReduce): string {
   return `out_${jobId}_${mr.id.replaceAll('.', '_')}`;
 }
 
+function isFileSplit(chunk: unknown): chunk is FileSplitRef {
+  return typeof chunk === 'object' && chunk !== null && 'source' in chunk;
+}

@@ -2,7 +2,6 @@ import { nuid } from '@nats-io/transport-node';
 import {
   chunkOf,
   type FileAccess,
-  type FileSplitRef,
   type FileStore,
   type UploadedParts,
   type JobError,
@@ -184,15 +183,9 @@ export class JobEngine {
       case 'chunk': {
         const mr = mapReduceNode(plan, item.node);
         const pointer = `${mr.map.pointer}#chunk/${item.index}`;
-        const chunk = chunkOf(mr.input, mr.chunkSize, item.index);
-        // A split of a shared-volume file is read where the task runs; others here.
-        const local = isFileSplit(chunk) ? await this.fileSteps.locate(chunk) : undefined;
-        if (local && !local.ok) return this.failTask(job, { ...mr.map, pointer }, local);
-        const first = local || !isFileSplit(chunk) ? { ok: true as const, value: chunk } : await this.fileSteps.read(chunk);
-        if (!first.ok) return this.failTask(job, { ...mr.map, pointer }, first);
-        let outcome = local
-          ? await this.deps.runner.run({ ...taskRun(mr.map, mr.map.args, false), firstArgSplit: local.value, wire: mr.output === undefined })
-          : await this.run({ ...mr.map }, [first.value, ...mr.map.args], false, mr.output === undefined);
+        const input = await this.fileSteps.mapInput(chunkOf(mr.input, mr.chunkSize, item.index), mr.map.args);
+        if (!input.ok) return this.failTask(job, { ...mr.map, pointer }, input);
+        let outcome = await this.deps.runner.run({ ...taskRun(mr.map, [], false), ...input.value, wire: mr.output === undefined });
         if (outcome.ok && mr.output !== undefined) outcome = await this.fileSteps.writeOutputPiece(job.id, mr, outcome);
         if (!outcome.ok) return this.failTask(job, { ...mr.map, pointer }, outcome);
         this.recordUnit(job, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 });
@@ -266,9 +259,9 @@ export class JobEngine {
     }
   }
 
-  /** Runs a task; with `wire`, a large value may come back as a `WireText` (only for values that are just stored). */
-  private run(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean, wire = false): Promise<TaskOutcome> {
-    return this.deps.runner.run({ ...taskRun(node, args, final), wire });
+  /** Runs a task whose value is used as it is (never a `WireText`). */
+  private run(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean): Promise<TaskOutcome> {
+    return this.deps.runner.run(taskRun(node, args, final));
   }
 
   /**
@@ -350,10 +343,6 @@ function track(job: JobHandle, publication: Promise<unknown>): void {
 
 function taskRun(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean): TaskRun {
   return { task: node.task, args, options: node.options, cpuBound: node.cpuBound, final };
-}
-
-function isFileSplit(chunk: unknown): chunk is FileSplitRef {
-  return typeof chunk === 'object' && chunk !== null && 'source' in chunk;
 }
 
 function taskNode(plan: Plan, id: string): PlanTask {

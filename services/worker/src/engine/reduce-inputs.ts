@@ -64,24 +64,20 @@ export class ReduceInputs {
 
   /** The values of all inputs under `key`, in order. @throws Error when some are missing */
   async load(key: string, size: number): Promise<unknown[]> {
-    const { parts } = await this.read(key, size);
-    return Promise.all(
-      parts.map((part, i) => {
-        if (!part) throw new Error(`input ${i} of ${key} is missing`);
-        return this.values.load(part);
-      }),
-    );
+    return Promise.all((await this.complete(key, size)).map((part) => this.values.load(part)));
   }
 
   /** The inputs under `key`, in order, in the wire format (for a task that decodes them itself). @throws Error when some are missing */
   async loadTexts(key: string, size: number): Promise<string[]> {
+    return Promise.all((await this.complete(key, size)).map((part) => this.values.loadText(part)));
+  }
+
+  /** Every input's stored form. @throws Error when some are missing */
+  private async complete(key: string, size: number): Promise<StoredValue[]> {
     const { parts } = await this.read(key, size);
-    return Promise.all(
-      parts.map((part, i) => {
-        if (!part) throw new Error(`input ${i} of ${key} is missing`);
-        return this.values.loadText(part);
-      }),
-    );
+    const missing = parts.findIndex((part) => part === null);
+    if (missing >= 0) throw new Error(`input ${missing} of ${key} is missing`);
+    return parts as StoredValue[];
   }
 
   private async read(key: string, size: number): Promise<{ parts: (StoredValue | null)[]; revision: number }> {

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decodeWire,
   isPermanentTaskError,
+  readLocalSplit,
   WireText,
   type FileAccess,
   type LocalSplit,
@@ -13,7 +14,6 @@ import {
 import { PermanentFailureError, TaskAttemptError, TaskTimeoutError } from '../errors.js';
 import type { CpuPool } from './cpu-pool.js';
 import type { Limiter } from './limiter.js';
-import { readLocalSplit } from './local-split.js';
 
 /** One task to run, with its retry policy. */
 export interface TaskRun {

@@ -7,8 +7,7 @@
  * encoded here when asked, so the main thread neither decodes, copies nor encodes
  * them as object graphs.
  */
-import { decodeWire, encodeWire, isPermanentTaskError, TaskCatalogue, type LocalSplit } from '@weft/shared';
-import { readLocalSplit } from './local-split.js';
+import { decodeWire, encodeWire, isPermanentTaskError, readLocalSplit, TaskCatalogue, type LocalSplit } from '@weft/shared';
 
 const catalogue = TaskCatalogue.builtin();
 const neverAborted = new AbortController().signal;
