@@ -34,7 +34,17 @@ export interface AppContext {
 
 /** A signal that aborts when the client goes away or the application closes. */
 export function requestSignal(reply: FastifyReply, shutdown: AbortSignal): AbortSignal {
-  const gone = new AbortController();
-  reply.raw.once('close', () => gone.abort());
-  return AbortSignal.any([shutdown, gone.signal]);
+  const controller = new AbortController();
+  if (shutdown.aborted) {
+    controller.abort(shutdown.reason);
+    return controller.signal;
+  }
+  const onShutdown = () => controller.abort(shutdown.reason);
+  shutdown.addEventListener('abort', onShutdown, { once: true });
+  reply.raw.once('close', () => {
+    shutdown.removeEventListener('abort', onShutdown);
+    // After a complete response nobody listens any more: aborting would only cost an exception object per request.
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }

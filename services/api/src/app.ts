@@ -4,6 +4,7 @@
  * (see `server.ts`), so tests drive it with `inject` or `listen` on port 0.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import Fastify from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -71,6 +72,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   }).withTypeProvider<ZodTypeProvider>();
 
   const shutdown = new AbortController();
+  // Every request waiting on a job listens for shutdown; there may be thousands at once.
+  setMaxListeners(0, shutdown.signal);
   app.addHook('preClose', (done) => {
     shutdown.abort();
     done();

@@ -69,12 +69,11 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
       const prepared = await prepareJob(body, catalogue, limits, {
         files: { store: ctx.files, dataRoot: config.dataRoot, urlInputs: config.urlInputs, signal: requestSignal(reply, ctx.shutdown) },
       });
-      const log = request.log.child({ jobId: prepared.id });
       void reply.header('location', jobPath(prepared.id));
       const { wait } = request.query;
       if (wait === undefined) {
         await publishJob(infra, values, prepared);
-        log.info({ kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
+        request.log.info({ jobId: prepared.id, kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
         return reply.code(202).send(views.accepted(prepared.record));
       }
       // Watch before publishing, so that not even the quickest finish is missed.
@@ -85,7 +84,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
         // A job that finishes at once needs no `queued` record: the worker writes the
         // finished one. Otherwise the record is created before waiting on.
         await publishJob(infra, values, prepared, { createRecord: false });
-        log.info({ kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
+        request.log.info({ jobId: prepared.id, kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
         let record = await watch.terminalWithin(Math.min(waitMs, QUICK_FINISH_MS), signal);
         if (!record) {
           await createJobRecord(infra, prepared);
