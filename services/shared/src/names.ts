@@ -43,6 +43,12 @@ export interface ResourceNames {
   eventSubject(jobId: string): string;
   /** Wildcard covering every job's events. */
   readonly eventSubjects: string;
+  /**
+   * Core NATS subject (in no stream) a job's end event is also published on, once its
+   * terminal record is stored: what waiting requests listen to, so that they do not
+   * receive the job's task events.
+   */
+  jobEndSubject(jobId: string): string;
   /** Core NATS subject a KV put on the jobs bucket for `jobId` is published on. */
   jobRecordSubject(jobId: string): string;
 }
@@ -83,6 +89,7 @@ export function resourceNames(prefix: string = DEFAULT_PREFIX): ResourceNames {
     consumerName: (queue: string) => `${prefix}-q-${queue}`,
     eventSubject: (jobId: string) => `${prefix}.events.${jobId}`,
     eventSubjects: `${prefix}.events.>`,
+    jobEndSubject: (jobId: string) => `${prefix}.job-ends.${jobId}`,
     jobRecordSubject: (jobId: string) => `$KV.${jobs}.${jobId}`,
   });
 }

@@ -112,7 +112,7 @@ export class Worker {
         results: new Results(infra.results, values),
         children: new ChildTracker(infra.state),
         reduceInputs: new ReduceInputs(infra.state, values),
-        dispatcher: new Dispatcher(infra.js, infra.names),
+        dispatcher: new Dispatcher(nc, infra.js, infra.names),
         values,
         runner: new TaskRunner(catalogue, pool, new Limiter(config.ioConcurrency), files, log, shutdown.signal),
         files,

@@ -1,6 +1,6 @@
 /**
  * Waiting for jobs to finish, without polling: a job's end is seen as the `job` event
- * on its event subject.
+ * on its end subject.
  */
 import type { Subscription } from '@nats-io/transport-node';
 import { decodeWireBytes, JobEventSchema, parseMessage, type Infrastructure, type JobRecord, type Logger } from '@weft/shared';
@@ -9,9 +9,9 @@ import { isJobId, isTerminal, readJobRecord } from './job-records.js';
 /**
  * A subscription to one job's end, opened before the job may change.
  *
- * It listens on the job's event subject for the `job` event, which a worker publishes
- * only after the terminal record is stored, and which carries that record. (The
- * record's own KV subject would be faster to listen on but cannot be trusted: NATS
+ * It listens on the job's end subject for the `job` event, which a worker publishes
+ * there only after the terminal record is stored, and which carries that record. (The
+ * record's own KV subject would be as quick to listen on but cannot be trusted: NATS
  * delivers a write there before JetStream has stored it, and even when JetStream
  * rejects it.)
  */
@@ -27,7 +27,7 @@ export class JobWatch {
     readonly id: string,
     log: Logger,
   ) {
-    this.subscription = infra.nc.subscribe(infra.names.eventSubject(id), {
+    this.subscription = infra.nc.subscribe(infra.names.jobEndSubject(id), {
       callback: (err, msg) => {
         if (err) return;
         try {

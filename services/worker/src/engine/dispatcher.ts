@@ -1,4 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { encodeWire, type JobEvent, type ResourceNames, type WorkItem } from '@weft/shared';
 
 /** Publishes at most this many messages at once, to bound memory on huge fan-outs. */
@@ -29,6 +30,7 @@ export function workItemId(item: WorkItem): string {
 /** Publishes work items and job events to JetStream, deduplicated by deterministic message ids. */
 export class Dispatcher {
   constructor(
+    private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly names: ResourceNames,
   ) {}
@@ -44,8 +46,14 @@ export class Dispatcher {
     }
   }
 
-  /** Publishes a job event under a deterministic id, so a repeat is stored once. */
+  /**
+   * Publishes a job event under a deterministic id, so a repeat is stored once. A
+   * job's end event also goes to the job's end subject, for the requests waiting on it.
+   */
   async event(event: JobEvent, id: string): Promise<void> {
-    await this.js.publish(this.names.eventSubject(event.jobId), encodeWire(event), { msgID: id });
+    const data = encodeWire(event);
+    const stored = this.js.publish(this.names.eventSubject(event.jobId), data, { msgID: id });
+    if (event.type === 'job') this.nc.publish(this.names.jobEndSubject(event.jobId), data);
+    await stored;
   }
 }
