@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ReduceInputs } from '../src/engine/reduce-inputs.js';
+import { startHarness, type Harness } from './harness.js';
+
+describe('reduce inputs shared by several workers', () => {
+  let h: Harness;
+  // Two workers' views of the same state bucket.
+  let a: ReduceInputs;
+  let b: ReduceInputs;
+  before(async () => {
+    h = await startHarness();
+    a = new ReduceInputs(h.infra.state, h.values);
+    b = new ReduceInputs(h.infra.state, h.values);
+  });
+  after(async () => h.close());
+
+  it('completes a step once every input is there, whoever wrote last', async () => {
+    const key = 'job1.mr.1.0';
+    assert.equal(await a.add(key, 0, 3, 'zero'), false);
+    assert.equal(await b.add(key, 1, 3, 'one'), false);
+    // a's own last write is stale now: its compare-and-set fails and it reads again.
+    assert.equal(await a.add(key, 2, 3, 'two'), true);
+    assert.deepEqual(await b.load(key, 3), ['zero', 'one', 'two']);
+  });
+
+  it('reports a repeated input as complete when the others arrived meanwhile', async () => {
+    const key = 'job2.mr.1.0';
+    assert.equal(await a.add(key, 0, 2, 'first'), false);
+    assert.equal(await b.add(key, 1, 2, 'second'), true);
+    // A redelivered input: a remembers its own write, which still lacks input 1.
+    assert.equal(await a.add(key, 0, 2, 'again'), true);
+    assert.deepEqual(await a.load(key, 2), ['first', 'second']);
+  });
+
+  it('keeps every input when both workers write at the same time', async () => {
+    const key = 'job3.mr.1.0';
+    const size = 16;
+    const results = await Promise.all(
+      Array.from({ length: size }, (_, i) => (i % 2 === 0 ? a : b).add(key, i, size, i * 10)),
+    );
+    assert.ok(results.includes(true));
+    assert.deepEqual(await a.load(key, size), Array.from({ length: size }, (_, i) => i * 10));
+    assert.equal(await a.has(key, size - 1, size), true);
+  });
+});
