@@ -129,11 +129,18 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 
+/** Bytes read past a local split's end at once, for the rest of its last line. */
+const LOCAL_READ_SLACK_BYTES = 64 * 1024;
+/** Largest single read of a local split, in bytes. */
+const LOCAL_READ_MAX_BYTES = 64 * 1024 * 1024;
+
 /** The lines of a located split of a shared-volume file; any thread of the process may read it. */
 export async function readLocalSplit(split: LocalSplit, signal?: AbortSignal): Promise<SplitText> {
   const opened = await openVolumeFile(split.path, split.size);
+  // Usually one read: the split and the end of its last line.
+  const chunkBytes = Math.min(split.end - split.start + LOCAL_READ_SLACK_BYTES, LOCAL_READ_MAX_BYTES);
   try {
-    return { file: split.file, bytes: await readLineAlignedRange(opened, split.start, split.end, signal ? { signal } : {}) };
+    return { file: split.file, bytes: await readLineAlignedRange(opened, split.start, split.end, { chunkBytes, ...(signal ? { signal } : {}) }) };
   } finally {
     await opened.close();
   }

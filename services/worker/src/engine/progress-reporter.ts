@@ -2,7 +2,7 @@ import type { Logger } from '@weft/shared';
 import type { JobRecords } from './job-records.js';
 
 /** How often accumulated progress is written to job records, in milliseconds. */
-const FLUSH_INTERVAL_MS = 100;
+const FLUSH_INTERVAL_MS = 250;
 
 /**
  * Counts finished tasks per job and writes the counts to the job records a few
@@ -19,7 +19,7 @@ export class ProgressReporter {
     private readonly log: Logger,
   ) {}
 
-  /** Adds `count` finished tasks to the job's progress (written within ~100 ms). */
+  /** Adds `count` finished tasks to the job's progress (written within ~250 ms). */
   add(jobId: string, count: number): void {
     this.pending.set(jobId, (this.pending.get(jobId) ?? 0) + count);
     this.timer ??= setTimeout(() => {
