@@ -4,9 +4,12 @@
  * two worker processes (scripts/local-stack.mjs) on free ports, driven over HTTP.
  *
  *   throughput   10,000 `add` tasks submitted as one group: submit to last result
- *   latency      1,000 sequential single-task jobs through the HTTP API (?wait)
+ *   latency      1,000 sequential single-task jobs through the HTTP API (?wait), with
+ *                a keep-alive node:http client; beside it the latency floor of the
+ *                same durable hops with no Weft code (scripts/bench-floor.mjs)
  *   map-reduce   count-primes below 5,000,000 in 50 chunks, against the same task
- *                code run single-threaded in this process
+ *                code run single-threaded in this process, and on as many threads
+ *                of this process as there are CPUs (no NATS: the hardware's share)
  *   files        word count over a generated ~100 MB text file in 64 splits, from the
  *                shared volume and from the file store, against the same task run over
  *                the whole file in this process; upload and download throughput of
@@ -17,6 +20,7 @@
  * Prints a Markdown table and writes bench-results/<date>.json.
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +36,7 @@ const workers = workersArg >= 0 ? Number(args[workersArg + 1]) : 2;
 const { TaskCatalogue } = await import(path.join(root, 'services/shared/dist/src/index.js'));
 const { freePort } = await import(path.join(root, 'services/shared/dist/src/testing/index.js'));
 const { benchFiles } = await import('./bench-files.mjs');
+const { latencyFloor, onThreads } = await import('./bench-floor.mjs');
 
 async function startStack() {
   const home = mkdtempSync(path.join(os.tmpdir(), 'weft-bench-'));
@@ -85,6 +90,23 @@ async function submit(base, spec, waitSeconds = 300) {
   return { job, text };
 }
 
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** POSTs `spec` as JSON to `url` over one kept-alive connection; resolves with the response text. */
+function postJson(url, spec) {
+  const body = JSON.stringify(spec);
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => (response.statusCode === 200 ? resolve(text) : reject(new Error(`${response.statusCode} ${text.slice(0, 300)}`))));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 function rssOf(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -104,7 +126,7 @@ try {
   const { base } = stack;
   // Warm-up: JIT, thread pools, consumers.
   for (let i = 0; i < 3; i++) await submit(base, { group: Array.from({ length: 2000 }, (_, k) => ({ task: 'add', args: [k, 1] })) });
-  for (let i = 0; i < 50; i++) await submit(base, { task: 'add', args: [i, 1] });
+  for (let i = 0; i < 50; i++) await postJson(`${base}/v1/jobs?wait=10`, { task: 'add', args: [i, 1] });
   await submit(base, { mapReduce: { input: { range: { start: 0, end: 200_000 } }, chunks: 8, map: { task: 'count-primes' }, reduce: { task: 'sum' } } });
 
   // Throughput.
@@ -120,16 +142,18 @@ try {
   runs.sort((a, b) => a - b);
   results.throughput = { tasks: n, runsMs: runs, medianMs: percentile(runs, 50), tasksPerSecond: Math.round(n / (percentile(runs, 50) / 1000)), bestTasksPerSecond: Math.round(n / (runs[0] / 1000)) };
 
-  // Latency.
+  // Latency, then the floor of the same hops without Weft on the same nats-server.
   const latencies = [];
-  for (let i = 0; i < (quick ? 200 : 1000); i++) {
+  const latencyJobs = quick ? 200 : 1000;
+  for (let i = 0; i < latencyJobs; i++) {
     const t0 = performance.now();
-    const { job } = await submit(base, { task: 'add', args: [i, 1] }, 10);
+    const job = JSON.parse(await postJson(`${base}/v1/jobs?wait=10`, { task: 'add', args: [i, 1] }));
     latencies.push(performance.now() - t0);
     if (job.result !== i + 1) throw new Error('wrong result');
   }
   latencies.sort((a, b) => a - b);
   results.latency = { jobs: latencies.length, p50Ms: percentile(latencies, 50), p90Ms: percentile(latencies, 90), p99Ms: percentile(latencies, 99) };
+  results.latencyFloor = await latencyFloor({ natsUrl: stack.stack().nats.url, apiPort: await freePort(), jobs: latencyJobs, post: postJson });
 
   // CPU-bound map-reduce and its single-threaded baseline.
   const countPrimes = TaskCatalogue.builtin().get('count-primes');
@@ -148,9 +172,20 @@ try {
     weftRuns.push(performance.now() - t0);
     if (job.result !== 348513) throw new Error(`weft counted ${job.result}`);
   }
+  const chunks = Array.from({ length: 50 }, (_, k) => ({ start: k * 100_000, end: (k + 1) * 100_000 }));
+  const threaded = await onThreads({ threads: results.machine.cpus, task: 'count-primes', inputs: chunks });
+  if (threaded.values.reduce((a, b) => a + b, 0) !== 348513) throw new Error('the threads counted wrong');
   baselines.sort((a, b) => a - b);
   weftRuns.sort((a, b) => a - b);
-  results.mapReduce = { baselineMs: baselines[0], weftMs: weftRuns[0], speedup: baselines[0] / weftRuns[0], baselineRunsMs: baselines, weftRunsMs: weftRuns };
+  results.mapReduce = {
+    baselineMs: baselines[0],
+    weftMs: weftRuns[0],
+    speedup: baselines[0] / weftRuns[0],
+    threadsMs: threaded.ms,
+    threadsSpeedup: baselines[0] / threaded.ms,
+    baselineRunsMs: baselines,
+    weftRunsMs: weftRuns,
+  };
 
   // Files: word count over ~100 MB from the shared volume and from the file store.
   const pids = stack.stack();
@@ -190,7 +225,8 @@ try {
 const rows = [
   ['throughput: 10,000 `add` as one group', `${results.throughput.tasksPerSecond} tasks/s (median of ${results.throughput.runsMs.length}; best ${results.throughput.bestTasksPerSecond})`],
   ['latency: 1 task via HTTP `?wait`', `p50 ${results.latency.p50Ms.toFixed(2)} ms, p90 ${results.latency.p90Ms.toFixed(2)} ms, p99 ${results.latency.p99Ms.toFixed(2)} ms (${results.latency.jobs} jobs)`],
-  ['map-reduce: count-primes < 5,000,000, 50 chunks', `${results.mapReduce.weftMs.toFixed(0)} ms vs ${results.mapReduce.baselineMs.toFixed(0)} ms single-threaded: ${results.mapReduce.speedup.toFixed(2)}× speedup`],
+  ['latency floor: the same durable hops, no Weft code', `p50 ${results.latencyFloor.p50Ms.toFixed(2)} ms, p90 ${results.latencyFloor.p90Ms.toFixed(2)} ms, p99 ${results.latencyFloor.p99Ms.toFixed(2)} ms`],
+  ['map-reduce: count-primes < 5,000,000, 50 chunks', `${results.mapReduce.weftMs.toFixed(0)} ms vs ${results.mapReduce.baselineMs.toFixed(0)} ms single-threaded: ${results.mapReduce.speedup.toFixed(2)}× speedup (the same chunks on ${results.machine.cpus} threads of one process, no NATS: ${results.mapReduce.threadsMs.toFixed(0)} ms, ${results.mapReduce.threadsSpeedup.toFixed(2)}×)`],
   [`word count: ${(results.files.bytes / 1e6).toFixed(0)} MB text, 64 splits, shared volume`, `${results.files.volumeMs.toFixed(0)} ms vs ${results.files.baselineMs.toFixed(0)} ms for the same task in one process: ${results.files.volumeSpeedup.toFixed(2)}×; vs ${results.files.plainBaselineMs.toFixed(0)} ms for a plain regex + Map program: ${(results.files.plainBaselineMs / results.files.volumeMs).toFixed(2)}×`],
   [`word count: same file from the file store`, `${results.files.storeMs.toFixed(0)} ms: ${results.files.storeSpeedup.toFixed(2)}× (same task), ${(results.files.plainBaselineMs / results.files.storeMs).toFixed(2)}× (plain program)`],
   ['file store throughput', `upload ${results.files.uploadMBps.toFixed(0)} MB/s, download ${results.files.downloadMBps.toFixed(0)} MB/s`],
