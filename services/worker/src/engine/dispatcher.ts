@@ -53,7 +53,13 @@ export class Dispatcher {
   async event(event: JobEvent, id: string): Promise<void> {
     const data = encodeWire(event);
     const stored = this.js.publish(this.names.eventSubject(event.jobId), data, { msgID: id });
-    if (event.type === 'job') this.nc.publish(this.names.jobEndSubject(event.jobId), data);
+    if (event.type === 'job') {
+      try {
+        this.nc.publish(this.names.jobEndSubject(event.jobId), data);
+      } catch {
+        // Waiting requests then find the record when their wait ends; the stored event reports the failure.
+      }
+    }
     await stored;
   }
 }
