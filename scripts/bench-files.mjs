@@ -2,12 +2,15 @@
  * File benchmarks of `npm run bench`: word count over a generated ~100 MB text file
  * (64 splits) from the shared volume and from the file store, beside two
  * single-process baselines (the same task over the whole file, and a straightforward
- * regular-expression program), and the file store's upload and download throughput.
+ * regular-expression program) and the same 64 splits on threads of one process with
+ * no NATS, and the file store's upload and download throughput.
  */
 import { createReadStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { onThreads } from './bench-floor.mjs';
 
 const MB = 1e6;
 
@@ -118,6 +121,24 @@ export async function benchFiles({ base, volume, pids, submit, runs, catalogue, 
     baselines.push(performance.now() - t0);
   }
 
+  // The same 64 splits on the machine's threads in this process, no NATS: the cores' share.
+  const data = readFileSync(file);
+  const cuts = [0];
+  for (let k = 1; k < 64; k++) {
+    const at = data.indexOf(0x0a, Math.floor((bytes * k) / 64) - 1);
+    cuts.push(at < 0 ? bytes : at + 1);
+  }
+  cuts.push(bytes);
+  const splits = cuts.slice(0, -1).map((start, k) => ({ path: file, start, end: cuts[k + 1] }));
+  const threadRuns = [];
+  for (let i = 0; i < runs; i++) {
+    const { ms, values } = await onThreads({ threads: os.availableParallelism(), task: 'word-count', inputs: splits });
+    const t0 = performance.now();
+    const merged = await wordCount.run([values], { signal: never, final: true });
+    threadRuns.push(ms + performance.now() - t0);
+    if (merged.total !== expected.total || merged.distinct !== expected.distinct) throw new Error('the threads counted different words');
+  }
+
   const peak = Object.fromEntries(pids.map((p) => [p.name, 0]));
   let sampling = true;
   const sampler = (async () => {
@@ -170,6 +191,7 @@ export async function benchFiles({ base, volume, pids, submit, runs, catalogue, 
       splits: 64,
       baselineMs: baselines[0],
       plainBaselineMs: plainRuns[0],
+      threadsMs: threadRuns.sort((a, b) => a - b)[0],
       volumeMs: volumeRuns[0],
       storeMs: storeRuns[0],
       volumeSpeedup: baselines[0] / volumeRuns[0],
@@ -177,7 +199,7 @@ export async function benchFiles({ base, volume, pids, submit, runs, catalogue, 
       uploadMBps: bytes / MB / (uploads[0] / 1000),
       downloadMBps: bytes / MB / (downloads[0] / 1000),
       rssPeakBytes: peak,
-      runs: { plainBaselineMs: plainRuns, baselineMs: baselines, volumeMs: volumeRuns, storeMs: storeRuns, uploadMs: uploads, downloadMs: downloads },
+      runs: { threadsMs: threadRuns, plainBaselineMs: plainRuns, baselineMs: baselines, volumeMs: volumeRuns, storeMs: storeRuns, uploadMs: uploads, downloadMs: downloads },
     };
   } finally {
     sampling = false;

@@ -7,13 +7,15 @@
  *                   JetStream publish (acknowledged), pull by a worker process, KV
  *                   create (acknowledged), plain NATS notification, HTTP out; no
  *                   validation, no records beyond that one entry, no events
- *   threads         the count-primes chunks on threads of one process, with no
- *                   NATS at all: what the CPUs give when nothing is distributed
+ *   threads         the count-primes chunks, or the word count's splits, on threads
+ *                   of one process with no NATS at all: what the CPUs give when
+ *                   nothing is distributed
  *
  * Run as a module by scripts/bench.mjs; the floor forks this file again as its API
  * and worker processes (`node bench-floor.mjs api|worker <natsUrl> ...`).
  */
 import { fork } from 'node:child_process';
+import { open } from 'node:fs/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
@@ -107,6 +109,7 @@ export async function latencyFloor({ natsUrl, apiPort, jobs, post }) {
 /**
  * Runs catalogue task `task` over `inputs` on `threads` threads of this process,
  * each taking the next input as soon as it is free (once to warm up, then timed).
+ * An input `{ path, start, end }` is that byte range of a file, read on the thread.
  * @returns the wall time of the timed round in milliseconds and its results in input order
  */
 export async function onThreads({ threads, task, inputs }) {
@@ -154,9 +157,27 @@ async function runThread(task) {
   const definition = TaskCatalogue.builtin().get(task);
   const never = new AbortController().signal;
   parentPort.on('message', async ({ index, input }) => {
-    parentPort.postMessage({ index, value: await definition.run([input], { signal: never }) });
+    // A byte range of a file is read here, as a pool thread reads its split.
+    const argument = input.path === undefined ? input : { file: input.path, bytes: await readRange(input.path, input.start, input.end) };
+    parentPort.postMessage({ index, value: await definition.run([argument], { signal: never, final: false }) });
   });
   parentPort.postMessage({ ready: true });
+}
+
+async function readRange(file, start, end) {
+  const handle = await open(file, 'r');
+  try {
+    const bytes = Buffer.allocUnsafe(end - start);
+    let at = 0;
+    while (at < bytes.byteLength) {
+      const { bytesRead } = await handle.read(bytes, at, bytes.byteLength - at, start + at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return bytes.subarray(0, at);
+  } finally {
+    await handle.close();
+  }
 }
 
 const [role, natsUrl, port] = process.argv.slice(2);

@@ -12,8 +12,9 @@
  *                of this process as there are CPUs (no NATS: the hardware's share)
  *   files        word count over a generated ~100 MB text file in 64 splits, from the
  *                shared volume and from the file store, against the same task run over
- *                the whole file in this process; upload and download throughput of
- *                the file store (scripts/bench-files.mjs)
+ *                the whole file in this process, and on threads of this process with
+ *                no NATS; upload and download throughput of the file store
+ *                (scripts/bench-files.mjs)
  *   memory       a 100,000-task group; peak RSS of the API and each worker
  *
  * Usage: node scripts/bench.mjs [--workers N] [--quick]
@@ -227,7 +228,7 @@ const rows = [
   ['latency: 1 task via HTTP `?wait`', `p50 ${results.latency.p50Ms.toFixed(2)} ms, p90 ${results.latency.p90Ms.toFixed(2)} ms, p99 ${results.latency.p99Ms.toFixed(2)} ms (${results.latency.jobs} jobs)`],
   ['latency floor: the same durable hops, no Weft code', `p50 ${results.latencyFloor.p50Ms.toFixed(2)} ms, p90 ${results.latencyFloor.p90Ms.toFixed(2)} ms, p99 ${results.latencyFloor.p99Ms.toFixed(2)} ms`],
   ['map-reduce: count-primes < 5,000,000, 50 chunks', `${results.mapReduce.weftMs.toFixed(0)} ms vs ${results.mapReduce.baselineMs.toFixed(0)} ms single-threaded: ${results.mapReduce.speedup.toFixed(2)}× speedup (the same chunks on ${results.machine.cpus} threads of one process, no NATS: ${results.mapReduce.threadsMs.toFixed(0)} ms, ${results.mapReduce.threadsSpeedup.toFixed(2)}×)`],
-  [`word count: ${(results.files.bytes / 1e6).toFixed(0)} MB text, 64 splits, shared volume`, `${results.files.volumeMs.toFixed(0)} ms vs ${results.files.baselineMs.toFixed(0)} ms for the same task in one process: ${results.files.volumeSpeedup.toFixed(2)}×; vs ${results.files.plainBaselineMs.toFixed(0)} ms for a plain regex + Map program: ${(results.files.plainBaselineMs / results.files.volumeMs).toFixed(2)}×`],
+  [`word count: ${(results.files.bytes / 1e6).toFixed(0)} MB text, 64 splits, shared volume`, `${results.files.volumeMs.toFixed(0)} ms vs ${results.files.baselineMs.toFixed(0)} ms for the same task in one process: ${results.files.volumeSpeedup.toFixed(2)}×; vs ${results.files.plainBaselineMs.toFixed(0)} ms for a plain regex + Map program: ${(results.files.plainBaselineMs / results.files.volumeMs).toFixed(2)}× (the same splits on ${results.machine.cpus} threads of one process, no NATS: ${results.files.threadsMs.toFixed(0)} ms, ${(results.files.baselineMs / results.files.threadsMs).toFixed(2)}×)`],
   [`word count: same file from the file store`, `${results.files.storeMs.toFixed(0)} ms: ${results.files.storeSpeedup.toFixed(2)}× (same task), ${(results.files.plainBaselineMs / results.files.storeMs).toFixed(2)}× (plain program)`],
   ['file store throughput', `upload ${results.files.uploadMBps.toFixed(0)} MB/s, download ${results.files.downloadMBps.toFixed(0)} MB/s`],
   ['peak RSS during the file benchmarks', Object.entries(results.files.rssPeakBytes).map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')],
