@@ -15,7 +15,6 @@
  * and worker processes (`node bench-floor.mjs api|worker <natsUrl> ...`).
  */
 import { fork } from 'node:child_process';
-import { open } from 'node:fs/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
@@ -153,8 +152,16 @@ export async function onThreads({ threads, task, inputs }) {
 }
 
 async function runThread(task) {
-  const { TaskCatalogue } = await import(new URL('../services/shared/dist/src/index.js', import.meta.url).href);
+  const { openVolumeFile, TaskCatalogue } = await import(new URL('../services/shared/dist/src/index.js', import.meta.url).href);
   const definition = TaskCatalogue.builtin().get(task);
+  const readRange = async (file, start, end) => {
+    const source = await openVolumeFile(file, end);
+    try {
+      return await source.read(start, end - start);
+    } finally {
+      await source.close();
+    }
+  };
   const never = new AbortController().signal;
   parentPort.on('message', async ({ index, input }) => {
     // A byte range of a file is read here, as a pool thread reads its split.
@@ -162,22 +169,6 @@ async function runThread(task) {
     parentPort.postMessage({ index, value: await definition.run([argument], { signal: never, final: false }) });
   });
   parentPort.postMessage({ ready: true });
-}
-
-async function readRange(file, start, end) {
-  const handle = await open(file, 'r');
-  try {
-    const bytes = Buffer.allocUnsafe(end - start);
-    let at = 0;
-    while (at < bytes.byteLength) {
-      const { bytesRead } = await handle.read(bytes, at, bytes.byteLength - at, start + at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
-    return bytes.subarray(0, at);
-  } finally {
-    await handle.close();
-  }
 }
 
 const [role, natsUrl, port] = process.argv.slice(2);
