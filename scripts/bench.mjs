@@ -174,8 +174,14 @@ try {
     if (job.result !== 348513) throw new Error(`weft counted ${job.result}`);
   }
   const chunks = Array.from({ length: 50 }, (_, k) => ({ start: k * 100_000, end: (k + 1) * 100_000 }));
-  const threaded = await onThreads({ threads: results.machine.cpus, task: 'count-primes', inputs: chunks });
-  if (threaded.values.reduce((a, b) => a + b, 0) !== 348513) throw new Error('the threads counted wrong');
+  const threadRuns = [];
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const { ms, values } = await onThreads({ threads: results.machine.cpus, task: 'count-primes', inputs: chunks });
+    if (values.reduce((a, b) => a + b, 0) !== 348513) throw new Error('the threads counted wrong');
+    threadRuns.push(ms);
+  }
+  threadRuns.sort((a, b) => a - b);
+  const threaded = { ms: threadRuns[0] };
   baselines.sort((a, b) => a - b);
   weftRuns.sort((a, b) => a - b);
   results.mapReduce = {
@@ -186,6 +192,7 @@ try {
     threadsSpeedup: baselines[0] / threaded.ms,
     baselineRunsMs: baselines,
     weftRunsMs: weftRuns,
+    threadsRunsMs: threadRuns,
   };
 
   // Files: word count over ~100 MB from the shared volume and from the file store.
