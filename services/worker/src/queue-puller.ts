@@ -8,9 +8,14 @@ const PULL_EXPIRES_MS = 5000;
  * Pulls work items from one queue's durable consumer, never more than there are
  * free slots: a message is only requested when the worker can start it right away,
  * so nothing waits in a local buffer while its ack timer runs.
+ *
+ * While work is in flight, a pull waits until half the slots are free: each pull
+ * opens a subscription and costs several times what a message does, and the work
+ * still in flight keeps the worker busy meanwhile.
  */
 export class QueuePuller {
   private free: number;
+  private readonly batch: number;
   private wake: (() => void) | undefined;
   private current: ConsumerMessages | undefined;
   private stopped = false;
@@ -18,11 +23,12 @@ export class QueuePuller {
 
   constructor(
     private readonly consumer: Consumer,
-    slots: number,
+    private readonly slots: number,
     private readonly onMessage: (msg: JsMsg) => Promise<void>,
     private readonly log: Logger,
   ) {
     this.free = slots;
+    this.batch = Math.max(1, Math.ceil(slots / 2));
   }
 
   /** Starts pulling in the background. */
@@ -40,7 +46,7 @@ export class QueuePuller {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      if (this.free === 0) {
+      if (this.free === 0 || (this.free < this.batch && this.free < this.slots)) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
