@@ -9,9 +9,9 @@ const PULL_EXPIRES_MS = 5000;
  * free slots: a message is only requested when the worker can start it right away,
  * so nothing waits in a local buffer while its ack timer runs.
  *
- * While work is in flight, a pull waits until half the slots are free: each pull
- * opens a subscription and costs several times what a message does, and the work
- * still in flight keeps the worker busy meanwhile.
+ * While the worker is busy anyway (tasks queue for its threads), a pull waits until
+ * half the slots are free: each pull opens a subscription and costs several times
+ * what a message does.
  */
 export class QueuePuller {
   private free: number;
@@ -23,9 +23,11 @@ export class QueuePuller {
 
   constructor(
     private readonly consumer: Consumer,
-    private readonly slots: number,
+    slots: number,
     private readonly onMessage: (msg: JsMsg) => Promise<void>,
     private readonly log: Logger,
+    /** Whether the worker has work waiting for it already (then free slots are gathered before pulling). */
+    private readonly busy: () => boolean = () => false,
   ) {
     this.free = slots;
     this.batch = Math.max(1, Math.ceil(slots / 2));
@@ -46,7 +48,7 @@ export class QueuePuller {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      if (this.free === 0 || (this.free < this.batch && this.free < this.slots)) {
+      if (this.free === 0 || (this.free < this.batch && this.busy())) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;

@@ -125,7 +125,9 @@ export class Worker {
       const slotsPerQueue = Math.max(1, Math.floor(config.concurrency / config.queues.length));
       for (const queue of config.queues) {
         const consumer = await worker.ensureConsumer(queue);
-        worker.pullers.push(new QueuePuller(consumer, slotsPerQueue, (msg) => worker.process(msg), log.child({ queue })));
+        worker.pullers.push(
+          new QueuePuller(consumer, slotsPerQueue, (msg) => worker.process(msg), log.child({ queue }), () => worker.pool.queued > 0),
+        );
       }
       await worker.heartbeat.beat();
       worker.timer = setInterval(() => worker.tick(), Math.min(config.heartbeatMs, config.ackWaitMs / 3));

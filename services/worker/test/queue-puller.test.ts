@@ -21,14 +21,14 @@ describe('queue puller', () => {
   });
   after(async () => h.close());
 
-  it('never holds more messages than slots, and pulls for several freed slots at once', async () => {
+  /** A puller with four slots on a consumer of its own holding `count` messages; its pulls are counted. */
+  async function setUp(name: string, count: number, busy: () => boolean) {
     const { jsm, js, names } = h.infra;
-    const subject = names.taskSubject('puller');
-    await jsm.consumers.add(names.tasksStream, { durable_name: 'puller-test', filter_subject: subject, ack_policy: AckPolicy.Explicit });
-    for (let i = 0; i < 8; i++) await js.publish(subject, new TextEncoder().encode(String(i)));
-
+    const subject = names.taskSubject(name);
+    await jsm.consumers.add(names.tasksStream, { durable_name: name, filter_subject: subject, ack_policy: AckPolicy.Explicit });
+    for (let i = 0; i < count; i++) await js.publish(subject, new TextEncoder().encode(String(i)));
     // The real consumer, with its pulls counted.
-    const real = await js.consumers.get(names.tasksStream, 'puller-test');
+    const real = await js.consumers.get(names.tasksStream, name);
     const pulls: number[] = [];
     const consumer = {
       fetch: (options?: FetchOptions) => {
@@ -36,31 +36,36 @@ describe('queue puller', () => {
         return real.fetch(options);
       },
     } as unknown as Consumer;
-
     const held: { msg: JsMsg; done: () => void }[] = [];
-    let maxHeld = 0;
+    const state = { maxHeld: 0 };
     const puller = new QueuePuller(
       consumer,
       4,
       (msg) =>
         new Promise<void>((resolve) => {
           held.push({ msg, done: resolve });
-          maxHeld = Math.max(maxHeld, held.length);
+          state.maxHeld = Math.max(state.maxHeld, held.length);
         }),
       createLogger('test', 'silent'),
+      busy,
     );
-    const finish = (count: number) => {
-      for (const { msg, done } of held.splice(0, count)) {
+    const finish = (n: number) => {
+      for (const { msg, done } of held.splice(0, n)) {
         msg.ack();
         done();
       }
     };
+    return { puller, pulls, held, state, finish };
+  }
+
+  it('never holds more messages than slots, and gathers freed slots while the worker is busy', async () => {
+    const { puller, pulls, held, state, finish } = await setUp('puller-busy', 8, () => true);
     puller.start();
     try {
       await until(() => held.length === 4, 'the first four messages');
       assert.deepEqual(pulls, [4]);
 
-      // One free slot of four: no pull yet, the three in flight keep the worker busy.
+      // One free slot of four while busy: no pull yet.
       finish(1);
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(held.length, 3);
@@ -74,7 +79,24 @@ describe('queue puller', () => {
       finish(4);
       await until(() => held.length === 2, 'the last two messages');
       finish(2);
-      assert.equal(maxHeld, 4);
+      assert.equal(state.maxHeld, 4);
+    } finally {
+      await puller.stop();
+    }
+  });
+
+  it('pulls for a single free slot when the worker is not busy', async () => {
+    const { puller, pulls, held, state, finish } = await setUp('puller-idle', 8, () => false);
+    puller.start();
+    try {
+      await until(() => held.length === 4, 'the first four messages');
+      finish(1);
+      await until(() => held.length === 4, 'one more message');
+      assert.deepEqual(pulls, [4, 1]);
+      finish(4);
+      await until(() => held.length === 3, 'the last three messages');
+      finish(3);
+      assert.equal(state.maxHeld, 4);
     } finally {
       await puller.stop();
     }

@@ -78,6 +78,11 @@ export class CpuPool {
     waiting.start();
   }
 
+  /** Tasks waiting for a thread. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   get threads(): number {
     return this.piscina.threads.length;
   }
