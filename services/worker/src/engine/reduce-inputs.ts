@@ -17,12 +17,6 @@ const ReduceInputsSchema = z.object({ parts: z.array(StoredValueSchema.nullable(
 /** Room for the inputs of one reduce step in its KV entry, in bytes (NATS messages are at most 1 MiB by default). */
 const ENTRY_BUDGET_BYTES = 512 * 1024;
 
-/** Entries this worker wrote last are remembered (up to this many, each up to the size below) to skip reading them before the next write. */
-const LATEST_CACHE_SIZE = 512;
-const LATEST_MAX_BYTES = 16 * 1024;
-
-type Entry = { readonly parts: (StoredValue | null)[]; readonly revision: number };
-
 /**
  * The inputs of map-reduce reduce steps, kept together in one state entry per step
  * and updated by compare-and-set. A finished chunk (or lower reduce step) costs one
@@ -30,9 +24,6 @@ type Entry = { readonly parts: (StoredValue | null)[]; readonly revision: number
  * value stored for an input wins, so an input delivered twice counts once.
  */
 export class ReduceInputs {
-  /** Entries as this worker last wrote them: a compare-and-set against one succeeds when nobody wrote since. */
-  private readonly latest = new Map<string, Entry>();
-
   constructor(
     private readonly state: KV,
     private readonly values: ValueStore,
@@ -46,11 +37,8 @@ export class ReduceInputs {
   async add(key: string, index: number, size: number, value: unknown): Promise<boolean> {
     const share = Math.max(256, Math.floor(ENTRY_BUDGET_BYTES / size));
     let stored: StoredValue | undefined;
-    // A remembered entry that already has this input may be stale about the others: read it then.
-    let current = this.latest.get(key);
-    if (current?.parts[index]) current = undefined;
     for (;;) {
-      current ??= await this.read(key, size);
+      const current = await this.read(key, size);
       if (current.parts[index]) {
         if (stored) await this.values.discard(stored);
         return current.parts.every((p) => p !== null);
@@ -60,15 +48,11 @@ export class ReduceInputs {
       parts[index] = stored;
       try {
         const encoded = encodeWire({ parts });
-        const revision = current.revision
-          ? await this.state.update(key, encoded, current.revision)
-          : await this.state.create(key, encoded);
-        const complete = parts.every((p) => p !== null);
-        this.remember(key, complete || encoded.length > LATEST_MAX_BYTES ? undefined : { parts, revision });
-        return complete;
+        if (current.revision) await this.state.update(key, encoded, current.revision);
+        else await this.state.create(key, encoded);
+        return parts.every((p) => p !== null);
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
-        current = undefined;
       }
     }
   }
@@ -96,14 +80,7 @@ export class ReduceInputs {
     return parts as StoredValue[];
   }
 
-  private remember(key: string, entry: Entry | undefined): void {
-    this.latest.delete(key);
-    if (entry === undefined) return;
-    this.latest.set(key, entry);
-    if (this.latest.size > LATEST_CACHE_SIZE) this.latest.delete(this.latest.keys().next().value as string);
-  }
-
-  private async read(key: string, size: number): Promise<Entry> {
+  private async read(key: string, size: number): Promise<{ parts: (StoredValue | null)[]; revision: number }> {
     const entry = await this.state.get(key);
     if (!entry || entry.operation !== 'PUT') return { parts: new Array<StoredValue | null>(size).fill(null), revision: 0 };
     const { parts } = parseMessage(ReduceInputsSchema, decodeWire(entry.string()), 'reduce inputs');
