@@ -19,7 +19,7 @@ describe('reduce inputs shared by several workers', () => {
     const key = 'job1.mr.1.0';
     assert.equal(await a.add(key, 0, 3, 'zero'), false);
     assert.equal(await b.add(key, 1, 3, 'one'), false);
-    // a's own last write is stale now: its compare-and-set fails and it reads again.
+    // Written by a after b: a sees b's input and completes the step.
     assert.equal(await a.add(key, 2, 3, 'two'), true);
     assert.deepEqual(await b.load(key, 3), ['zero', 'one', 'two']);
   });
@@ -28,7 +28,7 @@ describe('reduce inputs shared by several workers', () => {
     const key = 'job2.mr.1.0';
     assert.equal(await a.add(key, 0, 2, 'first'), false);
     assert.equal(await b.add(key, 1, 2, 'second'), true);
-    // A redelivered input: a remembers its own write, which still lacks input 1.
+    // A redelivered input counts once, and reports the step complete.
     assert.equal(await a.add(key, 0, 2, 'again'), true);
     assert.deepEqual(await a.load(key, 2), ['first', 'second']);
   });
