@@ -3,7 +3,7 @@
  * on its end subject.
  */
 import type { Subscription } from '@nats-io/transport-node';
-import { decodeWireBytes, JobEventSchema, parseMessage, type Infrastructure, type JobRecord, type Logger } from '@weft/shared';
+import { decodeWireBytes, JobEndEventSchema, parseMessage, type Infrastructure, type JobRecord, type Logger } from '@weft/shared';
 import { isJobId, isTerminal, readJobRecord } from './job-records.js';
 
 /**
@@ -31,8 +31,7 @@ export class JobWatch {
       callback: (err, msg) => {
         if (err) return;
         try {
-          const event = parseMessage(JobEventSchema, decodeWireBytes(msg.data), 'job event');
-          if (event.type !== 'job') return;
+          const event = parseMessage(JobEndEventSchema, decodeWireBytes(msg.data), 'job end event');
           this.ended = true;
           if (event.record && isTerminal(event.record)) this.terminal = event.record;
           this.wake?.();

@@ -66,25 +66,27 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
     async (request, reply) => {
       // Untrusted: the route schema does not validate the body (see validateAllButBody).
       const body: unknown = request.body;
+      const signal = requestSignal(reply, ctx.shutdown);
       const prepared = await prepareJob(body, catalogue, limits, {
-        files: { store: ctx.files, dataRoot: config.dataRoot, urlInputs: config.urlInputs, signal: requestSignal(reply, ctx.shutdown) },
+        files: { store: ctx.files, dataRoot: config.dataRoot, urlInputs: config.urlInputs, signal },
       });
       void reply.header('location', jobPath(prepared.id));
+      const submitted = () =>
+        request.log.info({ jobId: prepared.id, kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
       const { wait } = request.query;
       if (wait === undefined) {
         await publishJob(infra, values, prepared);
-        request.log.info({ jobId: prepared.id, kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
+        submitted();
         return reply.code(202).send(views.accepted(prepared.record));
       }
       // Watch before publishing, so that not even the quickest finish is missed.
       const watch = waiter.watch(prepared.id);
       try {
-        const signal = requestSignal(reply, ctx.shutdown);
         const waitMs = wait * 1000;
         // A job that finishes at once needs no `queued` record: the worker writes the
         // finished one. Otherwise the record is created before waiting on.
         await publishJob(infra, values, prepared, { createRecord: false });
-        request.log.info({ jobId: prepared.id, kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
+        submitted();
         let record = await watch.terminalWithin(Math.min(waitMs, QUICK_FINISH_MS), signal);
         if (!record) {
           await createJobRecord(infra, prepared);
