@@ -17,6 +17,7 @@ export { connectNats } from './nats/connect.js';
 export { provisionInfrastructure, WORKER_HEARTBEAT_TTL_MS, type Infrastructure } from './nats/infrastructure.js';
 export { ValueStore } from './nats/value-store.js';
 export { isWrongLastSequence } from './nats/jetstream-errors.js';
+export { parseWriteAck, type WriteAck } from './nats/write-acks.js';
 export { createJobRecord, prepareJob, publishJob, type PreparedJob, type PrepareJobOptions, type PublishJobOptions } from './jobs/job-submission.js';
 export { exitOnSignals } from './process-signals.js';
 export * from './file-store/index.js';

@@ -51,6 +51,16 @@ export interface ResourceNames {
   jobEndSubject(jobId: string): string;
   /** Core NATS subject a KV put on the jobs bucket for `jobId` is published on. */
   jobRecordSubject(jobId: string): string;
+  /**
+   * Reply subject of write `serial` of `writer` to the record of `jobId`: JetStream
+   * sends its acknowledgement there, where both the writer and the job's watchers
+   * listen (see `recordAcksOf` and `recordAcksFor`).
+   */
+  recordAckSubject(jobId: string, writer: string, serial: number): string;
+  /** Wildcard covering the acknowledgements of every record write of `jobId`. */
+  recordAcksOf(jobId: string): string;
+  /** Wildcard covering the acknowledgements of every record write of `writer`. */
+  recordAcksFor(writer: string): string;
 }
 
 /** Allowed characters for a prefix or queue name: they end up in subjects, streams and buckets. */
@@ -91,5 +101,8 @@ export function resourceNames(prefix: string = DEFAULT_PREFIX): ResourceNames {
     eventSubjects: `${prefix}.events.>`,
     jobEndSubject: (jobId: string) => `${prefix}.job-ends.${jobId}`,
     jobRecordSubject: (jobId: string) => `$KV.${jobs}.${jobId}`,
+    recordAckSubject: (jobId: string, writer: string, serial: number) => `${prefix}.record-acks.${jobId}.${writer}.${serial}`,
+    recordAcksOf: (jobId: string) => `${prefix}.record-acks.${jobId}.>`,
+    recordAcksFor: (writer: string) => `${prefix}.record-acks.*.${writer}.*`,
   });
 }

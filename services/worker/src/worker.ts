@@ -23,6 +23,7 @@ import { ReduceInputs } from './engine/reduce-inputs.js';
 import { Dispatcher } from './engine/dispatcher.js';
 import { JobEngine } from './engine/job-engine.js';
 import { JobRecords } from './engine/job-records.js';
+import { RecordWriter } from './engine/record-writer.js';
 import { PlanCache } from './engine/plan-cache.js';
 import { ProgressReporter } from './engine/progress-reporter.js';
 import { Results } from './engine/results.js';
@@ -68,6 +69,7 @@ export class Worker {
     private readonly pool: CpuPool,
     private readonly engine: JobEngine,
     private readonly progress: ProgressReporter,
+    private readonly recordWriter: RecordWriter,
     private readonly shutdown: AbortController,
     private readonly log: Logger,
   ) {
@@ -101,7 +103,8 @@ export class Worker {
       const catalogue = TaskCatalogue.builtin();
       pool = CpuPool.create(config.threads);
       const shutdown = new AbortController();
-      const records = new JobRecords(infra.jobs);
+      const recordWriter = await RecordWriter.open(nc, infra.names);
+      const records = new JobRecords(infra.jobs, recordWriter);
       const fileStore = openFileStore(infra, config);
       const files = createFileAccess(fileStore, config.dataRoot);
       const progress = new ProgressReporter(records, log);
@@ -120,7 +123,7 @@ export class Worker {
         log,
         queues: config.queues,
       });
-      const worker = new Worker(id, config, nc, infra, pool, engine, progress, shutdown, log);
+      const worker = new Worker(id, config, nc, infra, pool, engine, progress, recordWriter, shutdown, log);
       // Slots are split between queues so that an idle queue cannot hold them all.
       const slotsPerQueue = Math.max(1, Math.floor(config.concurrency / config.queues.length));
       for (const queue of config.queues) {
@@ -180,6 +183,7 @@ export class Worker {
     this.shutdown.abort(new WorkerClosingError('the worker is shutting down'));
     clearInterval(this.timer);
     await this.progress.close();
+    this.recordWriter.close();
     await this.heartbeat.remove().catch(() => undefined);
     await this.pool.close();
     await this.nc.drain().catch(() => undefined);

@@ -1,45 +1,98 @@
 /**
- * Waiting for jobs to finish, without polling: a job's end is seen as the `job` event
- * on its end subject.
+ * Waiting for jobs to finish, without polling: a job's end is seen either as its
+ * terminal record write together with JetStream's acknowledgement of it, or as the
+ * `job` event on its end subject.
  */
-import type { Subscription } from '@nats-io/transport-node';
-import { decodeWireBytes, JobEndEventSchema, parseMessage, type Infrastructure, type JobRecord, type Logger } from '@weft/shared';
-import { isJobId, isTerminal, readJobRecord } from './job-records.js';
+import type { Msg, Subscription } from '@nats-io/transport-node';
+import { decodeWireBytes, JobEndEventSchema, parseMessage, parseWriteAck, type Infrastructure, type JobRecord, type Logger } from '@weft/shared';
+import { decodeJobRecord, isJobId, isTerminal, readJobRecord } from './job-records.js';
 
 /**
  * A subscription to one job's end, opened before the job may change.
  *
- * It listens on the job's end subject for the `job` event, which a worker publishes
- * there only after the terminal record is stored, and which carries that record. (The
- * record's own KV subject would be as quick to listen on but cannot be trusted: NATS
- * delivers a write there before JetStream has stored it, and even when JetStream
- * rejects it.)
+ * Workers write a terminal record with a reply subject under the job, so JetStream's
+ * acknowledgement of the write comes here as well as to the worker: the write itself
+ * (seen on the record's KV subject, carrying that reply subject) counts once its
+ * acknowledgement says it is stored. NATS delivers a write there before JetStream has
+ * stored it, and even when JetStream rejects it, so a write is never trusted alone.
+ *
+ * The job's end subject is listened to as well: a worker publishes the `job` event
+ * there after storing the terminal record, which is how an end written any other way
+ * is seen.
  */
 export class JobWatch {
   private terminal: JobRecord | undefined;
   private ended = false;
   private wake: (() => void) | undefined;
-  private readonly subscription: Subscription;
+  private readonly subscriptions: Subscription[];
+  /** Record writes seen but not yet acknowledged, by reply subject. */
+  private readonly writes = new Map<string, Uint8Array>();
+  /** Acknowledgements of writes not seen yet (they normally come after the write). */
+  private readonly stored = new Set<string>();
+  private readonly ackPrefix: string;
 
   /** @internal use {@link JobWaiter.watch} */
   constructor(
     private readonly infra: Pick<Infrastructure, 'nc' | 'jobs' | 'names'>,
     readonly id: string,
-    log: Logger,
+    private readonly log: Logger,
   ) {
-    this.subscription = infra.nc.subscribe(infra.names.jobEndSubject(id), {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          const event = parseMessage(JobEndEventSchema, decodeWireBytes(msg.data), 'job end event');
-          this.ended = true;
-          if (event.record && isTerminal(event.record)) this.terminal = event.record;
-          this.wake?.();
-        } catch (error) {
-          log.warn({ err: error, jobId: id }, 'ignoring an undecodable job event');
-        }
-      },
-    });
+    const { nc, names } = infra;
+    const acks = names.recordAcksOf(id);
+    this.ackPrefix = acks.slice(0, -1);
+    const listen = (subject: string, handle: (msg: Msg) => void) =>
+      nc.subscribe(subject, {
+        callback: (err, msg) => {
+          if (!err) handle(msg);
+        },
+      });
+    this.subscriptions = [
+      listen(names.jobEndSubject(id), (msg) => this.onEndEvent(msg)),
+      listen(names.jobRecordSubject(id), (msg) => this.onRecordWrite(msg)),
+      listen(acks, (msg) => this.onWriteAck(msg)),
+    ];
+  }
+
+  private onEndEvent(msg: Msg): void {
+    try {
+      const event = parseMessage(JobEndEventSchema, decodeWireBytes(msg.data), 'job end event');
+      if (event.record && isTerminal(event.record)) this.terminal ??= event.record;
+      this.end();
+    } catch (error) {
+      this.log.warn({ err: error, jobId: this.id }, 'ignoring an undecodable job event');
+    }
+  }
+
+  private onRecordWrite(msg: Msg): void {
+    const { reply } = msg;
+    if (reply === undefined || !reply.startsWith(this.ackPrefix)) return;
+    if (this.stored.delete(reply)) this.accept(msg.data);
+    else this.writes.set(reply, msg.data);
+  }
+
+  private onWriteAck(msg: Msg): void {
+    const data = this.writes.get(msg.subject);
+    this.writes.delete(msg.subject);
+    if (!parseWriteAck(msg).ok) return;
+    if (data) this.accept(data);
+    else this.stored.add(msg.subject);
+  }
+
+  /** A record write is stored: the job has ended if the record is terminal. */
+  private accept(data: Uint8Array): void {
+    try {
+      const record = decodeJobRecord(data);
+      if (!isTerminal(record)) return;
+      this.terminal ??= record;
+      this.end();
+    } catch (error) {
+      this.log.warn({ err: error, jobId: this.id }, 'ignoring an undecodable job record');
+    }
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.wake?.();
   }
 
   /**
@@ -76,7 +129,7 @@ export class JobWatch {
   }
 
   close(): void {
-    this.subscription.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
 }
 

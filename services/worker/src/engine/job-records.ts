@@ -9,6 +9,7 @@ import {
   type JobRecord,
   type JobStatus,
 } from '@weft/shared';
+import type { RecordWriter } from './record-writer.js';
 
 /** How long a non-terminal status read from the bucket is trusted, in milliseconds. */
 const STATUS_TTL_MS = 1000;
@@ -25,7 +26,11 @@ export class JobRecords {
   /** The record and revision this worker last read or wrote, tried first by `update` (saves a read when nobody else wrote since). */
   private readonly latest = new Map<string, { record: JobRecord; revision: number }>();
 
-  constructor(private readonly jobs: KV) {}
+  constructor(
+    private readonly jobs: KV,
+    /** Writes terminal records so that the requests waiting on the job see them stored at once. */
+    private readonly writer?: RecordWriter,
+  ) {}
 
   /** The job's record, or `undefined` when it does not exist (yet). */
   async get(jobId: string): Promise<{ record: JobRecord; revision: number } | undefined> {
@@ -61,6 +66,9 @@ export class JobRecords {
     // A job started here may have no record yet (its submitter may leave creating it
     // to us): try creating it before reading.
     let read = current !== undefined || initial === undefined;
+    // After a lost compare-and-set, writes go through the KV client: unlike a plain
+    // create, its create also takes the place of a deleted record.
+    let direct = this.writer !== undefined;
     for (;;) {
       if (!read) read = true;
       else current ??= await this.get(jobId);
@@ -69,14 +77,19 @@ export class JobRecords {
       const next = change(base);
       if (!next) return undefined;
       try {
-        const revision = current
-          ? await this.jobs.update(jobId, encodeWire(next), current.revision)
-          : await this.jobs.create(jobId, encodeWire(next));
+        const data = encodeWire(next);
+        const revision =
+          direct && this.writer && TERMINAL_STATUSES.has(next.status)
+            ? await this.writer.write(jobId, data, current?.revision ?? 0)
+            : current
+              ? await this.jobs.update(jobId, data, current.revision)
+              : await this.jobs.create(jobId, data);
         this.remember(jobId, { record: next, revision });
         return next;
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
         current = undefined;
+        direct = false;
       }
     }
   }
