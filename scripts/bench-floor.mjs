@@ -5,8 +5,9 @@
  *
  *   latency floor   the durable hops of a one-task job and nothing else: HTTP in,
  *                   JetStream publish (acknowledged), pull by a worker process, KV
- *                   create (acknowledged), plain NATS notification, HTTP out; no
- *                   validation, no records beyond that one entry, no events
+ *                   create acknowledged to the worker and the waiting API at once
+ *                   (as Weft writes a terminal record), HTTP out; no validation, no
+ *                   records beyond that one entry, no events
  *   threads         the count-primes chunks, or the word count's splits, on threads
  *                   of one process with no NATS at all: what the CPUs give when
  *                   nothing is distributed
@@ -19,7 +20,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, headers, nuid } from '@nats-io/transport-node';
 
 const self = fileURLToPath(import.meta.url);
 const STREAM = 'WEFT_FLOOR_TASKS';
@@ -27,24 +28,31 @@ const BUCKET_STREAM = 'KV_weft-floor-records';
 const encode = (value) => new TextEncoder().encode(JSON.stringify(value));
 const decode = (bytes) => JSON.parse(new TextDecoder().decode(bytes));
 
-/** The worker side: pull, add, store the record, notify, acknowledge. */
+/** The worker side: pull, add, store the record (acknowledged to the API too), acknowledge. */
 async function runWorker(natsUrl) {
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const js = jetstream(nc);
   const consumer = await js.consumers.get(STREAM, 'floor');
+  const token = nuid.next();
+  let stored;
+  nc.subscribe(`weft-floor.acks.*.${token}`, { callback: (_err, msg) => stored(msg) });
+  const expectNone = headers();
+  expectNone.set('Nats-Expected-Last-Subject-Sequence', '0');
   for (;;) {
     const messages = await consumer.fetch({ max_messages: 64, expires: 5000 });
     for await (const msg of messages) {
       const item = decode(msg.data);
       const record = encode({ id: item.id, status: 'succeeded', result: item.args[0] + item.args[1] });
-      await js.publish(`$KV.weft-floor-records.${item.id}`, record, { expect: { lastSubjectSequence: 0 } });
-      nc.publish(`weft-floor.ends.${item.id}`, record);
+      const ack = new Promise((resolve) => (stored = resolve));
+      const reply = `weft-floor.acks.${item.id}.${token}`;
+      nc.publish(`$KV.weft-floor-records.${item.id}`, record, { reply, headers: expectNone });
+      if (decode((await ack).data).error) throw new Error('the floor record was not stored');
       msg.ack();
     }
   }
 }
 
-/** The API side: accept a job, publish it, wait for its notification, answer. */
+/** The API side: accept a job, publish it, wait for its stored record, answer. */
 async function runApi(natsUrl, port) {
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const js = jetstream(nc);
@@ -55,12 +63,27 @@ async function runApi(natsUrl, port) {
     request.on('data', (chunk) => (body += chunk));
     request.on('end', async () => {
       const id = `${process.pid}-${next++}`;
+      // The record write and its acknowledgement, in either order.
+      let record;
+      let acked = false;
       let resolve;
       const ended = new Promise((r) => (resolve = r));
-      const subscription = nc.subscribe(`weft-floor.ends.${id}`, { callback: (_err, msg) => resolve(msg.data) });
+      const writes = nc.subscribe(`$KV.weft-floor-records.${id}`, {
+        callback: (_err, msg) => {
+          record = msg.data;
+          if (acked) resolve(record);
+        },
+      });
+      const acks = nc.subscribe(`weft-floor.acks.${id}.*`, {
+        callback: (_err, msg) => {
+          acked = !decode(msg.data).error;
+          if (acked && record) resolve(record);
+        },
+      });
       await js.publish('weft-floor.tasks', encode({ id, ...JSON.parse(body) }), { msgID: id });
-      const record = await ended;
-      subscription.unsubscribe();
+      await ended;
+      writes.unsubscribe();
+      acks.unsubscribe();
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': record.byteLength });
       response.end(record);
     });
