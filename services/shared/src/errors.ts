@@ -88,6 +88,17 @@ export class InvalidMessageError extends WeftError {
   readonly code = 'INVALID_MESSAGE';
 }
 
+/** JetStream did not acknowledge a write in time; whoever wrote may try again. */
+export class WriteTimeoutError extends WeftError {
+  readonly code = 'WRITE_TIMEOUT';
+  constructor(
+    readonly subject: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`JetStream did not acknowledge a write to ${subject} within ${timeoutMs} ms`);
+  }
+}
+
 /** Configuration from the environment is invalid. */
 export class ConfigError extends WeftError {
   readonly code = 'INVALID_CONFIG';

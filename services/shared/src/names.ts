@@ -72,6 +72,11 @@ export const DEFAULT_PREFIX = 'weft';
 /** Default queue a node runs on when it names none. */
 export const DEFAULT_QUEUE = 'default';
 
+/** Subject a write to `key` of KV bucket `bucket` is published on. */
+export function kvSubject(bucket: string, key: string): string {
+  return `$KV.${bucket}.${key}`;
+}
+
 /** Derives every resource name from `prefix`. */
 export function resourceNames(prefix: string = DEFAULT_PREFIX): ResourceNames {
   if (!NAME_PATTERN.test(prefix)) {
@@ -100,7 +105,7 @@ export function resourceNames(prefix: string = DEFAULT_PREFIX): ResourceNames {
     eventSubject: (jobId: string) => `${prefix}.events.${jobId}`,
     eventSubjects: `${prefix}.events.>`,
     jobEndSubject: (jobId: string) => `${prefix}.job-ends.${jobId}`,
-    jobRecordSubject: (jobId: string) => `$KV.${jobs}.${jobId}`,
+    jobRecordSubject: (jobId: string) => kvSubject(jobs, jobId),
     recordAckSubject: (jobId: string, writer: string, serial: number) => `${prefix}.record-acks.${jobId}.${writer}.${serial}`,
     recordAcksOf: (jobId: string) => `${prefix}.record-acks.${jobId}.>`,
     recordAcksFor: (writer: string) => `${prefix}.record-acks.*.${writer}.*`,

@@ -40,14 +40,3 @@ export class PoisonWorkItemError extends WeftError {
 export class WorkerClosingError extends WeftError {
   readonly code = 'WORKER_CLOSING';
 }
-
-/** JetStream did not acknowledge a job record write in time; the work item is tried again. */
-export class RecordWriteTimeoutError extends WeftError {
-  readonly code = 'RECORD_WRITE_TIMEOUT';
-  constructor(
-    readonly jobId: string,
-    readonly timeoutMs: number,
-  ) {
-    super(`no acknowledgement of the record of job ${jobId} within ${timeoutMs} ms`);
-  }
-}

@@ -7,6 +7,7 @@ import {
   createLogger,
   decodeWire,
   InvalidMessageError,
+  JetStreamWriter,
   openFileStore,
   parseMessage,
   provisionInfrastructure,
@@ -18,12 +19,12 @@ import {
   type WorkerConfig,
   type WorkItem,
 } from '@weft/shared';
+import { CasBucket } from './engine/cas-bucket.js';
 import { ChildTracker } from './engine/child-tracker.js';
 import { ReduceInputs } from './engine/reduce-inputs.js';
 import { Dispatcher } from './engine/dispatcher.js';
 import { JobEngine } from './engine/job-engine.js';
 import { JobRecords } from './engine/job-records.js';
-import { RecordWriter } from './engine/record-writer.js';
 import { PlanCache } from './engine/plan-cache.js';
 import { ProgressReporter } from './engine/progress-reporter.js';
 import { Results } from './engine/results.js';
@@ -69,7 +70,7 @@ export class Worker {
     private readonly pool: CpuPool,
     private readonly engine: JobEngine,
     private readonly progress: ProgressReporter,
-    private readonly recordWriter: RecordWriter,
+    private readonly writer: JetStreamWriter,
     private readonly shutdown: AbortController,
     private readonly log: Logger,
   ) {
@@ -103,19 +104,20 @@ export class Worker {
       const catalogue = TaskCatalogue.builtin();
       pool = CpuPool.create(config.threads);
       const shutdown = new AbortController();
-      const recordWriter = await RecordWriter.open(nc, infra.names);
-      const records = new JobRecords(infra.jobs, recordWriter);
+      const writer = await JetStreamWriter.open(nc, infra.names);
+      const records = new JobRecords(infra.jobs, writer);
       const fileStore = openFileStore(infra, config);
       const files = createFileAccess(fileStore, config.dataRoot);
       const progress = new ProgressReporter(records, log);
+      const state = new CasBucket(infra.state, writer, infra.names.stateBucket);
       const engine = new JobEngine({
         plans: new PlanCache(infra.specs, values, catalogue),
         records,
         progress,
-        results: new Results(infra.results, values),
-        children: new ChildTracker(infra.state),
-        reduceInputs: new ReduceInputs(infra.state, values),
-        dispatcher: new Dispatcher(nc, infra.js, infra.names),
+        results: new Results(new CasBucket(infra.results, writer, infra.names.resultsBucket), values),
+        children: new ChildTracker(state),
+        reduceInputs: new ReduceInputs(state, values),
+        dispatcher: new Dispatcher(nc, writer, infra.names),
         values,
         runner: new TaskRunner(catalogue, pool, new Limiter(config.ioConcurrency), files, log, shutdown.signal),
         files,
@@ -123,7 +125,7 @@ export class Worker {
         log,
         queues: config.queues,
       });
-      const worker = new Worker(id, config, nc, infra, pool, engine, progress, recordWriter, shutdown, log);
+      const worker = new Worker(id, config, nc, infra, pool, engine, progress, writer, shutdown, log);
       // Slots are split between queues so that an idle queue cannot hold them all.
       const slotsPerQueue = Math.max(1, Math.floor(config.concurrency / config.queues.length));
       for (const queue of config.queues) {
@@ -183,7 +185,7 @@ export class Worker {
     this.shutdown.abort(new WorkerClosingError('the worker is shutting down'));
     clearInterval(this.timer);
     await this.progress.close();
-    this.recordWriter.close();
+    this.writer.close();
     await this.heartbeat.remove().catch(() => undefined);
     await this.pool.close();
     await this.nc.drain().catch(() => undefined);

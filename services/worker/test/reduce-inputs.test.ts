@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { JetStreamWriter } from '@weft/shared';
+import { CasBucket } from '../src/engine/cas-bucket.js';
 import { ReduceInputs } from '../src/engine/reduce-inputs.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -8,12 +10,21 @@ describe('reduce inputs shared by several workers', () => {
   // Two workers' views of the same state bucket.
   let a: ReduceInputs;
   let b: ReduceInputs;
+  const writers: JetStreamWriter[] = [];
   before(async () => {
     h = await startHarness();
-    a = new ReduceInputs(h.infra.state, h.values);
-    b = new ReduceInputs(h.infra.state, h.values);
+    const view = async () => {
+      const writer = await JetStreamWriter.open(h.nc, h.infra.names);
+      writers.push(writer);
+      return new ReduceInputs(new CasBucket(h.infra.state, writer, h.infra.names.stateBucket), h.values);
+    };
+    a = await view();
+    b = await view();
   });
-  after(async () => h.close());
+  after(async () => {
+    for (const writer of writers) writer.close();
+    await h.close();
+  });
 
   it('completes a step once every input is there, whoever wrote last', async () => {
     const key = 'job1.mr.1.0';

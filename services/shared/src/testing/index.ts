@@ -4,5 +4,6 @@
  */
 export { findNatsServerBinary } from './nats-server-binary.js';
 export { freePort, freePorts } from './free-ports.js';
+export { collectMessages, type MessageCollector } from './message-collector.js';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServerOptions, RunningNatsServer } from './nats-server.js';

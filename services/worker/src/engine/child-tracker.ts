@@ -1,5 +1,5 @@
-import type { KV } from '@nats-io/kv';
 import { isWrongLastSequence } from '@weft/shared';
+import type { CasBucket } from './cas-bucket.js';
 
 /**
  * Records which children of an aggregation node are done, as a string of `0`/`1`
@@ -7,7 +7,7 @@ import { isWrongLastSequence } from '@weft/shared';
  * marked twice (a redelivery, two workers racing) counts once.
  */
 export class ChildTracker {
-  constructor(private readonly state: KV) {}
+  constructor(private readonly state: CasBucket) {}
 
   /**
    * Marks child `index` of `size` done under `key`.
@@ -15,14 +15,13 @@ export class ChildTracker {
    */
   async mark(key: string, index: number, size: number): Promise<boolean> {
     for (;;) {
-      const entry = await this.state.get(key);
-      const current = entry?.operation === 'PUT' ? entry.string() : '0'.repeat(size);
+      const { entry, revision } = await this.state.read(key);
+      const current = entry ? entry.string() : '0'.repeat(size);
       const bits = current.length === size ? current : '0'.repeat(size);
       if (bits[index] === '1') return !bits.includes('0');
       const next = bits.slice(0, index) + '1' + bits.slice(index + 1);
       try {
-        if (entry?.operation === 'PUT') await this.state.update(key, next, entry.revision);
-        else await this.state.create(key, next);
+        await this.state.write(key, next, revision);
         return !next.includes('0');
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;

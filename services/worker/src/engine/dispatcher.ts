@@ -1,6 +1,5 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { encodeWire, type JobEvent, type ResourceNames, type WorkItem } from '@weft/shared';
+import { encodeWire, type JetStreamWriter, type JobEvent, type ResourceNames, type WorkItem } from '@weft/shared';
 
 /** Publishes at most this many messages at once, to bound memory on huge fan-outs. */
 const PUBLISH_WINDOW = 512;
@@ -31,7 +30,7 @@ export function workItemId(item: WorkItem): string {
 export class Dispatcher {
   constructor(
     private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
+    private readonly writer: JetStreamWriter,
     private readonly names: ResourceNames,
   ) {}
 
@@ -40,7 +39,7 @@ export class Dispatcher {
     for (let i = 0; i < dispatches.length; i += PUBLISH_WINDOW) {
       await Promise.all(
         dispatches.slice(i, i + PUBLISH_WINDOW).map(({ queue, item }) =>
-          this.js.publish(this.names.taskSubject(queue), encodeWire(item), { msgID: workItemId(item) }),
+          this.writer.publish(this.names.taskSubject(queue), encodeWire(item), { msgId: workItemId(item) }),
         ),
       );
     }
@@ -52,7 +51,7 @@ export class Dispatcher {
    */
   async event(event: JobEvent, id: string): Promise<void> {
     const data = encodeWire(event);
-    const stored = this.js.publish(this.names.eventSubject(event.jobId), data, { msgID: id });
+    const stored = this.writer.publish(this.names.eventSubject(event.jobId), data, { msgId: id });
     if (event.type === 'job') {
       try {
         this.nc.publish(this.names.jobEndSubject(event.jobId), data);

@@ -8,8 +8,8 @@ import {
   TERMINAL_STATUSES,
   type JobRecord,
   type JobStatus,
+  type JetStreamWriter,
 } from '@weft/shared';
-import type { RecordWriter } from './record-writer.js';
 
 /** How long a non-terminal status read from the bucket is trusted, in milliseconds. */
 const STATUS_TTL_MS = 1000;
@@ -29,7 +29,7 @@ export class JobRecords {
   constructor(
     private readonly jobs: KV,
     /** Writes terminal records so that the requests waiting on the job see them stored at once. */
-    private readonly writer?: RecordWriter,
+    private readonly writer?: JetStreamWriter,
   ) {}
 
   /** The job's record, or `undefined` when it does not exist (yet). */
@@ -80,7 +80,7 @@ export class JobRecords {
         const data = encodeWire(next);
         const revision =
           direct && this.writer && TERMINAL_STATUSES.has(next.status)
-            ? await this.writer.write(jobId, data, current?.revision ?? 0)
+            ? await this.writer.writeJobRecord(jobId, data, current?.revision ?? 0)
             : current
               ? await this.jobs.update(jobId, data, current.revision)
               : await this.jobs.create(jobId, data);

@@ -1,4 +1,3 @@
-import type { KV } from '@nats-io/kv';
 import { nuid } from '@nats-io/transport-node';
 import {
   decodeWire,
@@ -10,6 +9,7 @@ import {
   type ValueStore,
 } from '@weft/shared';
 import { z } from 'zod';
+import type { CasBucket } from './cas-bucket.js';
 
 /** The inputs of one reduce step collected so far: one slot per input, `null` until it arrives. */
 const ReduceInputsSchema = z.object({ parts: z.array(StoredValueSchema.nullable()) });
@@ -25,7 +25,7 @@ const ENTRY_BUDGET_BYTES = 512 * 1024;
  */
 export class ReduceInputs {
   constructor(
-    private readonly state: KV,
+    private readonly state: CasBucket,
     private readonly values: ValueStore,
   ) {}
 
@@ -47,9 +47,7 @@ export class ReduceInputs {
       const parts = current.parts.slice();
       parts[index] = stored;
       try {
-        const encoded = encodeWire({ parts });
-        if (current.revision) await this.state.update(key, encoded, current.revision);
-        else await this.state.create(key, encoded);
+        await this.state.write(key, encodeWire({ parts }), current.revision);
         return parts.every((p) => p !== null);
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
@@ -81,9 +79,9 @@ export class ReduceInputs {
   }
 
   private async read(key: string, size: number): Promise<{ parts: (StoredValue | null)[]; revision: number }> {
-    const entry = await this.state.get(key);
-    if (!entry || entry.operation !== 'PUT') return { parts: new Array<StoredValue | null>(size).fill(null), revision: 0 };
+    const { entry, revision } = await this.state.read(key);
+    if (!entry) return { parts: new Array<StoredValue | null>(size).fill(null), revision };
     const { parts } = parseMessage(ReduceInputsSchema, decodeWire(entry.string()), 'reduce inputs');
-    return { parts, revision: entry.revision };
+    return { parts, revision };
   }
 }

@@ -1,4 +1,3 @@
-import type { KV } from '@nats-io/kv';
 import { nuid } from '@nats-io/transport-node';
 import {
   decodeWire,
@@ -10,6 +9,7 @@ import {
   type StoredValue,
   type ValueStore,
 } from '@weft/shared';
+import type { CasBucket } from './cas-bucket.js';
 
 /** A node's value together with its stored form (inline or a blob reference). */
 export interface NodeResult {
@@ -24,7 +24,7 @@ export interface NodeResult {
  */
 export class Results {
   constructor(
-    private readonly results: KV,
+    private readonly results: CasBucket,
     readonly values: ValueStore,
   ) {}
 
@@ -36,7 +36,7 @@ export class Results {
   async put(key: string, value: unknown, stored?: StoredValue): Promise<NodeResult & { created: boolean }> {
     const mine = stored ?? (await this.values.store(value, `${key}.${nuid.next()}`));
     try {
-      await this.results.create(key, encodeWire(mine));
+      await this.results.write(key, encodeWire(mine), 0);
       return { value, stored: mine, created: true };
     } catch (err) {
       if (!isWrongLastSequence(err)) throw err;
@@ -49,8 +49,8 @@ export class Results {
 
   /** The stored result under `key`, or `undefined`. */
   async get(key: string): Promise<NodeResult | undefined> {
-    const entry = await this.results.get(key);
-    if (!entry || entry.operation !== 'PUT') return undefined;
+    const { entry } = await this.results.read(key);
+    if (!entry) return undefined;
     const stored = parseMessage(StoredValueSchema, decodeWire(entry.string()), 'stored result');
     return { value: await this.values.load(stored), stored };
   }
