@@ -1,88 +1,47 @@
 import { isWrongLastSequence } from '@weft/shared';
 import type { CasBucket } from './cas-bucket.js';
+import { KeyedBatches, whoGoesOn } from './keyed-batches.js';
 
-/** A mark waiting for its write, and its caller. */
-interface QueuedMark {
+/** One child to mark. */
+interface Mark {
   readonly index: number;
-  readonly resolve: (complete: boolean) => void;
-  readonly reject: (err: unknown) => void;
-}
-
-/** What one write of several marks found. */
-interface MarksWritten {
-  /** Whether every child is done now. */
-  readonly complete: boolean;
-  /** The children this write marked (the others were marked before). */
-  readonly fresh: ReadonlySet<number>;
+  readonly size: number;
 }
 
 /**
  * Records which children of an aggregation node are done, as a string of `0`/`1`
  * in the state bucket updated by compare-and-set. Marking is idempotent: a child
- * marked twice (a redelivery, two workers racing) counts once.
- *
- * Marks of one node that arrive while this worker is writing that node's entry wait
- * and go out together in the next write: a worker finishing many children of one
- * node at once would otherwise mostly lose compare-and-sets to itself.
+ * marked twice (a redelivery, two workers racing) counts once. Marks of one node
+ * that arrive while this worker writes its entry go out together in the next write.
  */
 export class ChildTracker {
-  private readonly queued = new Map<string, { size: number; marks: QueuedMark[] }>();
-  private readonly writing = new Set<string>();
+  private readonly batches: KeyedBatches<Mark, boolean>;
 
-  constructor(private readonly state: CasBucket) {}
+  constructor(private readonly state: CasBucket) {
+    this.batches = new KeyedBatches((key, marks) => this.write(key, marks));
+  }
 
   /**
    * Marks child `index` of `size` done under `key`.
-   * @returns whether every child is now done and this call is the one to go on: true
-   *   for exactly one of the marks that completed the node, and for any repeat of a
-   *   mark once the node is complete (a redelivery must be able to go on)
+   * @returns whether every child is now done and this call is the one to go on (see {@link whoGoesOn})
    */
   mark(key: string, index: number, size: number): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      let queue = this.queued.get(key);
-      if (!queue) {
-        queue = { size, marks: [] };
-        this.queued.set(key, queue);
-      }
-      queue.marks.push({ index, resolve, reject });
-      if (!this.writing.has(key)) void this.drain(key);
-    });
+    return this.batches.run(key, { index, size });
   }
 
-  /** Writes the marks queued for `key`, batch after batch, until none are left. */
-  private async drain(key: string): Promise<void> {
-    this.writing.add(key);
-    try {
-      for (let batch = this.queued.get(key); batch; batch = this.queued.get(key)) {
-        this.queued.delete(key);
-        try {
-          const written = await this.write(key, batch.marks.map((m) => m.index), batch.size);
-          let told = false;
-          for (const mark of batch.marks) {
-            const repeat = !written.fresh.has(mark.index);
-            mark.resolve(written.complete && (repeat || !told));
-            if (written.complete && !repeat) told = true;
-          }
-        } catch (err) {
-          for (const mark of batch.marks) mark.reject(err);
-        }
-      }
-    } finally {
-      this.writing.delete(key);
-    }
-  }
-
-  private async write(key: string, indexes: readonly number[], size: number): Promise<MarksWritten> {
+  private async write(key: string, marks: readonly Mark[]): Promise<boolean[]> {
+    const size = (marks[0] as Mark).size;
     for (;;) {
       const { entry, revision } = await this.state.read(key);
       const current = entry ? entry.string() : '';
       const bits = current.length === size ? current.split('') : new Array<string>(size).fill('0');
-      const fresh = new Set(indexes.filter((i) => bits[i] !== '1'));
-      if (fresh.size === 0) return { complete: !bits.includes('0'), fresh };
-      for (const i of fresh) bits[i] = '1';
+      const fresh = marks.map((m, i) => bits[m.index] !== '1' && marks.findIndex((o) => o.index === m.index) === i);
+      for (const m of marks) bits[m.index] = '1';
+      const complete = !bits.includes('0');
+      if (!fresh.includes(true)) return whoGoesOn(complete, fresh);
       try {
         await this.state.write(key, bits.join(''), revision);
-        return { complete: !bits.includes('0'), fresh };
+        return whoGoesOn(complete, fresh);
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
         // Lost a race with another worker: read again and retry.

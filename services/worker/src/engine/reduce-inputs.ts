@@ -10,6 +10,7 @@ import {
 } from '@weft/shared';
 import { z } from 'zod';
 import type { CasBucket } from './cas-bucket.js';
+import { KeyedBatches, whoGoesOn } from './keyed-batches.js';
 
 /** The inputs of one reduce step collected so far: one slot per input, `null` until it arrives. */
 const ReduceInputsSchema = z.object({ parts: z.array(StoredValueSchema.nullable()) });
@@ -17,38 +18,71 @@ const ReduceInputsSchema = z.object({ parts: z.array(StoredValueSchema.nullable(
 /** Room for the inputs of one reduce step in its KV entry, in bytes (NATS messages are at most 1 MiB by default). */
 const ENTRY_BUDGET_BYTES = 512 * 1024;
 
+/** One input to add. */
+interface Input {
+  readonly index: number;
+  readonly size: number;
+  readonly value: unknown;
+}
+
 /**
  * The inputs of map-reduce reduce steps, kept together in one state entry per step
  * and updated by compare-and-set. A finished chunk (or lower reduce step) costs one
  * read and one write, and the reduce step reads all its inputs at once. The first
- * value stored for an input wins, so an input delivered twice counts once.
+ * value stored for an input wins, so an input delivered twice counts once. Inputs of
+ * one step that arrive while this worker writes its entry go out together in the
+ * next write.
  */
 export class ReduceInputs {
+  private readonly batches: KeyedBatches<Input, boolean>;
+
   constructor(
     private readonly state: CasBucket,
     private readonly values: ValueStore,
-  ) {}
+  ) {
+    this.batches = new KeyedBatches((key, inputs) => this.write(key, inputs));
+  }
 
   /**
    * Stores input `index` of `size` inputs under `key`, unless it is already there.
-   * Values larger than their share of the entry go to the object store.
-   * @returns whether every input is now there (also when this one was a repeat)
+   * Values larger than their share of the entry go to the values stream.
+   * @returns whether every input is now there and this call is the one to go on (see {@link whoGoesOn})
    */
-  async add(key: string, index: number, size: number, value: unknown): Promise<boolean> {
+  add(key: string, index: number, size: number, value: unknown): Promise<boolean> {
+    return this.batches.run(key, { index, size, value });
+  }
+
+  private async write(key: string, inputs: readonly Input[]): Promise<boolean[]> {
+    const size = (inputs[0] as Input).size;
     const share = Math.max(256, Math.floor(ENTRY_BUDGET_BYTES / size));
-    let stored: StoredValue | undefined;
+    // Values are stored once, only for inputs not there yet, and kept across retries.
+    const stored = new Map<number, StoredValue>();
+    const discardUnused = (parts: readonly (StoredValue | null)[]) =>
+      Promise.all([...stored].filter(([index, value]) => parts[index] !== value).map(([, value]) => this.values.discard(value)));
     for (;;) {
       const current = await this.read(key, size);
-      if (current.parts[index]) {
-        if (stored) await this.values.discard(stored);
-        return current.parts.every((p) => p !== null);
-      }
-      stored ??= await this.values.store(value, `${key}.${index}.${nuid.next()}`, share);
+      const fresh = inputs.map((input, i) => current.parts[input.index] === null && inputs.findIndex((o) => o.index === input.index) === i);
       const parts = current.parts.slice();
-      parts[index] = stored;
+      await Promise.all(
+        inputs.map(async (input, i) => {
+          if (!fresh[i]) return;
+          let value = stored.get(input.index);
+          if (!value) {
+            value = await this.values.store(input.value, `${key}.${input.index}.${nuid.next()}`, share);
+            stored.set(input.index, value);
+          }
+          parts[input.index] = value;
+        }),
+      );
+      const complete = parts.every((p) => p !== null);
+      if (!fresh.includes(true)) {
+        await discardUnused(parts);
+        return whoGoesOn(complete, fresh);
+      }
       try {
         await this.state.write(key, encodeWire({ parts }), current.revision);
-        return parts.every((p) => p !== null);
+        await discardUnused(parts);
+        return whoGoesOn(complete, fresh);
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
       }
