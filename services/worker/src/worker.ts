@@ -7,7 +7,6 @@ import {
   createLogger,
   decodeWire,
   InvalidMessageError,
-  JetStreamWriter,
   openFileStore,
   parseMessage,
   provisionInfrastructure,
@@ -70,7 +69,6 @@ export class Worker {
     private readonly pool: CpuPool,
     private readonly engine: JobEngine,
     private readonly progress: ProgressReporter,
-    private readonly writer: JetStreamWriter,
     private readonly shutdown: AbortController,
     private readonly log: Logger,
   ) {
@@ -104,7 +102,7 @@ export class Worker {
       const catalogue = TaskCatalogue.builtin();
       pool = CpuPool.create(config.threads);
       const shutdown = new AbortController();
-      const writer = await JetStreamWriter.open(nc, infra.names);
+      const { writer } = infra;
       const records = new JobRecords(infra.jobs, writer);
       const fileStore = openFileStore(infra, config);
       const files = createFileAccess(fileStore, config.dataRoot);
@@ -125,7 +123,7 @@ export class Worker {
         log,
         queues: config.queues,
       });
-      const worker = new Worker(id, config, nc, infra, pool, engine, progress, writer, shutdown, log);
+      const worker = new Worker(id, config, nc, infra, pool, engine, progress, shutdown, log);
       // Slots are split between queues so that an idle queue cannot hold them all.
       const slotsPerQueue = Math.max(1, Math.floor(config.concurrency / config.queues.length));
       for (const queue of config.queues) {
@@ -185,7 +183,6 @@ export class Worker {
     this.shutdown.abort(new WorkerClosingError('the worker is shutting down'));
     clearInterval(this.timer);
     await this.progress.close();
-    this.writer.close();
     await this.heartbeat.remove().catch(() => undefined);
     await this.pool.close();
     await this.nc.drain().catch(() => undefined);

@@ -86,8 +86,8 @@ export async function publishJob(
 ): Promise<void> {
   const spec = await values.store(job.spec, `${job.id}.spec`);
   const start: WorkItem = { v: 1, kind: 'start', jobId: job.id, record: job.record, spec };
-  const published = infra.js.publish(infra.names.taskSubject(job.spec.queue ?? DEFAULT_QUEUE), encodeWire(start), {
-    msgID: `${job.id}:start`,
+  const published = infra.writer.publish(infra.names.taskSubject(job.spec.queue ?? DEFAULT_QUEUE), encodeWire(start), {
+    msgId: `${job.id}:start`,
   });
   if (options.createRecord === false) {
     await published;

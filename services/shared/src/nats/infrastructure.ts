@@ -13,6 +13,7 @@ import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CommonConfig } from '../config.js';
 import { resourceNames, type ResourceNames } from '../names.js';
+import { JetStreamWriter } from './jetstream-writer.js';
 
 /** How long a worker's heartbeat entry lives without being refreshed, in milliseconds. */
 export const WORKER_HEARTBEAT_TTL_MS = 30_000;
@@ -23,6 +24,8 @@ export interface Infrastructure {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly names: ResourceNames;
+  /** Acknowledged writes for hot paths (closed with the connection). */
+  readonly writer: JetStreamWriter;
   readonly jobs: KV;
   readonly specs: KV;
   readonly results: KV;
@@ -112,5 +115,6 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
     ttl: config.retentionMs * NANOS_PER_MS,
     storage: StorageType.File,
   });
-  return { nc, js, jsm, names, jobs, specs, results, state, workers, blobs, files };
+  const writer = await JetStreamWriter.open(nc, names);
+  return { nc, js, jsm, names, writer, jobs, specs, results, state, workers, blobs, files };
 }

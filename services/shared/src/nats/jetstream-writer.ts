@@ -41,7 +41,8 @@ interface PendingWrite {
  *
  * Job record writes ({@link writeJobRecord}) choose their reply subject under the
  * job, so the requests waiting on the job receive JetStream's acknowledgement too.
- * Create with {@link JetStreamWriter.open}; {@link close} fails writes still waiting.
+ * Create with {@link JetStreamWriter.open}; {@link close} (also called when the
+ * connection closes) fails writes still waiting.
  */
 export class JetStreamWriter {
   private serial = 0;
@@ -74,6 +75,7 @@ export class JetStreamWriter {
     // Deadlines are checked in sweeps: a write may wait up to a sweep longer than its timeout.
     writer.sweeper = setInterval(() => writer.expire(), Math.max(100, writer.ackTimeoutMs / 5));
     writer.sweeper.unref();
+    void nc.closed().then(() => writer.close());
     // The subscriptions must be in place before the first acknowledgement can come.
     await nc.flush();
     return writer;

@@ -21,7 +21,7 @@ export class ValueStore {
   private readonly messageMaxBytes: number;
 
   constructor(
-    private readonly infra: Pick<Infrastructure, 'nc' | 'js' | 'jsm' | 'names' | 'blobs'>,
+    private readonly infra: Pick<Infrastructure, 'nc' | 'writer' | 'jsm' | 'names' | 'blobs'>,
     /** Largest value kept inline, in bytes. */
     readonly inlineMaxBytes: number,
   ) {
@@ -44,7 +44,7 @@ export class ValueStore {
     }
     const bytes = encoder.encode(text);
     if (bytes.byteLength <= this.messageMaxBytes) {
-      const ack = await this.infra.js.publish(this.infra.names.valuesSubject, bytes);
+      const ack = await this.infra.writer.publish(this.infra.names.valuesSubject, bytes);
       return { seq: ack.seq, bytes: bytes.byteLength };
     }
     await this.blobs.putBlob({ name }, bytes);
