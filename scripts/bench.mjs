@@ -144,6 +144,10 @@ try {
   results.throughput = { tasks: n, runsMs: runs, medianMs: percentile(runs, 50), tasksPerSecond: Math.round(n / (percentile(runs, 50) / 1000)), bestTasksPerSecond: Math.round(n / (runs[0] / 1000)) };
 
   // Latency, then the floor of the same hops without Weft on the same nats-server.
+  // Measured in steady state: after the throughput runs have settled, and with the
+  // one-task path warmed up again.
+  await sleep(2000);
+  for (let i = 0; i < 100; i++) await postJson(`${base}/v1/jobs?wait=10`, { task: 'add', args: [i, 1] });
   const latencies = [];
   const latencyJobs = quick ? 200 : 1000;
   for (let i = 0; i < latencyJobs; i++) {
