@@ -49,6 +49,7 @@ export class JetStreamWriter {
   private readonly pending = new Map<string, PendingWrite>();
   private readonly subscriptions: Subscription[] = [];
   private sweeper: NodeJS.Timeout | undefined;
+  private closed = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -112,14 +113,17 @@ export class JetStreamWriter {
     return (await this.send(subject, data, { expectLastSubjectSequence: expectedRevision }, reply)).seq;
   }
 
-  /** Stops listening; writes still waiting fail. */
+  /** Stops listening; writes still waiting fail. Idempotent. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.sweeper);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     for (const reply of [...this.pending.keys()]) this.settle(reply, { ok: false, error: new Error('the JetStream writer is closed') });
   }
 
   private send(subject: string, data: Uint8Array | string, options: WriteOptions, reply: string): Promise<StoredWrite> {
+    if (this.closed) return Promise.reject(new Error('the JetStream writer is closed'));
     let hdrs: ReturnType<typeof headers> | undefined;
     if (options.msgId !== undefined || options.expectLastSubjectSequence !== undefined) {
       hdrs = headers();

@@ -81,6 +81,7 @@ describe('JetStream writer', () => {
     const waiting = quick.publish('writer-test.silent', 'y');
     quick.close();
     await assert.rejects(waiting, /closed/);
+    await assert.rejects(quick.publish('writer-test.silent', 'z'), /closed/);
     silent.unsubscribe();
   });
 });
