@@ -54,6 +54,8 @@ export class JobWatch {
   }
 
   private onEndEvent(msg: Msg): void {
+    // Usually the acknowledged record write came first: nothing left to learn.
+    if (this.ended) return;
     try {
       const event = parseMessage(JobEndEventSchema, decodeWireBytes(msg.data), 'job end event');
       if (event.record && isTerminal(event.record)) this.terminal ??= event.record;
@@ -65,7 +67,7 @@ export class JobWatch {
 
   private onRecordWrite(msg: Msg): void {
     const { reply } = msg;
-    if (reply === undefined || !reply.startsWith(this.ackPrefix)) return;
+    if (this.ended || reply === undefined || !reply.startsWith(this.ackPrefix)) return;
     if (this.stored.delete(reply)) this.accept(msg.data);
     else this.writes.set(reply, msg.data);
   }
