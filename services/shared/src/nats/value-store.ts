@@ -39,7 +39,9 @@ export class ValueStore {
    */
   async store(value: unknown, name: string, inlineMaxBytes: number = this.inlineMaxBytes): Promise<StoredValue> {
     const text = value instanceof WireText ? value.text : encodeWire(value);
-    if (text.length * 3 <= inlineMaxBytes || encoder.encode(text).byteLength <= inlineMaxBytes) {
+    // UTF-8 takes one to three bytes per UTF-16 code unit: the bytes are only counted
+    // (without encoding) when the text is near the limit, and encoded once.
+    if (text.length * 3 <= inlineMaxBytes || (text.length <= inlineMaxBytes && Buffer.byteLength(text) <= inlineMaxBytes)) {
       return { v: value instanceof WireText ? decodeWire(text) : value };
     }
     const bytes = encoder.encode(text);

@@ -45,6 +45,17 @@ describe('provisionInfrastructure', () => {
     await assert.rejects(values.load(stored), { code: 'VALUE_NOT_FOUND' });
   });
 
+  it('counts the limit for inline values in UTF-8 bytes', async () => {
+    const infra = await provisionInfrastructure(nc, config());
+    const values = new ValueStore(infra, 1024);
+    // 1,002 bytes of JSON: inline. 402 characters but 1,202 bytes: spilled.
+    assert.deepEqual(await values.store('a'.repeat(1000), 'ascii'), { v: 'a'.repeat(1000) });
+    const euros = '€'.repeat(400);
+    const stored = await values.store(euros, 'euros');
+    assert.deepEqual(stored, { seq: (stored as { seq: number }).seq, bytes: 1202 });
+    assert.equal(await values.load(stored), euros);
+  });
+
   it('spills values larger than a message to the object store', async () => {
     const infra = await provisionInfrastructure(nc, config());
     const values = new ValueStore(infra, 1024);
