@@ -26,10 +26,6 @@ export class FileSteps {
   ) {}
 
   /**
-   * The lines of a file split. A file that is gone or was replaced since submission
-   * fails the job; other read errors are thrown, so the item is delivered again.
-   */
-  /**
    * How a map task gets its chunk: a split of a shared-volume file is located and
    * read where the task runs, a split of another file is read here, and any other
    * chunk is passed as it is, before the task's own arguments.
@@ -42,6 +38,10 @@ export class FileSteps {
     return read.ok ? { ok: true, value: { args: [read.value, ...args] } } : read;
   }
 
+  /**
+   * The lines of a file split. A file that is gone or was replaced since submission
+   * fails the job; other read errors are thrown, so the item is delivered again.
+   */
   private async read(split: FileSplitRef): Promise<StepResult<unknown>> {
     const started = performance.now();
     try {
