@@ -145,7 +145,7 @@ export const WorkerConfigSchema = CommonConfigSchema.extend({
   queues: z.array(z.string().regex(NAME_PATTERN)).min(1).default([DEFAULT_QUEUE]),
   /** Threads of the CPU pool. @default the CPUs available to the process (cgroup quota aware) */
   threads: int(1, 1024).default(() => availableCpus()),
-  /** Work items processed at once. @default max(4, 2 × threads) */
+  /** Work items processed at once (at most two per thread of those that may need a thread). @default max(4, 2 × threads) */
   concurrency: int(1, 4096).optional(),
   /** Light (event-loop) tasks running at once. @default 256 */
   ioConcurrency: int(1, 100_000).default(256),

@@ -6,16 +6,11 @@ const PULL_EXPIRES_MS = 5000;
 
 /**
  * Pulls work items from one queue's durable consumer, never more than there are
- * free slots: a message is only requested when the worker can start it right away,
- * so nothing waits in a local buffer while its ack timer runs.
- *
- * While the worker is busy anyway (tasks queue for its threads), a pull waits until
- * half the slots are free: each pull opens a subscription and costs several times
- * what a message does.
+ * free slots, and never more than the worker has room for (see `room`): work the
+ * worker cannot start soon stays in the stream, where any worker can take it.
  */
 export class QueuePuller {
   private free: number;
-  private readonly batch: number;
   private wake: (() => void) | undefined;
   private current: ConsumerMessages | undefined;
   private stopped = false;
@@ -26,16 +21,23 @@ export class QueuePuller {
     slots: number,
     private readonly onMessage: (msg: JsMsg) => Promise<void>,
     private readonly log: Logger,
-    /** Whether the worker has work waiting for it already (then free slots are gathered before pulling). */
-    private readonly busy: () => boolean = () => false,
+    /**
+     * How many of the `free` slots the worker wants filled now; asked before every
+     * pull, and again after {@link poke}. @default all of them
+     */
+    private readonly room: (free: number) => number = (free) => free,
   ) {
     this.free = slots;
-    this.batch = Math.max(1, Math.ceil(slots / 2));
   }
 
   /** Starts pulling in the background. */
   start(): void {
     this.loop ??= this.run();
+  }
+
+  /** Asks `room` again: the worker may want more work than when the puller last asked. */
+  poke(): void {
+    this.wake?.();
   }
 
   /** Stops pulling new messages; messages being processed are not affected. */
@@ -48,13 +50,14 @@ export class QueuePuller {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      if (this.free === 0 || (this.free < this.batch && this.busy())) {
+      const wanted = Math.min(this.free, this.room(this.free));
+      if (wanted <= 0) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
       }
       try {
-        this.current = await this.consumer.fetch({ max_messages: this.free, expires: PULL_EXPIRES_MS });
+        this.current = await this.consumer.fetch({ max_messages: wanted, expires: PULL_EXPIRES_MS });
         for await (const msg of this.current) {
           this.free -= 1;
           void this.onMessage(msg).finally(() => this.release());

@@ -30,7 +30,7 @@ import { Results } from './engine/results.js';
 import { PoisonWorkItemError, WorkerClosingError } from './errors.js';
 import { CpuPool } from './execution/cpu-pool.js';
 import { Limiter } from './execution/limiter.js';
-import { TaskRunner } from './execution/task-runner.js';
+import { TaskRunner, type ThreadClaim } from './execution/task-runner.js';
 import { Heartbeat, type WorkerStats } from './heartbeat.js';
 import { QueuePuller } from './queue-puller.js';
 import { WORKER_VERSION } from './version.js';
@@ -48,6 +48,13 @@ export interface WorkerOptions {
 const RETRY_DELIVERY_MS = 1000;
 
 /**
+ * Work items a worker holds per pool thread while they may need a thread: one
+ * running and one ready to start the moment the thread frees up. More would wait
+ * here while other workers, or ones just scaled up, sit idle.
+ */
+const CLAIMS_PER_THREAD = 2;
+
+/**
  * A Weft worker: pulls work items from its queues, runs them (CPU-bound tasks on a
  * piscina pool sized to the pod's CPUs), records results and advances jobs. Create
  * with {@link Worker.create}; stop with {@link Worker.close}, which drains.
@@ -55,6 +62,8 @@ const RETRY_DELIVERY_MS = 1000;
 export class Worker {
   private stateValue: WorkerState = 'running';
   private readonly inFlight = new Set<JsMsg>();
+  /** Work items held that may still need a thread (see {@link ThreadClaim}). */
+  private claims = 0;
   private readonly stats = { processed: 0, failed: 0 };
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
@@ -129,7 +138,7 @@ export class Worker {
       for (const queue of config.queues) {
         const consumer = await worker.ensureConsumer(queue);
         worker.pullers.push(
-          new QueuePuller(consumer, slotsPerQueue, (msg) => worker.process(msg), log.child({ queue }), () => worker.pool.queued > 0),
+          new QueuePuller(consumer, slotsPerQueue, (msg) => worker.process(msg), log.child({ queue }), (free) => worker.pullRoom(free)),
         );
       }
       await worker.heartbeat.beat();
@@ -215,11 +224,36 @@ export class Worker {
     this.heartbeat.beat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
   }
 
+  /**
+   * How many of `free` slots to fill now. Light work may fill them all, but work that
+   * may need a thread stops at {@link CLAIMS_PER_THREAD} per thread. Whether a work
+   * item needs one is known only once it runs, so it counts until then.
+   */
+  private pullRoom(free: number): number {
+    return Math.min(free, CLAIMS_PER_THREAD * this.config.threads - this.claims);
+  }
+
+  private claim(): ThreadClaim {
+    this.claims += 1;
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.claims -= 1;
+        for (const puller of this.pullers) puller.poke();
+      },
+    };
+  }
+
   private async process(msg: JsMsg): Promise<void> {
     this.inFlight.add(msg);
+    const claim = this.claim();
     let item: WorkItem | undefined;
     try {
       item = parseMessage(WorkItemSchema, decodeWire(msg.string()), 'work item');
+      // A batch holds light tasks only (CPU-bound members get work items of their own).
+      if (item.kind === 'batch') claim.release();
       const deliveries = msg.info.deliveryCount;
       if (deliveries > this.config.maxDeliveries) {
         await this.engine.failItem(item, new PoisonWorkItemError(deliveries - 1));
@@ -241,6 +275,7 @@ export class Worker {
         msg.nak(RETRY_DELIVERY_MS);
       }
     } finally {
+      claim.release();
       if (this.inFlight.size === 0) this.idle?.();
     }
   }

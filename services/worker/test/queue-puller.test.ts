@@ -22,7 +22,7 @@ describe('queue puller', () => {
   after(async () => h.close());
 
   /** A puller with four slots on a consumer of its own holding `count` messages; its pulls are counted. */
-  async function setUp(name: string, count: number, busy: () => boolean) {
+  async function setUp(name: string, count: number, room?: (free: number) => number) {
     const { jsm, js, names } = h.infra;
     const subject = names.taskSubject(name);
     await jsm.consumers.add(names.tasksStream, { durable_name: name, filter_subject: subject, ack_policy: AckPolicy.Explicit });
@@ -47,7 +47,7 @@ describe('queue puller', () => {
           state.maxHeld = Math.max(state.maxHeld, held.length);
         }),
       createLogger('test', 'silent'),
-      busy,
+      room,
     );
     const finish = (n: number) => {
       for (const { msg, done } of held.splice(0, n)) {
@@ -58,35 +58,45 @@ describe('queue puller', () => {
     return { puller, pulls, held, state, finish };
   }
 
-  it('never holds more messages than slots, and gathers freed slots while the worker is busy', async () => {
-    const { puller, pulls, held, state, finish } = await setUp('puller-busy', 8, () => true);
+  it('pulls only as many messages as the worker has room for, and asks again when poked', async () => {
+    // Room as a worker computes it: a cap on the messages held, whatever the free slots.
+    let cap = 2;
+    const { puller, pulls, held, state, finish } = await setUp('puller-room', 8, (free) => Math.min(free, cap - held.length));
     puller.start();
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
     try {
-      await until(() => held.length === 4, 'the first four messages');
-      assert.deepEqual(pulls, [4]);
+      await until(() => held.length === 2, 'the first two messages');
+      await settle();
+      assert.equal(held.length, 2);
+      assert.deepEqual(pulls, [2]);
 
-      // One free slot of four while busy: no pull yet.
+      // A finished message frees a slot, but the worker has no room for it: no pull.
+      cap = 1;
       finish(1);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      assert.equal(held.length, 3);
-      assert.deepEqual(pulls, [4]);
+      await settle();
+      assert.equal(held.length, 1);
+      assert.deepEqual(pulls, [2]);
 
-      // Two free slots: one pull for both.
-      finish(1);
-      await until(() => held.length === 4, 'two more messages');
-      assert.deepEqual(pulls, [4, 2]);
+      // More room, and three slots free: once poked, the puller takes what the room allows.
+      cap = 3;
+      puller.poke();
+      await until(() => held.length === 3, 'two more messages');
+      await settle();
+      assert.deepEqual(pulls, [2, 2]);
 
+      cap = 4;
+      finish(3);
+      await until(() => held.length === 4, 'the last four messages');
       finish(4);
-      await until(() => held.length === 2, 'the last two messages');
-      finish(2);
+      assert.deepEqual(pulls, [2, 2, 4]);
       assert.equal(state.maxHeld, 4);
     } finally {
       await puller.stop();
     }
   });
 
-  it('pulls for a single free slot when the worker is not busy', async () => {
-    const { puller, pulls, held, state, finish } = await setUp('puller-idle', 8, () => false);
+  it('fills every free slot by default, one at a time if need be', async () => {
+    const { puller, pulls, held, state, finish } = await setUp('puller-free', 8);
     puller.start();
     try {
       await until(() => held.length === 4, 'the first four messages');

@@ -17,7 +17,7 @@ import {
   type ValueStore,
   type WorkItem,
 } from '@weft/shared';
-import type { TaskOutcome, TaskRun, TaskRunner } from '../execution/task-runner.js';
+import type { TaskOutcome, TaskRun, TaskRunner, ThreadClaim } from '../execution/task-runner.js';
 import type { ChildTracker } from './child-tracker.js';
 import { workItemId, type Dispatch, type Dispatcher } from './dispatcher.js';
 import type { JobRecords } from './job-records.js';
@@ -57,6 +57,8 @@ export interface JobEngineDeps {
 export interface Delivery {
   /** Whether the item was delivered before (a worker died or gave it back). */
   readonly redelivered: boolean;
+  /** The item's claim on the worker's threads, handed to the task it runs. */
+  readonly claim?: ThreadClaim;
 }
 
 type ExecutedUnit = { readonly completions: TaskCompletion[]; readonly count: number };
@@ -83,7 +85,7 @@ export class JobEngine {
     const job = this.handleFor(item.jobId, plan);
     const out: Dispatch[] = [];
     if (!(delivery.redelivered && (await this.resumeIfDone(job, plan, item, out)))) {
-      await this.execute(job, plan, item, out);
+      await this.execute(job, plan, item, out, delivery.claim);
     }
     await this.deps.dispatcher.dispatch(out);
     await Promise.all(job.pending);
@@ -118,7 +120,7 @@ export class JobEngine {
       const next: Dispatch[] = [];
       try {
         if (!(delivery.redelivered && (await this.resumeIfDone(job, plan, only.item, next)))) {
-          await this.execute(job, plan, only.item, next);
+          await this.execute(job, plan, only.item, next, delivery.claim);
         }
       } finally {
         clearTimeout(timer);
@@ -154,12 +156,18 @@ export class JobEngine {
     );
   }
 
-  private async execute(job: JobHandle, plan: Plan, item: Exclude<WorkItem, { kind: 'start' }>, out: Dispatch[]): Promise<void> {
+  private async execute(
+    job: JobHandle,
+    plan: Plan,
+    item: Exclude<WorkItem, { kind: 'start' }>,
+    out: Dispatch[],
+    claim: ThreadClaim | undefined,
+  ): Promise<void> {
     switch (item.kind) {
       case 'task': {
         const node = taskNode(plan, item.node);
         const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
-        const outcome = await this.run(node, node.receivesInput ? [input, ...node.args] : node.args, true);
+        const outcome = await this.run(node, node.receivesInput ? [input, ...node.args] : node.args, true, claim);
         if (!outcome.ok) return this.failTask(job, node, outcome);
         // A job of one task reports the task in its end event: one publication less.
         if (plan.root === node) job.endTasks = [completion(node, outcome)];
@@ -171,7 +179,7 @@ export class JobEngine {
         const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
         const members = batchMembers(group, item.index);
         const outcomes = await Promise.all(
-          members.map((m) => this.run(m, m.receivesInput ? [input, ...m.args] : m.args, true)),
+          members.map((m) => this.run(m, m.receivesInput ? [input, ...m.args] : m.args, true, claim)),
         );
         const failed = outcomes.findIndex((o) => !o.ok);
         if (failed >= 0) return this.failTask(job, members[failed] as PlanTask, outcomes[failed] as TaskOutcome & { ok: false });
@@ -185,7 +193,7 @@ export class JobEngine {
         const pointer = `${mr.map.pointer}#chunk/${item.index}`;
         const input = await this.fileSteps.mapInput(chunkOf(mr.input, mr.chunkSize, item.index), mr.map.args);
         if (!input.ok) return this.failTask(job, { ...mr.map, pointer }, input);
-        let outcome = await this.deps.runner.run({ ...taskRun(mr.map, [], false), ...input.value, wire: mr.output === undefined });
+        let outcome = await this.deps.runner.run({ ...taskRun(mr.map, [], false, claim), ...input.value, wire: mr.output === undefined });
         if (outcome.ok && mr.output !== undefined) outcome = await this.fileSteps.writeOutputPiece(job.id, mr, outcome);
         if (!outcome.ok) return this.failTask(job, { ...mr.map, pointer }, outcome);
         this.recordUnit(job, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 });
@@ -197,7 +205,7 @@ export class JobEngine {
         const outcome =
           mr.output === undefined
             ? await this.deps.runner.run({
-                ...taskRun(mr.reduce, mr.reduce.args, final),
+                ...taskRun(mr.reduce, mr.reduce.args, final, claim),
                 firstArgTexts: await this.progression.reduceInputTexts(job.id, mr, item.level, item.index),
                 wire: true,
               })
@@ -260,8 +268,13 @@ export class JobEngine {
   }
 
   /** Runs a task whose value is used as it is (never a `WireText`). */
-  private run(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean): Promise<TaskOutcome> {
-    return this.deps.runner.run(taskRun(node, args, final));
+  private run(
+    node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>,
+    args: readonly unknown[],
+    final: boolean,
+    claim: ThreadClaim | undefined,
+  ): Promise<TaskOutcome> {
+    return this.deps.runner.run(taskRun(node, args, final, claim));
   }
 
   /**
@@ -341,8 +354,13 @@ function track(job: JobHandle, publication: Promise<unknown>): void {
   job.pending.push(publication);
 }
 
-function taskRun(node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>, args: readonly unknown[], final: boolean): TaskRun {
-  return { task: node.task, args, options: node.options, cpuBound: node.cpuBound, final };
+function taskRun(
+  node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>,
+  args: readonly unknown[],
+  final: boolean,
+  claim: ThreadClaim | undefined,
+): TaskRun {
+  return { task: node.task, args, options: node.options, cpuBound: node.cpuBound, final, ...(claim ? { claim } : {}) };
 }
 
 function taskNode(plan: Plan, id: string): PlanTask {

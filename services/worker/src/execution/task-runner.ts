@@ -15,6 +15,16 @@ import { PermanentFailureError, TaskAttemptError, TaskTimeoutError } from '../er
 import type { CpuPool } from './cpu-pool.js';
 import type { Limiter } from './limiter.js';
 
+/**
+ * A work item's claim on its worker's threads, held from the moment the item is
+ * pulled: a worker pulls only while its claims leave room (see `Worker`). An item
+ * that runs a light task needs no thread and releases its claim then.
+ */
+export interface ThreadClaim {
+  /** Gives the claim up; idempotent. */
+  release(): void;
+}
+
 /** One task to run, with its retry policy. */
 export interface TaskRun {
   readonly task: string;
@@ -32,6 +42,8 @@ export interface TaskRun {
    * that produced it), for callers that only store it. @default false
    */
   readonly wire?: boolean;
+  /** The claim of the work item the run belongs to, released when the task turns out to be light. */
+  readonly claim?: ThreadClaim;
 }
 
 /** How a task run ended after all its attempts. */
@@ -70,6 +82,7 @@ export class TaskRunner {
 
   async run(run: TaskRun): Promise<TaskOutcome> {
     const started = performance.now();
+    if (!run.cpuBound) run.claim?.release();
     // CPU-bound tasks validate their arguments on the thread (which decodes wire texts
     // there too); light ones here.
     const parsed = run.cpuBound ? { ok: true as const, args: [...run.args] } : this.catalogue.parseArgs(run.task, await mainThreadArgs(run));

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startHarness, type Harness } from './harness.js';
+
+/** Primes below 4,000,000. */
+const PRIMES_BELOW_4M = 283_146;
+
+describe('work a worker holds', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => h.close());
+
+  it('takes no more CPU-bound work than its threads start soon; a worker started later takes the rest', async () => {
+    const { jsm, names } = h.infra;
+    const first = await h.startWorker({ name: 'first', threads: 1, concurrency: 8 });
+    // Four CPU-bound tasks of some hundreds of milliseconds each, one work item each.
+    const group = Array.from({ length: 4 }, () => ({ task: 'count-primes', args: [{ start: 0, end: 4_000_000 }] }));
+    const id = await h.submit({ group });
+
+    // One thread: one task running and one ready, although eight slots are free.
+    let held = 0;
+    let waiting = 0;
+    const deadline = Date.now() + 300;
+    while (Date.now() < deadline) {
+      const info = await jsm.consumers.info(names.tasksStream, names.consumerName('default'));
+      held = Math.max(held, info.num_ack_pending);
+      waiting = info.num_pending;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(held, 2);
+    assert.ok(waiting >= 1, `${waiting} tasks left in the stream`);
+
+    const second = await h.startWorker({ name: 'second', threads: 1 });
+    const job = await h.waitForJob(id, 30_000);
+    assert.equal(job.status, 'succeeded');
+    assert.deepEqual(job.value, [PRIMES_BELOW_4M, PRIMES_BELOW_4M, PRIMES_BELOW_4M, PRIMES_BELOW_4M]);
+    // The start item and the four tasks; a worker counts an item once it has acknowledged it.
+    const processed = () => first.counters.processed + second.counters.processed;
+    for (let tries = 0; processed() < 5 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(processed(), 5);
+    assert.ok(second.counters.processed >= 1, 'the second worker ran some of the tasks');
+  });
+});
