@@ -98,6 +98,7 @@ export const TaskCompletionSchema = z.object({
   task: z.string(),
   label: z.string().optional(),
   attempts: z.number().int().positive(),
+  /** From the start of the first attempt to the end of the last, in milliseconds; time spent waiting for a thread is not counted. */
   durationMs: z.number().nonnegative(),
   /** The task's value when it is small; omitted otherwise. */
   value: z.unknown().optional(),

@@ -33,6 +33,16 @@ describe('CpuPool', () => {
     assert.equal(finished.length, 10);
   });
 
+  it('tells when a task leaves the queue for a thread', async () => {
+    const signal = new AbortController().signal;
+    const events: string[] = [];
+    const first = pool.run(work, signal, () => events.push('first started')).then(() => events.push('first finished'));
+    const second = pool.run(work, signal, () => events.push('second started')).then(() => events.push('second finished'));
+    assert.deepEqual(events, ['first started']);
+    await Promise.all([first, second]);
+    assert.deepEqual(events, ['first started', 'first finished', 'second started', 'second finished']);
+  });
+
   it('drops a waiting task whose signal aborts, and runs the rest', async () => {
     const never = new AbortController().signal;
     const controller = new AbortController();

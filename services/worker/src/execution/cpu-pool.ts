@@ -40,12 +40,14 @@ export class CpuPool {
   /**
    * Runs a task on a thread once one is free, in the order tasks were given; `signal`
    * aborts it, whether still waiting or running (which terminates its thread).
+   * `onStart` is called when it leaves the queue for a thread.
    */
-  run(request: ThreadRequest, signal: AbortSignal): Promise<ThreadResponse> {
+  run(request: ThreadRequest, signal: AbortSignal, onStart?: () => void): Promise<ThreadResponse> {
     signal.throwIfAborted();
     return new Promise<ThreadResponse>((resolve, reject) => {
       const start = () => {
         this.running += 1;
+        onStart?.();
         this.piscina
           .run(request, { signal })
           .then(resolve, reject)

@@ -46,7 +46,11 @@ export interface TaskRun {
   readonly claim?: ThreadClaim;
 }
 
-/** How a task run ended after all its attempts. */
+/**
+ * How a task run ended after all its attempts. `durationMs` runs from the moment its
+ * first attempt started (on a thread, or on the event loop) to the end of the last,
+ * retry delays included and time spent waiting for a thread not.
+ */
 export type TaskOutcome =
   | { readonly ok: true; readonly value: unknown; readonly attempts: number; readonly durationMs: number }
   | {
@@ -81,7 +85,9 @@ export class TaskRunner {
   }
 
   async run(run: TaskRun): Promise<TaskOutcome> {
-    const started = performance.now();
+    let firstStart: number | undefined;
+    const onStart = () => (firstStart ??= performance.now());
+    const elapsed = () => (firstStart === undefined ? 0 : performance.now() - firstStart);
     if (!run.cpuBound) run.claim?.release();
     // CPU-bound tasks validate their arguments on the thread (which decodes wire texts
     // there too); light ones here.
@@ -93,23 +99,23 @@ export class TaskRunner {
         code: 'INVALID_TASK_ARGS',
         message: `invalid arguments for task "${run.task}": ${detail}`,
         attempts: 1,
-        durationMs: performance.now() - started,
+        durationMs: elapsed(),
       };
     }
     const maxAttempts = run.options.retries + 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        const value = await this.attempt(run, parsed.args);
-        return { ok: true, value, attempts: attempt, durationMs: performance.now() - started };
+        const value = await this.attempt(run, parsed.args, onStart);
+        return { ok: true, value, attempts: attempt, durationMs: elapsed() };
       } catch (err) {
         const permanent = err instanceof PermanentFailureError;
         const code = err instanceof PermanentFailureError || err instanceof TaskTimeoutError ? err.code : 'TASK_FAILED';
         if (permanent && err.code === 'INVALID_TASK_ARGS') {
-          return { ok: false, code, message: err.message, attempts: 1, durationMs: performance.now() - started };
+          return { ok: false, code, message: err.message, attempts: 1, durationMs: elapsed() };
         }
         const message = err instanceof Error ? err.message : String(err);
         if (permanent || attempt >= maxAttempts || this.shutdown.aborted) {
-          return { ok: false, code, message, attempts: attempt, durationMs: performance.now() - started };
+          return { ok: false, code, message, attempts: attempt, durationMs: elapsed() };
         }
         const delayMs = Math.min(run.options.backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
         this.log.debug({ task: run.task, attempt, delayMs, err: message }, 'task attempt failed; retrying');
@@ -118,18 +124,20 @@ export class TaskRunner {
     }
   }
 
-  private async attempt(run: TaskRun, args: unknown[]): Promise<unknown> {
+  private async attempt(run: TaskRun, args: unknown[], onStart: () => void): Promise<unknown> {
     const timeoutMs = run.options.timeoutMs;
     if (timeoutMs === undefined) {
       // No time limit: the shutdown signal is the only reason to abort.
-      return run.cpuBound ? this.onThread(run, args, this.shutdown) : this.onLoop(run, args, this.shutdown);
+      return run.cpuBound ? this.onThread(run, args, this.shutdown, onStart) : this.onLoop(run, args, this.shutdown, onStart);
     }
     const controller = new AbortController();
     const onShutdown = () => controller.abort(this.shutdown.reason);
     this.shutdown.addEventListener('abort', onShutdown, { once: true });
     const timer = setTimeout(() => controller.abort(new TaskTimeoutError(timeoutMs)), timeoutMs);
     try {
-      const work = run.cpuBound ? this.onThread(run, args, controller.signal) : this.onLoop(run, args, controller.signal);
+      const work = run.cpuBound
+        ? this.onThread(run, args, controller.signal, onStart)
+        : this.onLoop(run, args, controller.signal, onStart);
       // A light task that ignores its signal must still not outlive its timeout.
       return await Promise.race([work, aborted(controller.signal)]);
     } catch (err) {
@@ -141,7 +149,12 @@ export class TaskRunner {
     }
   }
 
-  private async onThread({ task, final, firstArgTexts, firstArgSplit, wire }: TaskRun, args: unknown[], signal: AbortSignal): Promise<unknown> {
+  private async onThread(
+    { task, final, firstArgTexts, firstArgSplit, wire }: TaskRun,
+    args: unknown[],
+    signal: AbortSignal,
+    onStart: () => void,
+  ): Promise<unknown> {
     const request = {
       task,
       args,
@@ -150,16 +163,17 @@ export class TaskRunner {
       ...(firstArgTexts ? { firstArgTexts } : {}),
       ...(firstArgSplit ? { firstArgSplit } : {}),
     };
-    const response = await this.pool.run(request, signal);
+    const response = await this.pool.run(request, signal, onStart);
     if (response.ok) return 'wire' in response ? new WireText(response.wire) : response.value;
     if (response.permanent) throw new PermanentFailureError(response.code ?? 'TASK_PERMANENT_FAILURE', response.message);
     throw new TaskAttemptError(response.message);
   }
 
-  private async onLoop({ task, final }: TaskRun, args: unknown[], signal: AbortSignal): Promise<unknown> {
+  private async onLoop({ task, final }: TaskRun, args: unknown[], signal: AbortSignal, onStart: () => void): Promise<unknown> {
     const def = this.catalogue.get(task);
     if (!def) throw new PermanentFailureError('UNKNOWN_TASK', `unknown task "${task}"`);
     return this.io.run(async () => {
+      onStart();
       try {
         return await def.run(args, { signal, final, files: this.files });
       } catch (err) {
