@@ -258,7 +258,7 @@ export class Worker {
       if (deliveries > this.config.maxDeliveries) {
         await this.engine.failItem(item, new PoisonWorkItemError(deliveries - 1));
       } else {
-        await this.engine.handle(item, { redelivered: msg.info.redelivered });
+        await this.engine.handle(item, { redelivered: msg.info.redelivered, claim });
       }
       if (this.inFlight.delete(msg)) msg.ack();
       this.stats.processed += 1;

@@ -42,4 +42,42 @@ describe('work a worker holds', () => {
     assert.equal(processed(), 5);
     assert.ok(second.counters.processed >= 1, 'the second worker ran some of the tasks');
   });
+
+  it('gives up the claim of a task waiting to retry, so the thread takes other work meanwhile', async () => {
+    const { jsm, names } = h.infra;
+    const queue = 'retrying';
+    await h.startWorker({ name: 'retrier', threads: 1, concurrency: 8, queues: [queue] });
+    // Times out after 100 ms, then waits 3 s before its second attempt.
+    await h.submit({ task: 'count-primes', args: [{ start: 0, end: 50_000_000 }], timeoutMs: 100, retries: 1, backoffMs: 3000, queue });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const group = Array.from({ length: 3 }, () => ({ task: 'count-primes', args: [{ start: 0, end: 4_000_000 }], queue }));
+    const id = await h.submit({ group, queue });
+
+    // The waiting task, one of the group running and one ready: three held.
+    let held = 0;
+    const deadline = Date.now() + 600;
+    while (Date.now() < deadline) {
+      const info = await jsm.consumers.info(names.tasksStream, names.consumerName(queue));
+      held = Math.max(held, info.num_ack_pending);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(held, 3);
+    const job = await h.waitForJob(id, 30_000);
+    assert.deepEqual(job.value, [PRIMES_BELOW_4M, PRIMES_BELOW_4M, PRIMES_BELOW_4M]);
+  });
+
+  it('lets light tasks fill every free slot', async () => {
+    const { jsm, names } = h.infra;
+    const queue = 'light';
+    await h.startWorker({ name: 'light', threads: 1, concurrency: 6, queues: [queue] });
+    const ids = await Promise.all(Array.from({ length: 6 }, () => h.submit({ task: 'sleep', args: [1000], queue })));
+    let held = 0;
+    const deadline = Date.now() + 800;
+    while (Date.now() < deadline && held < 6) {
+      held = Math.max(held, (await jsm.consumers.info(names.tasksStream, names.consumerName(queue))).num_ack_pending);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(held, 6);
+    for (const id of ids) assert.equal((await h.waitForJob(id)).status, 'succeeded');
+  });
 });

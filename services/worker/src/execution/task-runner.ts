@@ -18,7 +18,8 @@ import type { Limiter } from './limiter.js';
 /**
  * A work item's claim on its worker's threads, held from the moment the item is
  * pulled: a worker pulls only while its claims leave room (see `Worker`). An item
- * that runs a light task needs no thread and releases its claim then.
+ * that runs a light task needs no thread and releases its claim then, as does one
+ * waiting to retry a task.
  */
 export interface ThreadClaim {
   /** Gives the claim up; idempotent. */
@@ -42,7 +43,7 @@ export interface TaskRun {
    * that produced it), for callers that only store it. @default false
    */
   readonly wire?: boolean;
-  /** The claim of the work item the run belongs to, released when the task turns out to be light. */
+  /** The claim of the work item the run belongs to, released when the task turns out to be light or waits to retry. */
   readonly claim?: ThreadClaim;
 }
 
@@ -118,6 +119,8 @@ export class TaskRunner {
           return { ok: false, code, message, attempts: attempt, durationMs: elapsed() };
         }
         const delayMs = Math.min(run.options.backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+        // The wait needs no thread: while it lasts, the worker may take other work.
+        run.claim?.release();
         this.log.debug({ task: run.task, attempt, delayMs, err: message }, 'task attempt failed; retrying');
         await sleep(delayMs, undefined, { signal: this.shutdown }).catch(() => undefined);
       }
