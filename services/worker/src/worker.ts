@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AckPolicy, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   connectNats,
@@ -33,6 +33,7 @@ import { Limiter } from './execution/limiter.js';
 import { TaskRunner, type ThreadClaim } from './execution/task-runner.js';
 import { Heartbeat, type WorkerStats } from './heartbeat.js';
 import { QueuePuller } from './queue-puller.js';
+import type { WorkMessage } from './work-message.js';
 import { WORKER_VERSION } from './version.js';
 
 /** Lifecycle of a worker. */
@@ -61,7 +62,7 @@ const CLAIMS_PER_THREAD = 2;
  */
 export class Worker {
   private stateValue: WorkerState = 'running';
-  private readonly inFlight = new Set<JsMsg>();
+  private readonly inFlight = new Set<WorkMessage>();
   /** Work items held that may still need a thread (see {@link ThreadClaim}). */
   private claims = 0;
   private readonly stats = { processed: 0, failed: 0 };
@@ -138,7 +139,15 @@ export class Worker {
       for (const queue of config.queues) {
         const consumer = await worker.ensureConsumer(queue);
         worker.pullers.push(
-          new QueuePuller(consumer, slotsPerQueue, (msg) => worker.process(msg), log.child({ queue }), (free) => worker.pullRoom(free)),
+          new QueuePuller(
+            nc,
+            infra.names.tasksStream,
+            consumer,
+            slotsPerQueue,
+            (msg) => worker.process(msg),
+            log.child({ queue }),
+            (free) => worker.pullRoom(free),
+          ),
         );
       }
       await worker.heartbeat.beat();
@@ -199,8 +208,9 @@ export class Worker {
     this.log.info(this.counters, 'worker closed');
   }
 
-  private async ensureConsumer(queue: string) {
-    const { jsm, js, names } = this.infra;
+  /** Creates or updates the queue's durable consumer. @returns its name */
+  private async ensureConsumer(queue: string): Promise<string> {
+    const { jsm, names } = this.infra;
     const config = {
       durable_name: names.consumerName(queue),
       filter_subject: names.taskSubject(queue),
@@ -216,7 +226,7 @@ export class Worker {
       if (!(err instanceof Error && /consumer not found/i.test(err.message))) throw err;
       await jsm.consumers.add(names.tasksStream, config);
     }
-    return js.consumers.get(names.tasksStream, config.durable_name);
+    return config.durable_name;
   }
 
   private tick(): void {
@@ -246,7 +256,7 @@ export class Worker {
     };
   }
 
-  private async process(msg: JsMsg): Promise<void> {
+  private async process(msg: WorkMessage): Promise<void> {
     this.inFlight.add(msg);
     const claim = this.claim();
     let item: WorkItem | undefined;
@@ -260,6 +270,8 @@ export class Worker {
       } else {
         await this.engine.handle(item, { redelivered: msg.info.redelivered, claim });
       }
+      // Given up first: the acknowledgement asks for more work when there is room.
+      claim.release();
       if (this.inFlight.delete(msg)) msg.ack();
       this.stats.processed += 1;
     } catch (err) {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AckPolicy, type Consumer, type FetchOptions, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy } from '@nats-io/jetstream';
 import { createLogger } from '@weft/shared';
-import { QueuePuller } from '../src/queue-puller.js';
+import { QueuePuller, type QueuePullerOptions } from '../src/queue-puller.js';
+import type { WorkMessage } from '../src/work-message.js';
 import { startHarness, type Harness } from './harness.js';
 
 /** Resolves once `condition` holds, checking every 10 ms for up to 5 s. */
@@ -14,6 +15,9 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
+const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+const decoder = new TextDecoder();
+
 describe('queue puller', () => {
   let h: Harness;
   before(async () => {
@@ -21,25 +25,36 @@ describe('queue puller', () => {
   });
   after(async () => h.close());
 
-  /** A puller with four slots on a consumer of its own holding `count` messages; its pulls are counted. */
-  async function setUp(name: string, count: number, room?: (free: number) => number) {
+  /**
+   * A puller with four slots on a consumer of its own holding `count` messages. What
+   * it asks JetStream for is recorded from the wire: pull requests, and the messages
+   * asked for along with acknowledgements.
+   */
+  async function setUp(name: string, count: number, room?: (held: number) => number, options?: QueuePullerOptions) {
     const { jsm, js, names } = h.infra;
     const subject = names.taskSubject(name);
     await jsm.consumers.add(names.tasksStream, { durable_name: name, filter_subject: subject, ack_policy: AckPolicy.Explicit });
     for (let i = 0; i < count; i++) await js.publish(subject, new TextEncoder().encode(String(i)));
-    // The real consumer, with its pulls counted.
-    const real = await js.consumers.get(names.tasksStream, name);
     const pulls: number[] = [];
-    const consumer = {
-      fetch: (options?: FetchOptions) => {
-        pulls.push(options?.max_messages ?? 0);
-        return real.fetch(options);
+    const withAcks: number[] = [];
+    const batchOf = (data: Uint8Array) => (JSON.parse(decoder.decode(data).replace(/^\+NXT /, '')) as { batch: number }).batch;
+    const requests = h.nc.subscribe(`$JS.API.CONSUMER.MSG.NEXT.${names.tasksStream}.${name}`, {
+      callback: (_err, msg) => {
+        pulls.push(batchOf(msg.data));
       },
-    } as unknown as Consumer;
-    const held: { msg: JsMsg; done: () => void }[] = [];
+    });
+    const acks = h.nc.subscribe(`$JS.ACK.${names.tasksStream}.${name}.>`, {
+      callback: (_err, msg) => {
+        if (decoder.decode(msg.data).startsWith('+NXT')) withAcks.push(batchOf(msg.data));
+      },
+    });
+    await h.nc.flush();
+    const held: { msg: WorkMessage; done: () => void }[] = [];
     const state = { maxHeld: 0 };
     const puller = new QueuePuller(
-      consumer,
+      h.nc,
+      names.tasksStream,
+      name,
       4,
       (msg) =>
         new Promise<void>((resolve) => {
@@ -47,7 +62,8 @@ describe('queue puller', () => {
           state.maxHeld = Math.max(state.maxHeld, held.length);
         }),
       createLogger('test', 'silent'),
-      room,
+      room ? (free) => Math.min(free, room(held.length)) : undefined,
+      options,
     );
     const finish = (n: number) => {
       for (const { msg, done } of held.splice(0, n)) {
@@ -55,60 +71,116 @@ describe('queue puller', () => {
         done();
       }
     };
-    return { puller, pulls, held, state, finish };
+    const stop = async () => {
+      await puller.stop();
+      requests.unsubscribe();
+      acks.unsubscribe();
+    };
+    return { puller, pulls, withAcks, held, state, finish, stop };
   }
 
   it('pulls only as many messages as the worker has room for, and asks again when poked', async () => {
     // Room as a worker computes it: a cap on the messages held, whatever the free slots.
     let cap = 2;
-    const { puller, pulls, held, state, finish } = await setUp('puller-room', 8, (free) => Math.min(free, cap - held.length));
+    const { puller, pulls, withAcks, held, state, finish, stop } = await setUp('puller-room', 8, (n) => cap - n);
     puller.start();
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
     try {
       await until(() => held.length === 2, 'the first two messages');
       await settle();
       assert.equal(held.length, 2);
       assert.deepEqual(pulls, [2]);
 
-      // A finished message frees a slot, but the worker has no room for it: no pull.
+      // A finished message frees a slot, but the worker has no room for it: nothing asked.
       cap = 1;
       finish(1);
       await settle();
       assert.equal(held.length, 1);
       assert.deepEqual(pulls, [2]);
+      assert.deepEqual(withAcks, []);
 
-      // More room, and three slots free: once poked, the puller takes what the room allows.
+      // More room, and three slots free: once poked, the puller asks for what the room allows.
       cap = 3;
       puller.poke();
       await until(() => held.length === 3, 'two more messages');
       await settle();
       assert.deepEqual(pulls, [2, 2]);
 
+      // Finished messages ask for the next ones with their acknowledgements.
       cap = 4;
       finish(3);
       await until(() => held.length === 4, 'the last four messages');
-      finish(4);
-      assert.deepEqual(pulls, [2, 2, 4]);
+      assert.equal(held.length, 4);
       assert.equal(state.maxHeld, 4);
+      finish(4);
     } finally {
-      await puller.stop();
+      await stop();
     }
   });
 
-  it('fills every free slot by default, one at a time if need be', async () => {
-    const { puller, pulls, held, state, finish } = await setUp('puller-free', 8);
+  it('fills every free slot by default, asking for the next message with each acknowledgement', async () => {
+    const { puller, pulls, withAcks, held, state, finish, stop } = await setUp('puller-free', 8);
     puller.start();
     try {
       await until(() => held.length === 4, 'the first four messages');
       finish(1);
       await until(() => held.length === 4, 'one more message');
-      assert.deepEqual(pulls, [4, 1]);
+      assert.deepEqual(pulls, [4]);
+      assert.deepEqual(withAcks, [1]);
       finish(4);
       await until(() => held.length === 3, 'the last three messages');
       finish(3);
       assert.equal(state.maxHeld, 4);
     } finally {
-      await puller.stop();
+      await stop();
+    }
+  });
+
+  it('asks again when its requests expire, and tells redeliveries apart', async () => {
+    const { puller, pulls, held, stop } = await setUp('puller-expiry', 0, undefined, { pullExpiresMs: 1000 });
+    puller.start();
+    try {
+      await until(() => pulls.length === 2, 'a second request after the first expired');
+      assert.deepEqual(pulls, [4, 4]);
+
+      const { js, names } = h.infra;
+      await js.publish(names.taskSubject('puller-expiry'), new TextEncoder().encode('late'));
+      await until(() => held.length === 1, 'the message published after the first request expired');
+      const first = held.shift();
+      assert.equal(first?.msg.string(), 'late');
+      assert.deepEqual([first?.msg.info.deliveryCount, first?.msg.info.redelivered], [1, false]);
+      first?.msg.nak();
+      first?.done();
+
+      await until(() => held.length === 1, 'the message again');
+      const again = held[0];
+      assert.deepEqual([again?.msg.info.deliveryCount, again?.msg.info.redelivered], [2, true]);
+      again?.msg.ack();
+      again?.done();
+      held.length = 0;
+    } finally {
+      await stop();
+    }
+  });
+
+  // Last in this file: it restarts the server under the other tests' harness.
+  it('asks again at once when the connection comes back after the server restarted', async () => {
+    const { puller, pulls, held, stop } = await setUp('puller-restart', 0);
+    puller.start();
+    try {
+      await until(() => pulls.length === 1, 'the first request');
+      // The request dies with the server; it would expire only after 5 s.
+      await h.server.kill();
+      await h.server.restart();
+      await until(() => pulls.length === 2, 'a request after the reconnect');
+
+      const { js, names } = h.infra;
+      await js.publish(names.taskSubject('puller-restart'), new TextEncoder().encode('after'));
+      await until(() => held.length === 1, 'the message published after the restart');
+      held[0]?.msg.ack();
+      held[0]?.done();
+      held.length = 0;
+    } finally {
+      await stop();
     }
   });
 });

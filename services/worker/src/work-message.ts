@@ -1,0 +1,126 @@
+import { nanos, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { InvalidMessageError } from '@weft/shared';
+
+const encoder = new TextEncoder();
+const ACK = encoder.encode('+ACK');
+const NAK = encoder.encode('-NAK');
+const WORKING = encoder.encode('+WPI');
+const TERM = encoder.encode('+TERM');
+
+/** Where a message stands in its consumer, read from its reply subject. */
+export interface DeliveryInfo {
+  readonly stream: string;
+  readonly consumer: string;
+  /** Times the message was delivered, this time included. */
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+  readonly streamSequence: number;
+}
+
+/** More messages to ask for along with an acknowledgement (see {@link WorkMessage.ack}). */
+export interface NextRequest {
+  readonly batch: number;
+  /** How long the request waits for messages, in milliseconds. */
+  readonly expiresMs: number;
+  /** Where the messages go. */
+  readonly inbox: string;
+}
+
+/**
+ * A work item pulled from a queue's consumer, with the acknowledgements JetStream
+ * takes for it: one that settles it (`ack`, `nak`, `term`; later ones are ignored)
+ * and any number of `working` before that.
+ */
+export class WorkMessage {
+  readonly info: DeliveryInfo;
+  private settled = false;
+
+  /**
+   * @param next asked when the message is acknowledged: more messages to request in
+   *   the same protocol message, if any
+   * @throws InvalidMessageError when the message does not come from a JetStream consumer
+   */
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly msg: Msg,
+    private readonly next: () => NextRequest | undefined = () => undefined,
+  ) {
+    this.info = parseDeliveryInfo(msg.reply);
+  }
+
+  get subject(): string {
+    return this.msg.subject;
+  }
+
+  string(): string {
+    return this.msg.string();
+  }
+
+  /** Acknowledges the message as done, asking for the next ones at once when the worker has room. */
+  ack(): void {
+    if (this.settle()) return;
+    const next = this.next();
+    if (!next) {
+      this.send(ACK);
+      return;
+    }
+    const request = JSON.stringify({ batch: next.batch, expires: nanos(next.expiresMs) });
+    this.nc.publish(this.reply, encoder.encode(`+NXT ${request}`), { reply: next.inbox });
+  }
+
+  /** Hands the message back for redelivery, after `delayMs` when given. */
+  nak(delayMs?: number): void {
+    if (this.settle()) return;
+    this.send(delayMs === undefined ? NAK : encoder.encode(`-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`));
+  }
+
+  /** Stops redelivery for good. */
+  term(reason?: string): void {
+    if (this.settle()) return;
+    this.send(reason ? encoder.encode(`+TERM ${reason}`) : TERM);
+  }
+
+  /** Restarts the message's acknowledgement timer. */
+  working(): void {
+    if (!this.settled) this.send(WORKING);
+  }
+
+  private get reply(): string {
+    return this.msg.reply as string;
+  }
+
+  /** @returns whether the message was settled already */
+  private settle(): boolean {
+    const was = this.settled;
+    this.settled = true;
+    return was;
+  }
+
+  private send(payload: Uint8Array): void {
+    this.nc.publish(this.reply, payload);
+  }
+}
+
+/**
+ * Reads `$JS.ACK.<stream>.<consumer>.<delivered>.<streamSeq>.<consumerSeq>.<timestamp>.<pending>`,
+ * or its newer form with a domain and an account hash after `ACK` and a token at the end.
+ */
+function parseDeliveryInfo(reply: string | undefined): DeliveryInfo {
+  const tokens = reply?.split('.') ?? [];
+  if (tokens.length === 9) tokens.splice(2, 0, '_', '');
+  if (tokens.length < 11 || tokens[0] !== '$JS' || tokens[1] !== 'ACK') {
+    throw new InvalidMessageError(`not a JetStream message (reply subject "${reply ?? ''}")`);
+  }
+  const deliveryCount = Number(tokens[6]);
+  const streamSequence = Number(tokens[7]);
+  if (!Number.isSafeInteger(deliveryCount) || deliveryCount < 1 || !Number.isSafeInteger(streamSequence)) {
+    throw new InvalidMessageError(`malformed JetStream reply subject "${reply ?? ''}"`);
+  }
+  return {
+    stream: tokens[4] as string,
+    consumer: tokens[5] as string,
+    deliveryCount,
+    redelivered: deliveryCount > 1,
+    streamSequence,
+  };
+}
