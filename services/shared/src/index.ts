@@ -19,7 +19,16 @@ export { ValueStore } from './nats/value-store.js';
 export { isWrongLastSequence } from './nats/jetstream-errors.js';
 export { parseWriteAck, type WriteAck } from './nats/write-acks.js';
 export { JetStreamWriter, type JetStreamWriterOptions, type StoredWrite, type WriteOptions } from './nats/jetstream-writer.js';
-export { createJobRecord, prepareJob, publishJob, type PreparedJob, type PrepareJobOptions, type PublishJobOptions } from './jobs/job-submission.js';
+export {
+  createJobRecord,
+  prepareJob,
+  publishJob,
+  publishStart,
+  storeJobSpec,
+  type PreparedJob,
+  type PrepareJobOptions,
+  type PublishJobOptions,
+} from './jobs/job-submission.js';
 export { exitOnSignals } from './process-signals.js';
 export * from './file-store/index.js';
 export * from './file-inputs/index.js';

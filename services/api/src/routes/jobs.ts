@@ -4,7 +4,7 @@
 import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/types/schema.js';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createJobRecord, JobNodeSchema, JobNotFoundError, prepareJob, publishJob } from '@weft/shared';
+import { createJobRecord, JobNodeSchema, JobNotFoundError, prepareJob, publishJob, publishStart, storeJobSpec } from '@weft/shared';
 import { requestSignal, type ApiInstance, type AppContext } from '../app-context.js';
 import { listJobs } from '../jobs/job-listing.js';
 import { isTerminal, readJobRecord } from '../jobs/job-records.js';
@@ -79,13 +79,15 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
         submitted();
         return reply.code(202).send(views.accepted(prepared.record));
       }
-      // Watch before publishing, so that not even the quickest finish is missed.
+      const spec = await storeJobSpec(values, prepared);
+      // Watch before publishing, so that not even the quickest finish is missed. The
+      // subscriptions go out in the same write as the start item.
       const watch = waiter.watch(prepared.id);
       try {
         const waitMs = wait * 1000;
         // A job that finishes at once needs no `queued` record: the worker writes the
         // finished one. Otherwise the record is created before waiting on.
-        await publishJob(infra, values, prepared, { createRecord: false });
+        await publishStart(infra, prepared, spec, { createRecord: false });
         submitted();
         let record = await watch.terminalWithin(Math.min(waitMs, QUICK_FINISH_MS), signal);
         if (!record) {

@@ -4,7 +4,7 @@ import type { Infrastructure } from '../nats/infrastructure.js';
 import type { ValueStore } from '../nats/value-store.js';
 import { newJobId } from '../ids.js';
 import { DEFAULT_QUEUE } from '../names.js';
-import type { JobRecord, WorkItem } from '../messages.js';
+import type { JobRecord, StoredValue, WorkItem } from '../messages.js';
 import { compilePlan, type PlanOptions } from '../plan/compile-plan.js';
 import type { Plan } from '../plan/plan.js';
 import type { JobNode } from '../spec/job-spec.js';
@@ -84,7 +84,25 @@ export async function publishJob(
   job: PreparedJob,
   options: PublishJobOptions = {},
 ): Promise<void> {
-  const spec = await values.store(job.spec, `${job.id}.spec`);
+  return publishStart(infra, job, await storeJobSpec(values, job), options);
+}
+
+/** Stores the job's spec for its `start` item: inline when small, in the object store otherwise. */
+export function storeJobSpec(values: ValueStore, job: PreparedJob): Promise<StoredValue> {
+  return values.store(job.spec, `${job.id}.spec`);
+}
+
+/**
+ * {@link publishJob} with the spec stored already. The start item is handed to the
+ * connection before this returns, so subscriptions made just before go out with it
+ * in one write.
+ */
+export async function publishStart(
+  infra: Infrastructure,
+  job: PreparedJob,
+  spec: StoredValue,
+  options: PublishJobOptions = {},
+): Promise<void> {
   const start: WorkItem = { v: 1, kind: 'start', jobId: job.id, record: job.record, spec };
   const published = infra.writer.publish(infra.names.taskSubject(job.spec.queue ?? DEFAULT_QUEUE), encodeWire(start), {
     msgId: `${job.id}:start`,
