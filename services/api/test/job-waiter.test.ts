@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { headers } from '@nats-io/transport-node';
+import { headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { createLogger, encodeWire, newJobId, type JobRecord } from '@weft/shared';
 import { JobWaiter } from '../src/jobs/job-waiter.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
@@ -67,5 +67,38 @@ describe('waiting for a job', () => {
     } finally {
       watch.close();
     }
+  });
+
+  it("ends a closed watch's subscriptions together with the next watch's, or soon after", async () => {
+    // The real connection, with the subjects of ended subscriptions recorded.
+    const ended: string[] = [];
+    const nc = new Proxy(env.nc, {
+      get(target, property) {
+        if (property !== 'subscribe') {
+          const value: unknown = Reflect.get(target, property);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        }
+        return (subject: string, options?: Parameters<NatsConnection['subscribe']>[1]): Subscription => {
+          const subscription = target.subscribe(subject, options);
+          const unsubscribe = subscription.unsubscribe.bind(subscription);
+          subscription.unsubscribe = (max?: number) => {
+            ended.push(subject);
+            unsubscribe(max);
+          };
+          return subscription;
+        };
+      },
+    });
+    const own = new JobWaiter({ ...env.infra, nc }, createLogger('test', 'silent'));
+    const first = own.watch(newJobId());
+    first.close();
+    first.close();
+    assert.equal(ended.length, 0, 'a closed watch lingers');
+    const second = own.watch(newJobId());
+    assert.equal(ended.length, 3, 'ended as the next watch subscribes');
+    second.close();
+    const deadline = Date.now() + 2000;
+    while (ended.length < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(ended.length, 6, 'ended soon after when no watch follows');
   });
 });

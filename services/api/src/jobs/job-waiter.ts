@@ -23,6 +23,7 @@ import { decodeJobRecord, isJobId, isTerminal, readJobRecord } from './job-recor
 export class JobWatch {
   private terminal: JobRecord | undefined;
   private ended = false;
+  private closed = false;
   private wake: (() => void) | undefined;
   private readonly subscriptions: Subscription[];
   /** Record writes seen but not yet acknowledged, by reply subject. */
@@ -36,6 +37,8 @@ export class JobWatch {
     private readonly infra: Pick<Infrastructure, 'nc' | 'jobs' | 'names'>,
     readonly id: string,
     private readonly log: Logger,
+    /** Takes the subscriptions of a closed watch, to end them. */
+    private readonly retire: (subscriptions: readonly Subscription[]) => void,
   ) {
     const { nc, names } = infra;
     const acks = names.recordAcksOf(id);
@@ -43,7 +46,7 @@ export class JobWatch {
     const listen = (subject: string, handle: (msg: Msg) => void) =>
       nc.subscribe(subject, {
         callback: (err, msg) => {
-          if (!err) handle(msg);
+          if (!err && !this.closed) handle(msg);
         },
       });
     this.subscriptions = [
@@ -130,13 +133,28 @@ export class JobWatch {
     return readJobRecord(this.infra.jobs, this.id);
   }
 
+  /** Stops watching; idempotent. */
   close(): void {
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    if (this.closed) return;
+    this.closed = true;
+    this.retire(this.subscriptions);
   }
 }
 
-/** Waits for job records to become terminal. */
+/** How long the subscriptions of a closed watch may linger before they are ended, in milliseconds. */
+const RETIRE_AFTER_MS = 100;
+
+/**
+ * Waits for job records to become terminal.
+ *
+ * The subscriptions of closed watches are ended with the next watch's, in one write
+ * to the server, or after {@link RETIRE_AFTER_MS} when no watch comes: under a steady
+ * stream of waiting requests a request costs the server one write less.
+ */
 export class JobWaiter {
+  private retired: Subscription[] = [];
+  private retireTimer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly infra: Pick<Infrastructure, 'nc' | 'jobs' | 'names'>,
     private readonly log: Logger,
@@ -147,7 +165,23 @@ export class JobWaiter {
    * finish the job, so that no update can be missed. `id` must be a job id.
    */
   watch(id: string): JobWatch {
-    return new JobWatch(this.infra, id, this.log);
+    this.endRetired();
+    return new JobWatch(this.infra, id, this.log, (subscriptions) => this.retire(subscriptions));
+  }
+
+  private retire(subscriptions: readonly Subscription[]): void {
+    this.retired.push(...subscriptions);
+    if (this.retireTimer) return;
+    this.retireTimer = setTimeout(() => this.endRetired(), RETIRE_AFTER_MS);
+    this.retireTimer.unref();
+  }
+
+  private endRetired(): void {
+    clearTimeout(this.retireTimer);
+    this.retireTimer = undefined;
+    const retired = this.retired;
+    this.retired = [];
+    for (const subscription of retired) subscription.unsubscribe();
   }
 
   /**
