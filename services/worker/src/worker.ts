@@ -51,7 +51,10 @@ const RETRY_DELIVERY_MS = 1000;
 /**
  * Work items a worker holds per pool thread while they may need a thread: one
  * running and one ready to start the moment the thread frees up. More would wait
- * here while other workers, or ones just scaled up, sit idle.
+ * here while other workers, or ones just scaled up, sit idle. (Each queue's puller
+ * asks for this room on its own, so a worker of several queues may hold up to this
+ * many per queue: a shared budget would let an idle queue's waiting request starve
+ * the others.)
  */
 const CLAIMS_PER_THREAD = 2;
 
