@@ -11,6 +11,9 @@ export interface QueuePullerOptions {
 /** Beyond a pull request's expiry, how long silence may last before it is taken for lost, in milliseconds. */
 const LOST_REQUEST_GRACE_MS = 2000;
 
+/** How long the puller waits before asking again after a request failed, in milliseconds. */
+const RETRY_AFTER_ERROR_MS = 1000;
+
 const encoder = new TextEncoder();
 
 /**
@@ -23,13 +26,16 @@ const encoder = new TextEncoder();
  * message acknowledged while there is room asks for the next in the same protocol
  * message: a work item costs no subscription of its own and no extra round trip.
  * Requests expire, so a request lost with a connection is noticed: the server
- * answers every expired one (`408`, with how many messages it still owed), and
- * silence beyond that means the requests are gone.
+ * answers every expired one (`408`), and silence beyond that means the requests
+ * are gone. A refused request is asked again after a second, not at once.
  */
 export class QueuePuller {
   private free: number;
-  /** Messages asked for and neither delivered nor released by the server. */
-  private requested = 0;
+  /**
+   * Requests waiting at the server, oldest first: how many messages each still owes.
+   * The server fills them in that order and expires them in that order too.
+   */
+  private waiting: number[] = [];
   /** When the puller last heard from the server, or started waiting for it. */
   private heardAt = 0;
   private readonly inbox = createInbox();
@@ -37,6 +43,8 @@ export class QueuePuller {
   private readonly expiresMs: number;
   private sub: Subscription | undefined;
   private watchdog: NodeJS.Timeout | undefined;
+  /** Set while the puller waits after a failed request. */
+  private retry: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -75,7 +83,7 @@ export class QueuePuller {
    * should not wait behind a pull request.
    */
   poke(): void {
-    if (this.requested === 0) this.pull();
+    if (this.waiting.length === 0) this.pull();
   }
 
   /**
@@ -85,14 +93,22 @@ export class QueuePuller {
   stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.watchdog);
+    clearTimeout(this.retry);
     this.sub?.unsubscribe();
     return Promise.resolve();
   }
 
   /** How many more messages to ask for, when `free` slots are free. */
   private wanted(free: number): number {
-    if (this.stopped || !this.sub) return 0;
-    return Math.min(free, this.room(free)) - this.requested;
+    if (this.stopped || !this.sub || this.retry) return 0;
+    return Math.min(free, this.room(free)) - this.requested();
+  }
+
+  /** Messages asked for and not delivered yet. */
+  private requested(): number {
+    let total = 0;
+    for (const owed of this.waiting) total += owed;
+    return total;
   }
 
   private pull(): void {
@@ -112,8 +128,8 @@ export class QueuePuller {
   };
 
   private asked(batch: number): void {
-    if (this.requested === 0) this.heardAt = performance.now();
-    this.requested += batch;
+    if (this.waiting.length === 0) this.heardAt = performance.now();
+    this.waiting.push(batch);
   }
 
   private receive(msg: Msg): void {
@@ -122,7 +138,9 @@ export class QueuePuller {
       this.status(msg);
       return;
     }
-    this.requested = Math.max(0, this.requested - 1);
+    const [oldest] = this.waiting;
+    if (oldest !== undefined && oldest > 1) this.waiting[0] = oldest - 1;
+    else this.waiting.shift();
     let work: WorkMessage;
     try {
       work = new WorkMessage(this.nc, msg, this.nextOnAck);
@@ -137,22 +155,36 @@ export class QueuePuller {
     });
   }
 
-  /** A status message about pull requests: expired (408), refused or cut short (409), or malformed (400). */
+  /**
+   * A status message about pull requests: expired (408), refused (400, or 409 when a
+   * limit such as MaxWaiting is exceeded), or ended with the consumer (409 when it was
+   * deleted, 503 when there is none).
+   */
   private status(msg: Msg): void {
-    const owed = Number(msg.headers?.get('Nats-Pending-Messages') ?? 0);
-    if (owed > 0) this.requested = Math.max(0, this.requested - owed);
     const code = msg.headers?.code ?? 0;
-    if (code !== 408 && code !== 404) {
-      this.log.warn({ code, description: msg.headers?.description, owed }, 'pull request answered with an error');
+    const description = msg.headers?.description ?? '';
+    if (code === 408 || code === 404) {
+      // The oldest request expired (or found nothing at once): more may be asked for.
+      this.waiting.shift();
+      this.pull();
+      return;
     }
-    this.pull();
+    if (code === 400 || /exceeded/i.test(description)) this.waiting.pop();
+    else this.waiting = [];
+    this.log.warn({ code, description }, 'pull request failed; asking again shortly');
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.pull();
+    }, RETRY_AFTER_ERROR_MS);
+    this.retry.unref();
   }
 
   /** Takes requests the server has not answered long past their expiry for lost, and asks again. */
   private check(): void {
-    if (this.requested > 0 && performance.now() - this.heardAt > this.expiresMs + LOST_REQUEST_GRACE_MS) {
-      this.log.warn({ requested: this.requested }, 'pull requests went unanswered; asking again');
-      this.requested = 0;
+    if (this.waiting.length > 0 && performance.now() - this.heardAt > this.expiresMs + LOST_REQUEST_GRACE_MS) {
+      this.log.warn({ requests: this.waiting.length }, 'pull requests went unanswered; asking again');
+      this.waiting = [];
     }
     this.pull();
   }
@@ -162,7 +194,7 @@ export class QueuePuller {
     for await (const status of this.nc.status()) {
       if (this.stopped) break;
       if (status.type === 'reconnect') {
-        this.requested = 0;
+        this.waiting = [];
         this.pull();
       }
     }

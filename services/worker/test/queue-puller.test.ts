@@ -162,6 +162,66 @@ describe('queue puller', () => {
     }
   });
 
+  it('keeps asking, now and then, while its consumer is gone, and resumes once it is back', async () => {
+    const { puller, pulls, held, stop } = await setUp('puller-gone', 0, undefined, { pullExpiresMs: 1000 });
+    const { jsm, js, names } = h.infra;
+    puller.start();
+    try {
+      await until(() => pulls.length === 1, 'the first request');
+      // The waiting request dies with the consumer, unanswered: after the expiry and
+      // a grace period (3 s) the puller asks again, and finds no consumer.
+      await jsm.consumers.delete(names.tasksStream, 'puller-gone');
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      assert.ok(pulls.length >= 2 && pulls.length <= 5, `${pulls.length} requests`);
+
+      const subject = names.taskSubject('puller-gone');
+      await jsm.consumers.add(names.tasksStream, { durable_name: 'puller-gone', filter_subject: subject, ack_policy: AckPolicy.Explicit });
+      await js.publish(subject, new TextEncoder().encode('back'));
+      await until(() => held.length === 1, 'the message published once the consumer was back');
+      held[0]?.msg.ack();
+      held[0]?.done();
+      held.length = 0;
+    } finally {
+      await stop();
+    }
+  });
+
+  it('waits a moment before asking again when a request is refused', async () => {
+    const { jsm, names } = h.infra;
+    const name = 'puller-refused';
+    await jsm.consumers.add(names.tasksStream, {
+      durable_name: name,
+      filter_subject: names.taskSubject(name),
+      ack_policy: AckPolicy.Explicit,
+      max_waiting: 1,
+    });
+    // Someone else's request takes the consumer's only waiting place for 10 s (the
+    // server drops a request nobody listens for to make room).
+    const other = h.nc.subscribe(`_INBOX.${name}`);
+    h.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${names.tasksStream}.${name}`, JSON.stringify({ batch: 1, expires: 10e9 }), {
+      reply: `_INBOX.${name}`,
+    });
+    await h.nc.flush();
+    const pulls: number[] = [];
+    const requests = h.nc.subscribe(`$JS.API.CONSUMER.MSG.NEXT.${names.tasksStream}.${name}`, {
+      callback: () => {
+        pulls.push(1);
+      },
+    });
+    await h.nc.flush();
+    const puller = new QueuePuller(h.nc, names.tasksStream, name, 4, () => Promise.resolve(), createLogger('test', 'silent'));
+    puller.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      // Refused at once each time (409): about one request a second, not one per refusal.
+      assert.ok(pulls.length >= 2 && pulls.length <= 4, `${pulls.length} requests`);
+    } finally {
+      await puller.stop();
+      requests.unsubscribe();
+      other.unsubscribe();
+    }
+  });
+
   // Last in this file: it restarts the server under the other tests' harness.
   it('asks again at once when the connection comes back after the server restarted', async () => {
     const { puller, pulls, held, stop } = await setUp('puller-restart', 0);
