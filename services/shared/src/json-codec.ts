@@ -120,15 +120,15 @@ export function decodeWire(text: string): unknown {
 }
 
 /**
- * A value already in the wire format. The engine passes large task values around in
- * this form between the thread pool and the stores, so that they are encoded once (on
- * the thread that produced them) instead of being copied between threads as objects
- * and then encoded.
+ * A value already in the wire format, as UTF-8 bytes. The engine passes large task
+ * values around in this form between the thread pool and the stores, so that they
+ * are encoded once (on the thread that produced them) and cross between threads as
+ * transferred bytes instead of being copied as objects or strings.
  */
-export class WireText {
+export class WireBytes {
   constructor(
-    /** The value, as {@link encodeWire} writes it. */
-    readonly text: string,
+    /** The value, as {@link encodeWireBytes} writes it. */
+    readonly bytes: Uint8Array,
   ) {}
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { decodeWireBytes, encodeWireBytes } from '@weft/shared';
 import { CpuPool } from '../src/execution/cpu-pool.js';
 import type { ThreadRequest } from '../src/execution/thread.js';
 
@@ -31,6 +32,19 @@ describe('CpuPool', () => {
     await Promise.all([chained('first'), run('second'), run('third'), run('fourth')]);
     assert.deepEqual(finished.slice(0, 4), ['first', 'second', 'third', 'fourth']);
     assert.equal(finished.length, 10);
+  });
+
+  it('decodes a first argument given as wire bytes, and returns a large result as wire bytes', async () => {
+    const signal = new AbortController().signal;
+    // The first argument is the list of the decoded values: here 0..399.
+    const numbers = Array.from({ length: 400 }, (_, i) => encodeWireBytes(i));
+    const large = await pool.run({ task: 'squares', args: [], final: false, firstArgWire: numbers, encodeResult: true }, signal);
+    assert.ok(large.ok && 'wire' in large, JSON.stringify(large));
+    assert.deepEqual(decodeWireBytes(large.wire), Array.from({ length: 400 }, (_, i) => i * i));
+    // A small result comes back as a value, even when wire bytes are allowed.
+    const partials = [[1, 2, 3], Array.from({ length: 300 }, (_, i) => i)].map((list) => encodeWireBytes(list));
+    const small = await pool.run({ task: 'sum', args: [], final: true, firstArgWire: partials, encodeResult: true }, signal);
+    assert.deepEqual(small, { ok: true, value: 6 + (299 * 300) / 2 });
   });
 
   it('tells when a task leaves the queue for a thread', async () => {

@@ -1,11 +1,10 @@
 import type { ObjectStore } from '@nats-io/obj';
 import { ValueNotFoundError } from '../errors.js';
-import { decodeWire, encodeWire, WireText } from '../json-codec.js';
+import { decodeWireBytes, encodeWire, encodeWireBytes, WireBytes } from '../json-codec.js';
 import type { StoredValue } from '../messages.js';
 import type { Infrastructure } from './infrastructure.js';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Room left in a message for headers, in bytes. */
 const MESSAGE_OVERHEAD_BYTES = 16 * 1024;
@@ -38,13 +37,20 @@ export class ValueStore {
    * default the store's).
    */
   async store(value: unknown, name: string, inlineMaxBytes: number = this.inlineMaxBytes): Promise<StoredValue> {
-    const text = value instanceof WireText ? value.text : encodeWire(value);
+    if (value instanceof WireBytes) {
+      if (value.bytes.byteLength <= inlineMaxBytes) return { v: decodeWireBytes(value.bytes) };
+      return this.spill(value.bytes, name);
+    }
+    const text = encodeWire(value);
     // UTF-8 takes one to three bytes per UTF-16 code unit: the bytes are only counted
     // (without encoding) when the text is near the limit, and encoded once.
     if (text.length * 3 <= inlineMaxBytes || (text.length <= inlineMaxBytes && Buffer.byteLength(text) <= inlineMaxBytes)) {
-      return { v: value instanceof WireText ? decodeWire(text) : value };
+      return { v: value };
     }
-    const bytes = encoder.encode(text);
+    return this.spill(encoder.encode(text), name);
+  }
+
+  private async spill(bytes: Uint8Array, name: string): Promise<StoredValue> {
     if (bytes.byteLength <= this.messageMaxBytes) {
       const ack = await this.infra.writer.publish(this.infra.names.valuesSubject, bytes);
       return { seq: ack.seq, bytes: bytes.byteLength };
@@ -56,21 +62,33 @@ export class ValueStore {
   /** Resolves a stored value back to the value. @throws ValueNotFoundError when it is gone */
   async load(stored: StoredValue): Promise<unknown> {
     if ('v' in stored) return stored.v;
-    return decodeWire(await this.loadText(stored));
+    return decodeWireBytes(await this.fetch(stored));
   }
 
-  /** A stored value in the wire format, without decoding it. @throws ValueNotFoundError when it is gone */
-  async loadText(stored: StoredValue): Promise<string> {
-    if ('v' in stored) return encodeWire(stored.v);
+  /**
+   * A stored value in the wire format, without decoding it, as bytes whose buffer
+   * holds nothing else: sending them to another thread copies just them.
+   * @throws ValueNotFoundError when it is gone
+   */
+  async loadWire(stored: StoredValue): Promise<Uint8Array> {
+    if ('v' in stored) return encodeWireBytes(stored.v);
+    const bytes = await this.fetch(stored);
+    // A message's payload may be a view of a larger read buffer, which a copy to
+    // another thread would take whole. (Not `slice()`: on a Buffer it makes a view.)
+    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+  }
+
+  /** The encoded value a reference points to. */
+  private async fetch(stored: Exclude<StoredValue, { v: unknown }>): Promise<Uint8Array> {
     if ('seq' in stored) {
       const { names, jsm } = this.infra;
       const msg = await jsm.direct.getMessage(names.valuesStream, { seq: stored.seq });
       if (!msg || msg.subject !== names.valuesSubject) throw new ValueNotFoundError(`stored value #${stored.seq} not found`);
-      return decoder.decode(msg.data);
+      return msg.data;
     }
     const bytes = await this.blobs.getBlob(stored.ref);
     if (bytes === null) throw new ValueNotFoundError(`stored value "${stored.ref}" not found`);
-    return decoder.decode(bytes);
+    return bytes;
   }
 
   /** Deletes what a stored value refers to, if anything. */
@@ -79,3 +97,4 @@ export class ValueStore {
     if ('ref' in stored) await this.blobs.delete(stored.ref).catch(() => undefined);
   }
 }
+

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats, provisionInfrastructure, resolveWorkerConfig, ValueStore } from '../../src/index.js';
+import { connectNats, decodeWireBytes, encodeWireBytes, provisionInfrastructure, resolveWorkerConfig, ValueStore, WireBytes } from '../../src/index.js';
 import { startNatsServer, type RunningNatsServer } from '../../src/testing/index.js';
 
 describe('provisionInfrastructure', () => {
@@ -43,6 +43,23 @@ describe('provisionInfrastructure', () => {
     assert.deepEqual(await values.load(stored), big);
     await values.discard(stored);
     await assert.rejects(values.load(stored), { code: 'VALUE_NOT_FOUND' });
+  });
+
+  it('stores values given in wire bytes and reads them back as bytes of their own', async () => {
+    const infra = await provisionInfrastructure(nc, config());
+    const values = new ValueStore(infra, 1024);
+    const small = { words: ['a', 'b'], big: 2n ** 70n };
+    assert.deepEqual(await values.store(new WireBytes(encodeWireBytes(small)), 'small'), { v: small });
+    const big = Array.from({ length: 5000 }, (_, i) => `word-${i}`);
+    const stored = await values.store(new WireBytes(encodeWireBytes(big)), 'big');
+    assert.ok('seq' in stored, JSON.stringify(stored));
+    // Read twice: the second payload may share a read buffer with the first.
+    for (const bytes of [await values.loadWire(stored), await values.loadWire(stored)]) {
+      assert.deepEqual(decodeWireBytes(bytes), big);
+      assert.equal(bytes.byteOffset, 0);
+      assert.equal(bytes.byteLength, bytes.buffer.byteLength, 'the buffer holds just the value');
+    }
+    assert.deepEqual(decodeWireBytes(await values.loadWire({ v: small })), small);
   });
 
   it('counts the limit for inline values in UTF-8 bytes', async () => {

@@ -206,7 +206,7 @@ export class JobEngine {
           mr.output === undefined
             ? await this.deps.runner.run({
                 ...taskRun(mr.reduce, mr.reduce.args, final, claim),
-                firstArgTexts: await this.progression.reduceInputTexts(job.id, mr, item.level, item.index),
+                firstArgWire: await this.progression.reduceInputWire(job.id, mr, item.level, item.index),
                 wire: true,
               })
             : await this.fileSteps.assembleOutput(
@@ -267,7 +267,7 @@ export class JobEngine {
     }
   }
 
-  /** Runs a task whose value is used as it is (never a `WireText`). */
+  /** Runs a task whose value is used as it is (never `WireBytes`). */
   private run(
     node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>,
     args: readonly unknown[],

@@ -144,10 +144,10 @@ export class Progression {
     return this.reduceInputs.load(key, size);
   }
 
-  /** The inputs of reduce step (`level`, `j`), in order, in the wire format. */
-  reduceInputTexts(jobId: string, mr: PlanMapReduce, level: number, j: number): Promise<string[]> {
+  /** The inputs of reduce step (`level`, `j`), in order, in wire bytes. */
+  reduceInputWire(jobId: string, mr: PlanMapReduce, level: number, j: number): Promise<Uint8Array[]> {
     const { key, size } = this.reduceSlot(jobId, mr, level, j * mr.fanIn);
-    return this.reduceInputs.loadTexts(key, size);
+    return this.reduceInputs.loadWire(key, size);
   }
 
   /** Input `index` of reduce level `level` has its value; dispatch its reduce step once all its inputs are there. */

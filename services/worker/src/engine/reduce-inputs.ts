@@ -99,9 +99,9 @@ export class ReduceInputs {
     return Promise.all((await this.complete(key, size)).map((part) => this.values.load(part)));
   }
 
-  /** The inputs under `key`, in order, in the wire format (for a task that decodes them itself). @throws Error when some are missing */
-  async loadTexts(key: string, size: number): Promise<string[]> {
-    return Promise.all((await this.complete(key, size)).map((part) => this.values.loadText(part)));
+  /** The inputs under `key`, in order, in wire bytes (for a task that decodes them itself). @throws Error when some are missing */
+  async loadWire(key: string, size: number): Promise<Uint8Array[]> {
+    return Promise.all((await this.complete(key, size)).map((part) => this.values.loadWire(part)));
   }
 
   /** Every input's stored form. @throws Error when some are missing */

@@ -1,7 +1,7 @@
 /**
  * Task completions as job events carry them: small values inline, large ones left out.
  */
-import { WireText, type PlanTask, type TaskCompletion } from '@weft/shared';
+import { WireBytes, type PlanTask, type TaskCompletion } from '@weft/shared';
 import type { TaskOutcome } from '../execution/task-runner.js';
 
 /** Largest task value copied into events, in bytes of JSON (roughly). */
@@ -21,7 +21,7 @@ export function completion(node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, o
 }
 
 function isSmall(value: unknown): boolean {
-  if (value instanceof WireText) return false;
+  if (value instanceof WireBytes) return false;
   if (value === null || typeof value !== 'object') return typeof value !== 'string' || value.length <= EVENT_VALUE_MAX_CHARS;
   // Each entry takes at least two characters of JSON: a large structure is not small,
   // and is not encoded just to find that out.

@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  decodeWire,
+  decodeWireBytes,
   isPermanentTaskError,
   readLocalSplit,
-  WireText,
+  WireBytes,
   type FileAccess,
   type LocalSplit,
   type Logger,
@@ -34,12 +34,12 @@ export interface TaskRun {
   readonly cpuBound: boolean;
   /** Whether the run produces its node's final value (see `TaskContext.final`). */
   readonly final: boolean;
-  /** The first argument as wire texts (put before `args`); decoded where the task runs. */
-  readonly firstArgTexts?: readonly string[];
+  /** The first argument as values in wire bytes (put before `args`); decoded where the task runs. */
+  readonly firstArgWire?: readonly Uint8Array[];
   /** The first argument as a split of a file on the shared volume (put before `args`); read where the task runs. */
   readonly firstArgSplit?: LocalSplit;
   /**
-   * Whether a large value may come back as a {@link WireText} (encoded on the thread
+   * Whether a large value may come back as {@link WireBytes} (encoded on the thread
    * that produced it), for callers that only store it. @default false
    */
   readonly wire?: boolean;
@@ -153,7 +153,7 @@ export class TaskRunner {
   }
 
   private async onThread(
-    { task, final, firstArgTexts, firstArgSplit, wire }: TaskRun,
+    { task, final, firstArgWire, firstArgSplit, wire }: TaskRun,
     args: unknown[],
     signal: AbortSignal,
     onStart: () => void,
@@ -163,11 +163,11 @@ export class TaskRunner {
       args,
       final,
       encodeResult: wire === true,
-      ...(firstArgTexts ? { firstArgTexts } : {}),
+      ...(firstArgWire ? { firstArgWire } : {}),
       ...(firstArgSplit ? { firstArgSplit } : {}),
     };
     const response = await this.pool.run(request, signal, onStart);
-    if (response.ok) return 'wire' in response ? new WireText(response.wire) : response.value;
+    if (response.ok) return 'wire' in response ? new WireBytes(response.wire) : response.value;
     if (response.permanent) throw new PermanentFailureError(response.code ?? 'TASK_PERMANENT_FAILURE', response.message);
     throw new TaskAttemptError(response.message);
   }
@@ -189,7 +189,7 @@ export class TaskRunner {
 
 /** The full argument list of a run, with a first argument given in another form decoded or read. */
 async function mainThreadArgs(run: TaskRun): Promise<unknown[]> {
-  if (run.firstArgTexts) return [run.firstArgTexts.map(decodeWire), ...run.args];
+  if (run.firstArgWire) return [run.firstArgWire.map(decodeWireBytes), ...run.args];
   if (run.firstArgSplit) return [await readLocalSplit(run.firstArgSplit), ...run.args];
   return [...run.args];
 }

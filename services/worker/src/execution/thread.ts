@@ -2,12 +2,13 @@
  * Piscina thread entry: validates and runs one CPU-bound catalogue task. Errors come
  * back as values, because error classes do not survive the trip between threads.
  *
- * Large values cross between threads in the wire format: a first argument given as
- * wire texts (the partials of a reduce step) is decoded here, and a large result is
- * encoded here when asked, so the main thread neither decodes, copies nor encodes
- * them as object graphs.
+ * Large values cross between threads in the wire format, as bytes: a first argument
+ * given as wire bytes (the partials of a reduce step) is decoded here, and a large
+ * result is encoded here when asked (and its buffer transferred, not copied), so the
+ * main thread neither decodes nor encodes them.
  */
-import { decodeWire, encodeWire, isPermanentTaskError, readLocalSplit, TaskCatalogue, type LocalSplit } from '@weft/shared';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { decodeWireBytes, encodeWireBytes, isPermanentTaskError, readLocalSplit, TaskCatalogue, type LocalSplit } from '@weft/shared';
 
 const catalogue = TaskCatalogue.builtin();
 const neverAborted = new AbortController().signal;
@@ -21,25 +22,25 @@ export interface ThreadRequest {
   readonly args: unknown[];
   /** See `TaskContext.final`. */
   readonly final: boolean;
-  /** The first argument as a list of wire texts, decoded and put before `args` here. */
-  readonly firstArgTexts?: readonly string[];
+  /** The first argument as a list of values in wire bytes, decoded and put before `args` here. */
+  readonly firstArgWire?: readonly Uint8Array[];
   /** The first argument as a split of a file on the shared volume, read (line-aligned) here. */
   readonly firstArgSplit?: LocalSplit;
-  /** Return a large result in the wire format (`wire`) instead of as a value. */
+  /** Return a large result in wire bytes (`wire`, transferred) instead of as a value. */
   readonly encodeResult?: boolean;
 }
 
 /** What a thread answers. */
 export type ThreadResponse =
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: true; readonly wire: string }
+  | { readonly ok: true; readonly wire: Uint8Array }
   | { readonly ok: false; readonly permanent: boolean; readonly code?: string; readonly message: string };
 
-export default async function runInThread(request: ThreadRequest): Promise<ThreadResponse> {
+export default async function runInThread(request: ThreadRequest): Promise<ThreadResponse | Moved> {
   const def = catalogue.get(request.task);
   if (!def) return { ok: false, permanent: true, message: `unknown task "${request.task}"` };
-  const raw = request.firstArgTexts
-    ? [request.firstArgTexts.map(decodeWire), ...request.args]
+  const raw = request.firstArgWire
+    ? [request.firstArgWire.map(decodeWireBytes), ...request.args]
     : request.firstArgSplit
       ? [await readLocalSplit(request.firstArgSplit), ...request.args]
       : request.args;
@@ -50,7 +51,7 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
   }
   try {
     const value: unknown = await def.run(parsed.args, { signal: neverAborted, final: request.final });
-    if (request.encodeResult && isLarge(value)) return { ok: true, wire: encodeWire(value) };
+    if (request.encodeResult && isLarge(value)) return withWire(encodeWireBytes(value));
     return { ok: true, value };
   } catch (err) {
     return {
@@ -59,6 +60,16 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
       message: err instanceof Error ? err.message : String(err),
     };
   }
+}
+
+/** A response whose buffer piscina transfers instead of copying; the main thread receives the response itself. */
+type Moved = ReturnType<typeof move>;
+
+/** A response with wire bytes, whose buffer is transferred when it holds just them. */
+function withWire(wire: Uint8Array): ThreadResponse | Moved {
+  const response: ThreadResponse = { ok: true, wire };
+  if (wire.byteOffset !== 0 || wire.byteLength !== wire.buffer.byteLength) return response;
+  return move({ [transferableSymbol]: wire.buffer, [valueSymbol]: response });
 }
 
 /** Whether a value has many entries (counting one level of nesting is enough to tell). */
