@@ -90,7 +90,7 @@ export class TaskRunner {
     const onStart = () => (firstStart ??= performance.now());
     const elapsed = () => (firstStart === undefined ? 0 : performance.now() - firstStart);
     if (!run.cpuBound) run.claim?.release();
-    // CPU-bound tasks validate their arguments on the thread (which decodes wire texts
+    // CPU-bound tasks validate their arguments on the thread (which decodes wire bytes
     // there too); light ones here.
     const parsed = run.cpuBound ? { ok: true as const, args: [...run.args] } : this.catalogue.parseArgs(run.task, await mainThreadArgs(run));
     if (!parsed.ok) {
