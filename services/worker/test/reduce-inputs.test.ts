@@ -54,4 +54,29 @@ describe('reduce inputs shared by several workers', () => {
     assert.deepEqual(await a.load(key, size), Array.from({ length: size }, (_, i) => i * 10));
     assert.equal(await a.has(key, size - 1, size), true);
   });
+
+  it('writes inputs that wait for a held one together, after it', async () => {
+    const key = 'job4.mr.1.0';
+    let writes = 0;
+    const subscription = h.nc.subscribe(`$KV.${h.infra.names.stateBucket}.${key}`, {
+      callback: () => {
+        writes += 1;
+      },
+    });
+    await h.nc.flush();
+    const first = a.hold(key);
+    const second = a.hold(key);
+    const written: number[] = [];
+    const adding = a.add(key, 0, 3, 'zero', { hold: first, onWrite: () => written.push(0) });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(written.length, 0, 'input 0 waits for the held input 1');
+    const adds = [adding, a.add(key, 1, 3, 'one', { hold: second, onWrite: () => written.push(1) })];
+    assert.deepEqual(await Promise.all(adds), [false, false]);
+    assert.deepEqual(written, [0, 1]);
+    await h.nc.flush();
+    assert.equal(writes, 1, 'one write for both');
+    subscription.unsubscribe();
+    assert.equal(await b.add(key, 2, 3, 'two'), true);
+    assert.deepEqual(await b.load(key, 3), ['zero', 'one', 'two']);
+  });
 });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHarness, type Harness } from './harness.js';
 
-/** Primes below 4,000,000. */
+/** Primes below 4,000,000 and 8,000,000. */
 const PRIMES_BELOW_4M = 283_146;
+const PRIMES_BELOW_8M = 539_777;
 
 describe('work a worker holds', () => {
   let h: Harness;
@@ -50,7 +51,8 @@ describe('work a worker holds', () => {
     // Times out after 100 ms, then waits 3 s before its second attempt.
     await h.submit({ task: 'count-primes', args: [{ start: 0, end: 50_000_000 }], timeoutMs: 100, retries: 1, backoffMs: 3000, queue });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const group = Array.from({ length: 3 }, () => ({ task: 'count-primes', args: [{ start: 0, end: 4_000_000 }], queue }));
+    // Long enough that none ends while the worker is watched (an ended task gives its claim up too).
+    const group = Array.from({ length: 3 }, () => ({ task: 'count-primes', args: [{ start: 0, end: 8_000_000 }], queue }));
     const id = await h.submit({ group, queue });
 
     // The waiting task, one of the group running and one ready: three held.
@@ -63,7 +65,7 @@ describe('work a worker holds', () => {
     }
     assert.equal(held, 3);
     const job = await h.waitForJob(id, 30_000);
-    assert.deepEqual(job.value, [PRIMES_BELOW_4M, PRIMES_BELOW_4M, PRIMES_BELOW_4M]);
+    assert.deepEqual(job.value, [PRIMES_BELOW_8M, PRIMES_BELOW_8M, PRIMES_BELOW_8M]);
   });
 
   it('lets light tasks fill every free slot', async () => {
@@ -79,5 +81,25 @@ describe('work a worker holds', () => {
     }
     assert.equal(held, 6);
     for (const id of ids) assert.equal((await h.waitForJob(id)).status, 'succeeded');
+  });
+
+  it('writes the inputs of map chunks it runs back to back together', async () => {
+    const queue = 'chunks';
+    // An ended task gives its claim up: the next chunk is in hand before the running one ends.
+    await h.startWorker({ name: 'mapper', threads: 1, concurrency: 8, queues: [queue] });
+    const chunks = 8;
+    let writes = 0;
+    const subscription = h.nc.subscribe(`$KV.${h.infra.names.stateBucket}.>`, {
+      callback: (_err, msg) => {
+        if (msg.subject.endsWith('.r1-0')) writes += 1;
+      },
+    });
+    await h.nc.flush();
+    const mapReduce = { input: { range: { start: 0, end: 800_000 } }, chunks, map: { task: 'count-primes' }, reduce: { task: 'sum' } };
+    const job = await h.waitForJob(await h.submit({ mapReduce, queue }), 30_000);
+    subscription.unsubscribe();
+    assert.equal(job.value, 63_951);
+    // One write per chunk if each went alone; a few when they wait for each other.
+    assert.ok(writes >= 1 && writes <= 3, `${writes} writes of the reduce step's inputs`);
   });
 });

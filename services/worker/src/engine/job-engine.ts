@@ -191,13 +191,29 @@ export class JobEngine {
       case 'chunk': {
         const mr = mapReduceNode(plan, item.node);
         const pointer = `${mr.map.pointer}#chunk/${item.index}`;
-        const input = await this.fileSteps.mapInput(chunkOf(mr.input, mr.chunkSize, item.index), mr.map.args);
-        if (!input.ok) return this.failTask(job, { ...mr.map, pointer }, input);
-        let outcome = await this.deps.runner.run({ ...taskRun(mr.map, [], false, claim), ...input.value, wire: mr.output === undefined });
-        if (outcome.ok && mr.output !== undefined) outcome = await this.fileSteps.writeOutputPiece(job.id, mr, outcome);
-        if (!outcome.ok) return this.failTask(job, { ...mr.map, pointer }, outcome);
-        this.recordUnit(job, item, { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 });
-        return this.progression.chunkDone(job, mr, item.index, outcome.value, out);
+        // Chunks of one reduce step that finish here while this one runs wait for it:
+        // their inputs, events and acknowledgements then go out together.
+        const hold = this.progression.holdChunk(job.id, mr, item.index);
+        try {
+          const input = await this.fileSteps.mapInput(chunkOf(mr.input, mr.chunkSize, item.index), mr.map.args);
+          if (!input.ok) {
+            hold.release();
+            return await this.failTask(job, { ...mr.map, pointer }, input);
+          }
+          let outcome = await this.deps.runner.run({ ...taskRun(mr.map, [], false, claim), ...input.value, wire: mr.output === undefined });
+          if (outcome.ok && mr.output !== undefined) outcome = await this.fileSteps.writeOutputPiece(job.id, mr, outcome);
+          if (!outcome.ok) {
+            hold.release();
+            return await this.failTask(job, { ...mr.map, pointer }, outcome);
+          }
+          const unit = { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 };
+          return await this.progression.chunkDone(job, mr, item.index, outcome.value, out, {
+            hold,
+            onWrite: () => this.recordUnit(job, item, unit),
+          });
+        } finally {
+          hold.release();
+        }
       }
       case 'reduce': {
         const mr = mapReduceNode(plan, item.node);

@@ -10,7 +10,8 @@ import {
   type TaskCompletion,
 } from '@weft/shared';
 import type { ChildTracker } from './child-tracker.js';
-import type { ReduceInputs } from './reduce-inputs.js';
+import type { AddInputOptions, ReduceInputs } from './reduce-inputs.js';
+import type { BatchHold } from './keyed-batches.js';
 import type { Dispatch } from './dispatcher.js';
 import { groupKey, nodeKey, reduceKey } from './keys.js';
 import type { NodeResult, Results } from './results.js';
@@ -121,9 +122,17 @@ export class Progression {
     return this.groupLevelDone(job, group, level + 1, parent, parts.flat(1), out);
   }
 
-  /** Map chunk `index` has its value: add it to the inputs of its level-1 reduce step. */
-  chunkDone(job: JobHandle, mr: PlanMapReduce, index: number, value: unknown, out: Dispatch[]): Promise<void> {
-    return this.reduceInputDone(job, mr, 1, index, value, out);
+  /**
+   * Map chunk `index` has its value: add it to the inputs of its level-1 reduce step
+   * (with the hold taken for it by {@link holdChunk}, if any).
+   */
+  chunkDone(job: JobHandle, mr: PlanMapReduce, index: number, value: unknown, out: Dispatch[], options?: AddInputOptions): Promise<void> {
+    return this.reduceInputDone(job, mr, 1, index, value, out, options);
+  }
+
+  /** Announces that map chunk `index` is being computed here (see `ReduceInputs.hold`). */
+  holdChunk(jobId: string, mr: PlanMapReduce, index: number): BatchHold {
+    return this.reduceInputs.hold(this.reduceSlot(jobId, mr, 1, index).key);
   }
 
   /** Reduce step (`level`, `j`) has its value: finish the map-reduce or feed the next level. */
@@ -151,9 +160,17 @@ export class Progression {
   }
 
   /** Input `index` of reduce level `level` has its value; dispatch its reduce step once all its inputs are there. */
-  private async reduceInputDone(job: JobHandle, mr: PlanMapReduce, level: number, index: number, value: unknown, out: Dispatch[]): Promise<void> {
+  private async reduceInputDone(
+    job: JobHandle,
+    mr: PlanMapReduce,
+    level: number,
+    index: number,
+    value: unknown,
+    out: Dispatch[],
+    options?: AddInputOptions,
+  ): Promise<void> {
     const { key, at, size, step } = this.reduceSlot(job.id, mr, level, index);
-    if (!(await this.reduceInputs.add(key, at, size, value))) return;
+    if (!(await this.reduceInputs.add(key, at, size, value, options))) return;
     this.log.debug({ jobId: job.id, node: mr.id, level, index: step }, 'reduce step ready');
     out.push({ queue: mr.reduce.options.queue, item: { v: 1, kind: 'reduce', jobId: job.id, node: mr.id, level, index: step } });
   }

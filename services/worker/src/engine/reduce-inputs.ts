@@ -10,7 +10,7 @@ import {
 } from '@weft/shared';
 import { z } from 'zod';
 import type { CasBucket } from './cas-bucket.js';
-import { KeyedBatches, whoGoesOn } from './keyed-batches.js';
+import { KeyedBatches, whoGoesOn, type BatchHold, type KeyedBatchesOptions } from './keyed-batches.js';
 
 /** The inputs of one reduce step collected so far: one slot per input, `null` until it arrives. */
 const ReduceInputsSchema = z.object({ parts: z.array(StoredValueSchema.nullable()) });
@@ -23,6 +23,15 @@ interface Input {
   readonly index: number;
   readonly size: number;
   readonly value: unknown;
+  readonly onWrite: (() => void) | undefined;
+}
+
+/** Options of {@link ReduceInputs.add}. */
+export interface AddInputOptions {
+  /** The hold taken for this input (see {@link ReduceInputs.hold}), released as it is queued. */
+  readonly hold?: BatchHold;
+  /** Called once the input's write is about to start, before anything of it is sent. */
+  readonly onWrite?: () => void;
 }
 
 /**
@@ -31,7 +40,8 @@ interface Input {
  * read and one write, and the reduce step reads all its inputs at once. The first
  * value stored for an input wins, so an input delivered twice counts once. Inputs of
  * one step that arrive while this worker writes its entry go out together in the
- * next write.
+ * next write, and so do inputs that wait for a held one (a chunk of the same step
+ * still running on this worker), at most `maxHoldMs`.
  */
 export class ReduceInputs {
   private readonly batches: KeyedBatches<Input, boolean>;
@@ -39,8 +49,18 @@ export class ReduceInputs {
   constructor(
     private readonly state: CasBucket,
     private readonly values: ValueStore,
+    options: KeyedBatchesOptions = {},
   ) {
-    this.batches = new KeyedBatches((key, inputs) => this.write(key, inputs));
+    this.batches = new KeyedBatches((key, inputs) => this.write(key, inputs), options);
+  }
+
+  /**
+   * Announces an input of `key` that is still being computed: the inputs of `key`
+   * added meanwhile wait for it (at most `maxHoldMs`), so that they are written
+   * together. Pass the hold to {@link add} with the input, or release it if none comes.
+   */
+  hold(key: string): BatchHold {
+    return this.batches.hold(key);
   }
 
   /**
@@ -48,11 +68,12 @@ export class ReduceInputs {
    * Values larger than their share of the entry go to the values stream.
    * @returns whether every input is now there and this call is the one to go on (see {@link whoGoesOn})
    */
-  add(key: string, index: number, size: number, value: unknown): Promise<boolean> {
-    return this.batches.run(key, { index, size, value });
+  add(key: string, index: number, size: number, value: unknown, options: AddInputOptions = {}): Promise<boolean> {
+    return this.batches.run(key, { index, size, value, onWrite: options.onWrite }, options.hold);
   }
 
   private async write(key: string, inputs: readonly Input[]): Promise<boolean[]> {
+    for (const input of inputs) input.onWrite?.();
     const size = (inputs[0] as Input).size;
     const share = Math.max(256, Math.floor(ENTRY_BUDGET_BYTES / size));
     // Values are stored once, only for inputs not there yet, and kept across retries.

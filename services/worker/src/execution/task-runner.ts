@@ -19,7 +19,8 @@ import type { Limiter } from './limiter.js';
  * A work item's claim on its worker's threads, held from the moment the item is
  * pulled: a worker pulls only while its claims leave room (see `Worker`). An item
  * that runs a light task needs no thread and releases its claim then, as does one
- * waiting to retry a task.
+ * waiting to retry a task, or whose task has ended (what is left, storing the
+ * result, needs no thread).
  */
 export interface ThreadClaim {
   /** Gives the claim up; idempotent. */
@@ -43,7 +44,7 @@ export interface TaskRun {
    * that produced it), for callers that only store it. @default false
    */
   readonly wire?: boolean;
-  /** The claim of the work item the run belongs to, released when the task turns out to be light or waits to retry. */
+  /** The claim of the work item the run belongs to, released when the task turns out to be light, waits to retry, or ends. */
   readonly claim?: ThreadClaim;
 }
 
@@ -86,6 +87,14 @@ export class TaskRunner {
   }
 
   async run(run: TaskRun): Promise<TaskOutcome> {
+    try {
+      return await this.runAttempts(run);
+    } finally {
+      run.claim?.release();
+    }
+  }
+
+  private async runAttempts(run: TaskRun): Promise<TaskOutcome> {
     let firstStart: number | undefined;
     const onStart = () => (firstStart ??= performance.now());
     const elapsed = () => (firstStart === undefined ? 0 : performance.now() - firstStart);
