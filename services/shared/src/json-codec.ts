@@ -123,7 +123,7 @@ export function decodeWire(text: string): unknown {
  * A value already in the wire format, as UTF-8 bytes. The engine passes large task
  * values around in this form between the thread pool and the stores, so that they
  * are encoded once (on the thread that produced them) and cross between threads as
- * transferred bytes instead of being copied as objects or strings.
+ * bytes instead of as objects or strings.
  */
 export class WireBytes {
   constructor(

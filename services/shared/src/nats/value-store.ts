@@ -97,4 +97,3 @@ export class ValueStore {
     if ('ref' in stored) await this.blobs.delete(stored.ref).catch(() => undefined);
   }
 }
-

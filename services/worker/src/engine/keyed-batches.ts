@@ -36,8 +36,9 @@ export class KeyedBatches<T, R> {
   private readonly queued = new Map<string, Queued<T, R>[]>();
   private readonly running = new Set<string>();
   private readonly holds = new Map<string, number>();
-  /** Keys whose queued operations waited for holds as long as they may, with the timers that say so. */
+  /** Keys whose queued operations have waited for holds as long as they may. */
   private readonly overdue = new Set<string>();
+  /** Per held key with queued operations: the timer that makes them overdue. */
   private readonly holdTimers = new Map<string, NodeJS.Timeout>();
   private readonly maxHoldMs: number;
 
