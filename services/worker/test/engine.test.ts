@@ -102,6 +102,17 @@ describe('job engine with real workers', () => {
     assert.equal(empty.value, 0);
   });
 
+  it('fails a map-reduce at once when a chunk fails while chunks of its reduce step wait for it', async () => {
+    const job = await h.waitForJob(
+      await h.submit({
+        mapReduce: { input: { items: [1, 2, 3, 'three', 5, 6, 7, 8] }, chunkSize: 1, map: { task: 'squares' }, reduce: { task: 'sum' } },
+      }),
+    );
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error?.code, 'INVALID_TASK_ARGS');
+    assert.match(job.error?.node ?? '', /#chunk\/3$/);
+  });
+
   it('retries a failing task, then fails the job naming the node and attempts', async () => {
     const job = await h.waitForJob(
       await h.submit({ chain: [{ task: 'add', args: [1, 2] }, { task: 'fail', args: [], retries: 2, backoffMs: 10, label: 'boom' }] }),
