@@ -102,7 +102,7 @@ describe('job engine with real workers', () => {
     assert.equal(empty.value, 0);
   });
 
-  it('fails a map-reduce at once when a chunk fails while chunks of its reduce step wait for it', async () => {
+  it('fails a map-reduce when a chunk fails while chunks of its reduce step wait for it', async () => {
     const job = await h.waitForJob(
       await h.submit({
         mapReduce: { input: { items: [1, 2, 3, 'three', 5, 6, 7, 8] }, chunkSize: 1, map: { task: 'squares' }, reduce: { task: 'sum' } },
