@@ -6,8 +6,8 @@ interface Queued<T, R> {
 }
 
 /**
- * A promise that an operation on a key is coming: while any is held, operations on
- * the key wait, to go out together with the coming one.
+ * Word that an operation on a key is coming: while any such hold is out, operations
+ * on the key wait, to go out together with the coming one.
  */
 export interface BatchHold {
   /** Gives the hold up; idempotent. */
