@@ -8,9 +8,6 @@ import {
   type JobRecord,
   type Logger,
   type Plan,
-  type PlanGroup,
-  type PlanMapReduce,
-  type PlanNode,
   type PlanTask,
   type StoredValue,
   type TaskCompletion,
@@ -23,6 +20,7 @@ import { workItemId, type Dispatch, type Dispatcher } from './dispatcher.js';
 import type { JobRecords } from './job-records.js';
 import { groupKey, nodeKey } from './keys.js';
 import type { PlanCache } from './plan-cache.js';
+import { batchMembers, groupNode, mapReduceNode, taskNode } from './plan-nodes.js';
 import type { ReduceInputs } from './reduce-inputs.js';
 import type { ProgressReporter } from './progress-reporter.js';
 import { FileSteps } from './file-steps.js';
@@ -379,23 +377,3 @@ function taskRun(
   return { task: node.task, args, options: node.options, cpuBound: node.cpuBound, final, ...(claim ? { claim } : {}) };
 }
 
-function taskNode(plan: Plan, id: string): PlanTask {
-  return expectNode(plan, id, 'task');
-}
-function groupNode(plan: Plan, id: string): PlanGroup {
-  return expectNode(plan, id, 'group');
-}
-function mapReduceNode(plan: Plan, id: string): PlanMapReduce {
-  return expectNode(plan, id, 'mapReduce');
-}
-function expectNode<K extends PlanNode['kind']>(plan: Plan, id: string, kind: K): Extract<PlanNode, { kind: K }> {
-  const node = plan.node(id);
-  if (node?.kind !== kind) throw new Error(`plan has no ${kind} node "${id}"`);
-  return node as Extract<PlanNode, { kind: K }>;
-}
-
-function batchMembers(group: PlanGroup, index: number): PlanTask[] {
-  const members = group.members.slice(index * group.fanIn, (index + 1) * group.fanIn);
-  if (!members.every((m): m is PlanTask => m.kind === 'task')) throw new Error(`batch ${index} of ${group.id} has non-task members`);
-  return members;
-}
