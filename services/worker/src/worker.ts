@@ -240,7 +240,8 @@ export class Worker {
   /**
    * How many of `free` slots to fill now. Light work may fill them all, but work that
    * may need a thread stops at {@link CLAIMS_PER_THREAD} per thread. Whether a work
-   * item needs one is known only once it runs, so it counts until then.
+   * item needs one is known only once it runs, so it counts until then (and, when it
+   * does need one, until its task ends).
    */
   private pullRoom(free: number): number {
     return Math.min(free, CLAIMS_PER_THREAD * this.config.threads - this.claims);

@@ -169,7 +169,7 @@ describe('queue puller', () => {
   });
 
   it('keeps asking, now and then, while its consumer is gone, and resumes once it is back', async () => {
-    const { puller, pulls, held, stop } = await setUp('puller-gone', 0, undefined, { pullExpiresMs: 1000 });
+    const { puller, pulls, held, finish, stop } = await setUp('puller-gone', 0, undefined, { pullExpiresMs: 1000 });
     const { jsm, js, names } = h.infra;
     puller.start();
     try {
@@ -184,9 +184,7 @@ describe('queue puller', () => {
       await jsm.consumers.add(names.tasksStream, { durable_name: 'puller-gone', filter_subject: subject, ack_policy: AckPolicy.Explicit });
       await js.publish(subject, new TextEncoder().encode('back'));
       await until(() => held.length === 1, 'the message published once the consumer was back');
-      held[0]?.msg.ack();
-      held[0]?.done();
-      held.length = 0;
+      finish(1);
     } finally {
       await stop();
     }
@@ -216,7 +214,7 @@ describe('queue puller', () => {
 
   // Last in this file: it restarts the server under the other tests' harness.
   it('asks again at once when the connection comes back after the server restarted', async () => {
-    const { puller, pulls, held, stop } = await setUp('puller-restart', 0);
+    const { puller, pulls, held, finish, stop } = await setUp('puller-restart', 0);
     puller.start();
     try {
       await until(() => pulls.length === 1, 'the first request');
@@ -228,9 +226,7 @@ describe('queue puller', () => {
       const { js, names } = h.infra;
       await js.publish(names.taskSubject('puller-restart'), new TextEncoder().encode('after'));
       await until(() => held.length === 1, 'the message published after the restart');
-      held[0]?.msg.ack();
-      held[0]?.done();
-      held.length = 0;
+      finish(1);
     } finally {
       await stop();
     }
