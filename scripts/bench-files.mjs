@@ -93,10 +93,7 @@ export async function benchFiles({ base, volume, pids, submit, runs, catalogue, 
   const bytes = statSync(file).size;
 
   // A straightforward single-process program: read the file, match words, count in a Map.
-  const plainRuns = [];
-  let plainTotal;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
+  const plainProgram = () => {
     const counts = new Map();
     let total = 0;
     for (const match of readFileSync(file, 'utf8').matchAll(/[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}\p{N}]+)*/gu)) {
@@ -105,21 +102,13 @@ export async function benchFiles({ base, volume, pids, submit, runs, catalogue, 
       total++;
     }
     [...counts].sort((a, b) => b[1] - a[1]);
-    plainRuns.push(performance.now() - t0);
-    plainTotal = total;
-  }
+    return total;
+  };
 
   // The same task over the whole file in this one process.
   const wordCount = catalogue.get('word-count');
   const never = new AbortController().signal;
-  const baselines = [];
-  let expected;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const content = readFileSync(file);
-    expected = await wordCount.run([{ file: relative, bytes: content }], { signal: never, final: true });
-    baselines.push(performance.now() - t0);
-  }
+  const wholeFile = () => wordCount.run([{ file: relative, bytes: readFileSync(file) }], { signal: never, final: true });
 
   // The same 64 splits on the machine's threads in this process, no NATS: the cores' share.
   const data = readFileSync(file);
@@ -130,14 +119,11 @@ export async function benchFiles({ base, volume, pids, submit, runs, catalogue, 
   }
   cuts.push(bytes);
   const splits = cuts.slice(0, -1).map((start, k) => ({ path: file, start, end: cuts[k + 1] }));
-  const threadRuns = [];
-  for (let i = 0; i < runs; i++) {
+  const onTheThreads = async () => {
     const { ms, values } = await onThreads({ threads: os.availableParallelism(), task: 'word-count', inputs: splits });
     const t0 = performance.now();
-    const merged = await wordCount.run([values], { signal: never, final: true });
-    threadRuns.push(ms + performance.now() - t0);
-    if (merged.total !== expected.total || merged.distinct !== expected.distinct) throw new Error('the threads counted different words');
-  }
+    return { ms: ms + performance.now() - t0, merged: await wordCount.run([values], { signal: never, final: true }) };
+  };
 
   const peak = Object.fromEntries(pids.map((p) => [p.name, 0]));
   let sampling = true;
@@ -147,28 +133,50 @@ export async function benchFiles({ base, volume, pids, submit, runs, catalogue, 
       await sleep(50);
     }
   })();
+  let expected;
   const timeJob = async (input) => {
-    const times = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      const { job } = await submit(base, { mapReduce: { input, chunks: 64, map: { task: 'word-count' }, reduce: { task: 'word-count' } } });
-      times.push(performance.now() - t0);
-      if (job.result.total !== expected.total || job.result.distinct !== expected.distinct) {
-        throw new Error(`word count differs: ${JSON.stringify([job.result.total, job.result.distinct])} vs ${JSON.stringify([expected.total, expected.distinct])}`);
-      }
+    const t0 = performance.now();
+    const { job } = await submit(base, { mapReduce: { input, chunks: 64, map: { task: 'word-count' }, reduce: { task: 'word-count' } } });
+    const ms = performance.now() - t0;
+    if (job.result.total !== expected.total || job.result.distinct !== expected.distinct) {
+      throw new Error(`word count differs: ${JSON.stringify([job.result.total, job.result.distinct])} vs ${JSON.stringify([expected.total, expected.distinct])}`);
     }
-    return times.sort((a, b) => a - b);
+    return ms;
+  };
+  const timed = async (fn) => {
+    const t0 = performance.now();
+    const value = await fn();
+    return { ms: performance.now() - t0, value };
   };
   try {
-    const volumeRuns = await timeJob({ path: relative });
-
     const uploads = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
       await put(`${base}/v1/files/${relative}`, file);
       uploads.push(performance.now() - t0);
     }
-    const storeRuns = await timeJob({ file: relative });
+
+    // In rounds, every way of counting within seconds of the others: a shared machine
+    // drifts within minutes.
+    const baselines = [];
+    const plainRuns = [];
+    const threadRuns = [];
+    const volumeRuns = [];
+    const storeRuns = [];
+    let plainTotal;
+    for (let i = 0; i < runs; i++) {
+      const whole = await timed(wholeFile);
+      baselines.push(whole.ms);
+      expected = whole.value;
+      const threaded = await onTheThreads();
+      threadRuns.push(threaded.ms);
+      if (threaded.merged.total !== expected.total || threaded.merged.distinct !== expected.distinct) throw new Error('the threads counted different words');
+      volumeRuns.push(await timeJob({ path: relative }));
+      storeRuns.push(await timeJob({ file: relative }));
+      const plain = await timed(plainProgram);
+      plainRuns.push(plain.ms);
+      plainTotal = plain.value;
+    }
 
     const downloads = [];
     for (let i = 0; i < runs; i++) {
@@ -180,24 +188,28 @@ export async function benchFiles({ base, volume, pids, submit, runs, catalogue, 
       downloads.push(performance.now() - t0);
     }
     if (plainTotal !== expected.total) throw new Error(`the plain baseline counted ${plainTotal} words, the task ${expected.total}`);
-    baselines.sort((a, b) => a - b);
-    plainRuns.sort((a, b) => a - b);
-    uploads.sort((a, b) => a - b);
-    downloads.sort((a, b) => a - b);
+    // Best of each (the least disturbed run); the runs themselves stay in round order.
+    const best = (runs) => Math.min(...runs);
+    const medianRound = (runs) => {
+      const ratios = baselines.map((b, i) => b / runs[i]).sort((a, b) => a - b);
+      return ratios[Math.floor(ratios.length / 2)];
+    };
     return {
       bytes,
       words: expected.total,
       distinctWords: expected.distinct,
       splits: 64,
-      baselineMs: baselines[0],
-      plainBaselineMs: plainRuns[0],
-      threadsMs: threadRuns.sort((a, b) => a - b)[0],
-      volumeMs: volumeRuns[0],
-      storeMs: storeRuns[0],
-      volumeSpeedup: baselines[0] / volumeRuns[0],
-      storeSpeedup: baselines[0] / storeRuns[0],
-      uploadMBps: bytes / MB / (uploads[0] / 1000),
-      downloadMBps: bytes / MB / (downloads[0] / 1000),
+      baselineMs: best(baselines),
+      plainBaselineMs: best(plainRuns),
+      threadsMs: best(threadRuns),
+      volumeMs: best(volumeRuns),
+      storeMs: best(storeRuns),
+      volumeSpeedup: best(baselines) / best(volumeRuns),
+      storeSpeedup: best(baselines) / best(storeRuns),
+      medianRoundVolumeSpeedup: medianRound(volumeRuns),
+      medianRoundStoreSpeedup: medianRound(storeRuns),
+      uploadMBps: bytes / MB / (best(uploads) / 1000),
+      downloadMBps: bytes / MB / (best(downloads) / 1000),
       rssPeakBytes: peak,
       runs: { threadsMs: threadRuns, plainBaselineMs: plainRuns, baselineMs: baselines, volumeMs: volumeRuns, storeMs: storeRuns, uploadMs: uploads, downloadMs: downloads },
     };
