@@ -72,8 +72,9 @@ export class KeyedBatches<T, R> {
       const queue = this.queued.get(key);
       if (queue) queue.push({ item, resolve, reject });
       else this.queued.set(key, [{ item, resolve, reject }]);
-      if (hold) hold.release();
-      else this.next(key);
+      // Released here or already: either way the operation must not wait for it.
+      hold?.release();
+      this.next(key);
     });
   }
 
