@@ -86,6 +86,11 @@ export class TaskRunner {
     setMaxListeners(0, shutdown);
   }
 
+  /**
+   * Runs a task with its retries.
+   * @throws WorkerClosingError when the worker shuts down before the task ends: the
+   *   task then has no outcome, and its work item goes back to the queue
+   */
   async run(run: TaskRun): Promise<TaskOutcome> {
     try {
       return await this.runAttempts(run);
@@ -118,13 +123,16 @@ export class TaskRunner {
         const value = await this.attempt(run, parsed.args, onStart);
         return { ok: true, value, attempts: attempt, durationMs: elapsed() };
       } catch (err) {
+        // Stopped by the worker shutting down: no verdict on the task, whose work item
+        // goes back to the queue for another worker.
+        if (this.shutdown.aborted) throw this.shutdown.reason as Error;
         const permanent = err instanceof PermanentFailureError;
         const code = err instanceof PermanentFailureError || err instanceof TaskTimeoutError ? err.code : 'TASK_FAILED';
         if (permanent && err.code === 'INVALID_TASK_ARGS') {
           return { ok: false, code, message: err.message, attempts: 1, durationMs: elapsed() };
         }
         const message = err instanceof Error ? err.message : String(err);
-        if (permanent || attempt >= maxAttempts || this.shutdown.aborted) {
+        if (permanent || attempt >= maxAttempts) {
           return { ok: false, code, message, attempts: attempt, durationMs: elapsed() };
         }
         const delayMs = Math.min(run.options.backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
