@@ -139,6 +139,16 @@ describe('job engine with real workers', () => {
     assert.equal(job.error?.code, 'TASK_TIMEOUT');
   });
 
+  it("starts a task's time limit when the task starts, not while it waits for its turn", async () => {
+    const queue = 'one-at-a-time';
+    await h.startWorker({ name: 'single-file', queues: [queue], ioConcurrency: 1 });
+    // The second sleep waits 400 ms for the first: counted, it would pass its limit.
+    const group = ['a', 'b'].map((text) => ({ task: 'sleep', args: [400, text], timeoutMs: 600, queue }));
+    const job = await h.waitForJob(await h.submit({ group, queue }));
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.deepEqual(job.value, ['a', 'b']);
+  });
+
   it('passes large values through the object store', async () => {
     // 1..60000 squared is far beyond the inline limit of 128 KiB.
     const job = await h.waitForJob(

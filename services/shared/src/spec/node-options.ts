@@ -13,7 +13,7 @@ export const nodeOptionsShape = {
   retries: z.number().int().min(0).max(100).optional(),
   /** Delay before the first retry, in milliseconds; doubles on every further attempt. @default 1000 */
   backoffMs: z.number().int().min(0).max(3_600_000).optional(),
-  /** Time limit of one attempt, in milliseconds; an attempt over it fails (and may be retried). @default none */
+  /** Time limit of one attempt from its start (time waiting for a thread is not counted), in milliseconds; an attempt over it fails (and may be retried). @default none */
   timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
   /** Free text shown in events, errors and listings. */
   label: z.string().max(200).optional(),

@@ -153,11 +153,17 @@ export class TaskRunner {
     const controller = new AbortController();
     const onShutdown = () => controller.abort(this.shutdown.reason);
     this.shutdown.addEventListener('abort', onShutdown, { once: true });
-    const timer = setTimeout(() => controller.abort(new TaskTimeoutError(timeoutMs)), timeoutMs);
+    // The clock starts with the attempt: waiting for a thread (or an I/O slot) is not
+    // part of the time limit.
+    let timer: NodeJS.Timeout | undefined;
+    const started = () => {
+      onStart();
+      timer ??= setTimeout(() => controller.abort(new TaskTimeoutError(timeoutMs)), timeoutMs);
+    };
     try {
       const work = run.cpuBound
-        ? this.onThread(run, args, controller.signal, onStart)
-        : this.onLoop(run, args, controller.signal, onStart);
+        ? this.onThread(run, args, controller.signal, started)
+        : this.onLoop(run, args, controller.signal, started);
       // A light task that ignores its signal must still not outlive its timeout.
       return await Promise.race([work, aborted(controller.signal)]);
     } catch (err) {
