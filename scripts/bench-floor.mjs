@@ -16,6 +16,7 @@
  * and worker processes (`node bench-floor.mjs api|worker <natsUrl> ...`).
  */
 import { fork } from 'node:child_process';
+import { statSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
@@ -178,7 +179,7 @@ async function runThread(task) {
   const { openVolumeFile, TaskCatalogue } = await import(new URL('../services/shared/dist/src/index.js', import.meta.url).href);
   const definition = TaskCatalogue.builtin().get(task);
   const readRange = async (file, start, end) => {
-    const source = await openVolumeFile(file, end);
+    const source = await openVolumeFile(file, statSync(file).size, file);
     try {
       return await source.read(start, end - start);
     } finally {

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { resolveWorkerConfig } from '@weft/shared';
+import { Worker } from '@weft/worker';
 import type { JobView } from '../../src/index.js';
 import { bodyOf, postJson } from '../helpers/http.js';
 import { startTestEnv, type TestEnv } from '../helpers/test-env.js';
@@ -154,6 +156,34 @@ describe('file jobs', () => {
       assert.equal(problem.errors[0]?.pointer, pointer);
     });
   }
+
+  it('fails a job whose volume file changed after submission, for light and CPU-bound map tasks', async () => {
+    // Submitted to a queue no worker serves yet, so that the file changes before any split is read.
+    const queue = 'after-change';
+    mkdirSync(path.join(dataRoot, 'changing'));
+    const ids: Record<string, string> = {};
+    for (const task of ['line-count', 'word-count']) {
+      const file = `changing/${task}.txt`;
+      writeFileSync(path.join(dataRoot, file), 'one two\nthree\n');
+      const response = await postJson(env.app, '/v1/jobs', { mapReduce: { input: { path: file }, map: { task }, reduce: { task } }, queue });
+      assert.equal(response.statusCode, 202, response.body);
+      ids[task] = bodyOf<JobView>(response).id;
+      appendFileSync(path.join(dataRoot, file), 'four\n');
+    }
+    const late = await Worker.create(
+      resolveWorkerConfig({ natsUrl: env.server.url, prefix: env.config.prefix, queues: [queue], threads: 1, dataRoot, logLevel: 'silent' }),
+    );
+    try {
+      for (const [task, id] of Object.entries(ids)) {
+        const job = bodyOf<JobView>(await env.app.inject({ method: 'GET', url: `/v1/jobs/${id}?wait=30` }));
+        assert.equal(job.status, 'failed', task);
+        assert.equal(job.error?.code, 'FILE_CHANGED', `${task}: ${JSON.stringify(job.error)}`);
+        assert.match(job.error?.message ?? '', /changed since the job was submitted/);
+      }
+    } finally {
+      await late.close();
+    }
+  });
 
   it('never lets a volume glob reach outside the root through a link', async () => {
     const job = await run({ mapReduce: { input: { path: 'corpus/*' }, map: { task: 'line-count' }, reduce: { task: 'line-count' } } });

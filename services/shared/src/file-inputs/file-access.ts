@@ -106,7 +106,7 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
         yield* store.read(manifest, 0, manifest.size, signal);
       } else if ('path' in ref) {
         const { absolute, size } = await resolveVolumePath(volumeRoot(), ref.path);
-        const source = await openVolumeFile(absolute, size);
+        const source = await openVolumeFile(absolute, size, ref.path);
         try {
           for (let at = 0; at < size; at += READ_CHUNK_BYTES) {
             signal?.throwIfAborted();
@@ -134,9 +134,13 @@ const LOCAL_READ_SLACK_BYTES = 64 * 1024;
 /** Largest single read of a local split, in bytes. */
 const LOCAL_READ_MAX_BYTES = 64 * 1024 * 1024;
 
-/** The lines of a located split of a shared-volume file; any thread of the process may read it. */
+/**
+ * The lines of a located split of a shared-volume file; any thread of the process may read it.
+ * @throws FileNotFoundError when the file is gone
+ * @throws FileChangedError when it changed since the job was submitted
+ */
 export async function readLocalSplit(split: LocalSplit, signal?: AbortSignal): Promise<SplitText> {
-  const opened = await openVolumeFile(split.path, split.size);
+  const opened = await openVolumeFile(split.path, split.size, split.file);
   // Usually one read: the split and the end of its last line.
   const chunkBytes = Math.min(split.end - split.start + LOCAL_READ_SLACK_BYTES, LOCAL_READ_MAX_BYTES);
   try {

@@ -3,10 +3,12 @@
  * PersistentVolumeClaim. Inputs name files relative to its root; nothing outside
  * the root is reachable, not even through symbolic links.
  */
-import { open, realpath, stat } from 'node:fs/promises';
+import { fstatSync } from 'node:fs';
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
+import { FileChangedError, FileNotFoundError } from '../errors.js';
 import { fileNameProblem } from '../file-store/file-names.js';
 import type { ByteSource } from '../files/byte-source.js';
 
@@ -63,9 +65,28 @@ export async function findVolumeFiles(root: string, pattern: string): Promise<Vo
   return files.filter((f): f is VolumeFile => f !== undefined);
 }
 
-/** Random access to a file on the volume, through one open handle; `close()` when done. */
-export async function openVolumeFile(absolute: string, size: number): Promise<ByteSource & { close(): Promise<void> }> {
-  const handle = await open(absolute, 'r');
+/**
+ * Random access to a file on the volume, through one open handle; `close()` when done.
+ * @param absolute where the file is (see {@link resolveVolumePath})
+ * @param size its size when it was resolved: inputs are cut into splits by it
+ * @param name its name as inputs give it, for errors
+ * @throws FileNotFoundError when the file is gone
+ * @throws FileChangedError when its size is no longer `size`
+ */
+export async function openVolumeFile(absolute: string, size: number, name: string): Promise<ByteSource & { close(): Promise<void> }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(absolute, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(name);
+    throw err;
+  }
+  // Splits cut by the old size would cut the new content anywhere, not at line ends.
+  const now = fstatSync(handle.fd).size;
+  if (now !== size) {
+    await handle.close();
+    throw new FileChangedError(`file ${JSON.stringify(name)} on the shared volume changed since the job was submitted (${size} bytes then, ${now} now)`);
+  }
   return {
     size,
     async read(offset, length) {

@@ -2,6 +2,8 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decodeWireBytes,
+  FileChangedError,
+  FileNotFoundError,
   isPermanentTaskError,
   readLocalSplit,
   WireBytes,
@@ -104,23 +106,10 @@ export class TaskRunner {
     const onStart = () => (firstStart ??= performance.now());
     const elapsed = () => (firstStart === undefined ? 0 : performance.now() - firstStart);
     if (!run.cpuBound) run.claim?.release();
-    // CPU-bound tasks validate their arguments on the thread (which decodes wire bytes
-    // there too); light ones here.
-    const parsed = run.cpuBound ? { ok: true as const, args: [...run.args] } : this.catalogue.parseArgs(run.task, await mainThreadArgs(run));
-    if (!parsed.ok) {
-      const detail = parsed.issues.map((i) => `/${i.path.join('/')}: ${i.message}`).join('; ');
-      return {
-        ok: false,
-        code: 'INVALID_TASK_ARGS',
-        message: `invalid arguments for task "${run.task}": ${detail}`,
-        attempts: 1,
-        durationMs: elapsed(),
-      };
-    }
     const maxAttempts = run.options.retries + 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        const value = await this.attempt(run, parsed.args, onStart);
+        const value = await this.attempt(run, await this.argsOf(run), onStart);
         return { ok: true, value, attempts: attempt, durationMs: elapsed() };
       } catch (err) {
         // Stopped by the worker shutting down: no verdict on the task, whose work item
@@ -128,9 +117,6 @@ export class TaskRunner {
         if (this.shutdown.aborted) throw this.shutdown.reason as Error;
         const permanent = err instanceof PermanentFailureError;
         const code = err instanceof PermanentFailureError || err instanceof TaskTimeoutError ? err.code : 'TASK_FAILED';
-        if (permanent && err.code === 'INVALID_TASK_ARGS') {
-          return { ok: false, code, message: err.message, attempts: 1, durationMs: elapsed() };
-        }
         const message = err instanceof Error ? err.message : String(err);
         if (permanent || attempt >= maxAttempts) {
           return { ok: false, code, message, attempts: attempt, durationMs: elapsed() };
@@ -142,6 +128,30 @@ export class TaskRunner {
         await sleep(delayMs, undefined, { signal: this.shutdown }).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * The arguments of an attempt. A light task's are validated here, with a first
+   * argument given in another form decoded or read first; a CPU-bound task gets its
+   * own as they are, on its thread.
+   * @throws PermanentFailureError for invalid arguments, or a split whose file is gone
+   *   or changed since the job was submitted (other read errors may pass with a retry)
+   */
+  private async argsOf(run: TaskRun): Promise<unknown[]> {
+    if (run.cpuBound) return [...run.args];
+    let raw: unknown[];
+    try {
+      raw = await mainThreadArgs(run);
+    } catch (err) {
+      if (err instanceof FileNotFoundError || err instanceof FileChangedError) throw new PermanentFailureError(err.code, err.message, { cause: err });
+      throw err;
+    }
+    const parsed = this.catalogue.parseArgs(run.task, raw);
+    if (!parsed.ok) {
+      const detail = parsed.issues.map((i) => `/${i.path.join('/')}: ${i.message}`).join('; ');
+      throw new PermanentFailureError('INVALID_TASK_ARGS', `invalid arguments for task "${run.task}": ${detail}`);
+    }
+    return parsed.args;
   }
 
   private async attempt(run: TaskRun, args: unknown[], onStart: () => void): Promise<unknown> {

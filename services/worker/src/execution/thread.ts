@@ -8,7 +8,16 @@
  * main thread neither decodes nor encodes them.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { decodeWireBytes, encodeWireBytes, isPermanentTaskError, readLocalSplit, TaskCatalogue, type LocalSplit } from '@weft/shared';
+import {
+  decodeWireBytes,
+  encodeWireBytes,
+  FileChangedError,
+  FileNotFoundError,
+  isPermanentTaskError,
+  readLocalSplit,
+  TaskCatalogue,
+  type LocalSplit,
+} from '@weft/shared';
 
 const catalogue = TaskCatalogue.builtin();
 const neverAborted = new AbortController().signal;
@@ -38,12 +47,17 @@ export type ThreadResponse =
 
 export default async function runInThread(request: ThreadRequest): Promise<ThreadResponse | Moved> {
   const def = catalogue.get(request.task);
-  if (!def) return { ok: false, permanent: true, message: `unknown task "${request.task}"` };
-  const raw = request.firstArgWire
-    ? [request.firstArgWire.map(decodeWireBytes), ...request.args]
-    : request.firstArgSplit
-      ? [await readLocalSplit(request.firstArgSplit), ...request.args]
-      : request.args;
+  if (!def) return { ok: false, permanent: true, code: 'UNKNOWN_TASK', message: `unknown task "${request.task}"` };
+  let raw: unknown[];
+  try {
+    raw = request.firstArgWire
+      ? [request.firstArgWire.map(decodeWireBytes), ...request.args]
+      : request.firstArgSplit
+        ? [await readLocalSplit(request.firstArgSplit), ...request.args]
+        : request.args;
+  } catch (err) {
+    return failure(err);
+  }
   const parsed = catalogue.parseArgs(request.task, raw);
   if (!parsed.ok) {
     const detail = parsed.issues.map((i) => `/${i.path.join('/')}: ${i.message}`).join('; ');
@@ -54,12 +68,18 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
     if (request.encodeResult && isLarge(value)) return withWire(encodeWireBytes(value));
     return { ok: true, value };
   } catch (err) {
-    return {
-      ok: false,
-      permanent: isPermanentTaskError(err),
-      message: err instanceof Error ? err.message : String(err),
-    };
+    return failure(err);
   }
+}
+
+/**
+ * A failed attempt: permanent when the task says so, or when the file of its split is
+ * gone or changed since the job was submitted; retryable otherwise.
+ */
+function failure(err: unknown): ThreadResponse {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof FileNotFoundError || err instanceof FileChangedError) return { ok: false, permanent: true, code: err.code, message };
+  return { ok: false, permanent: isPermanentTaskError(err), message };
 }
 
 /** A response whose buffer piscina transfers instead of copying; the main thread receives the response itself. */
