@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -182,6 +182,22 @@ describe('file jobs', () => {
       }
     } finally {
       await late.close();
+    }
+  });
+
+  it('refuses a split count over the chunk limit before making the splits', async () => {
+    // Ten sparse gigabytes: ten thousand million one-byte splits, were they made.
+    mkdirSync(path.join(dataRoot, 'huge'));
+    writeFileSync(path.join(dataRoot, 'huge', 'sparse.txt'), '');
+    truncateSync(path.join(dataRoot, 'huge', 'sparse.txt'), 10_000_000_000);
+    for (const cut of [{ splitBytes: 1 }, { chunks: 1_000_000_000 }]) {
+      const spec = { mapReduce: { input: { path: 'huge/sparse.txt' }, ...cut, map: { task: 'line-count' }, reduce: { task: 'line-count' } } };
+      const response = await postJson(env.app, '/v1/jobs', spec);
+      assert.equal(response.statusCode, 413, response.body);
+      const problem = bodyOf<{ code: string; limit: string; errors: { pointer: string }[] }>(response);
+      assert.equal(problem.code, 'SPEC_LIMIT_EXCEEDED');
+      assert.equal(problem.limit, 'maxChunks');
+      assert.deepEqual(problem.errors.map((e) => e.pointer), ['/mapReduce']);
     }
   });
 

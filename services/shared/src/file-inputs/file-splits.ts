@@ -23,36 +23,57 @@ export type SplittableSource = { readonly source: FileSource; readonly manifest?
  * no splits; a URL without range support is one split.
  */
 export function planFileSplits(sources: readonly SplittableSource[], options: FileSplitOptions): [number, number, number][] {
-  const total = sources.reduce((sum, { source }) => sum + (source.size ?? 0), 0);
-  const splitBytes =
-    options.splitBytes ?? (options.splits === undefined ? DEFAULT_SPLIT_BYTES : Math.max(1, Math.ceil(total / options.splits)));
   const splits: [number, number, number][] = [];
-  sources.forEach(({ source, manifest }, i) => {
-    if (source.kind === 'url' && !source.ranged) {
-      splits.push([i, 0, source.size ?? 0]);
-    } else if (source.kind === 'store') {
-      if (!manifest) throw new Error(`stored file ${source.name} has no manifest`);
-      for (const [start, end] of partAlignedSplits(manifest, splitBytes)) splits.push([i, start, end]);
-    } else {
-      for (const { start, end } of planByteSplits(source.size ?? 0, { splitBytes })) splits.push([i, start, end]);
-    }
+  sources.forEach((source, i) => {
+    for (const [start, end] of splitsOf(source, splitBytesOf(sources, options))) splits.push([i, start, end]);
   });
   return splits;
 }
 
+/** How many splits {@link planFileSplits} makes of `sources`, without making them. */
+export function countFileSplits(sources: readonly SplittableSource[], options: FileSplitOptions): number {
+  const splitBytes = splitBytesOf(sources, options);
+  let count = 0;
+  for (const source of sources) {
+    const size = source.source.size ?? 0;
+    if (source.source.kind === 'store' || (source.source.kind === 'url' && !source.source.ranged)) {
+      for (const _ of splitsOf(source, splitBytes)) count++;
+    } else if (size > 0) {
+      count += Math.ceil(size / splitBytes);
+    }
+  }
+  return count;
+}
+
+function splitBytesOf(sources: readonly SplittableSource[], options: FileSplitOptions): number {
+  if (options.splitBytes !== undefined) return options.splitBytes;
+  if (options.splits === undefined) return DEFAULT_SPLIT_BYTES;
+  const total = sources.reduce((sum, { source }) => sum + (source.size ?? 0), 0);
+  return Math.max(1, Math.ceil(total / options.splits));
+}
+
+function* splitsOf({ source, manifest }: SplittableSource, splitBytes: number): Generator<[number, number]> {
+  if (source.kind === 'url' && !source.ranged) {
+    yield [0, source.size ?? 0];
+  } else if (source.kind === 'store') {
+    if (!manifest) throw new Error(`stored file ${source.name} has no manifest`);
+    yield* partAlignedSplits(manifest, splitBytes);
+  } else {
+    for (const { start, end } of planByteSplits(source.size ?? 0, { splitBytes })) yield [start, end];
+  }
+}
+
 /** Splits of a stored file at part boundaries that end a line, each at least `splitBytes` (but the last). */
-function partAlignedSplits(manifest: FileManifest, splitBytes: number): [number, number][] {
+function* partAlignedSplits(manifest: FileManifest, splitBytes: number): Generator<[number, number]> {
   const cut = new Set(manifest.cut);
-  const out: [number, number][] = [];
   let start = 0;
   let at = 0;
-  manifest.parts.forEach(([, bytes], index) => {
+  for (const [index, [, bytes]] of manifest.parts.entries()) {
     at += bytes;
     if (at - start >= splitBytes && !cut.has(index)) {
-      out.push([start, at]);
+      yield [start, at];
       start = at;
     }
-  });
-  if (at > start) out.push([start, at]);
-  return out;
+  }
+  if (at > start) yield [start, at];
 }

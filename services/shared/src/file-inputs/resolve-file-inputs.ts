@@ -2,12 +2,12 @@
  * Turning the file inputs of a job spec into pinned files and splits, at submission.
  */
 import picomatch from 'picomatch';
-import { FileInputError, toPointer, type InputIssue } from '../errors.js';
+import { FileInputError, SpecLimitError, toPointer, type InputIssue } from '../errors.js';
 import type { FileManifest } from '../file-store/file-manifest.js';
 import type { FileStore } from '../file-store/file-store.js';
 import type { JobNode, MapReduceNode } from '../spec/job-spec.js';
 import type { FileSource } from './file-input-schemas.js';
-import { planFileSplits, type SplittableSource } from './file-splits.js';
+import { countFileSplits, planFileSplits, type SplittableSource } from './file-splits.js';
 import { probeUrl } from './url-files.js';
 import { findVolumeFiles } from './volume-files.js';
 
@@ -18,6 +18,8 @@ export interface FileInputContext {
   readonly dataRoot: string | undefined;
   /** Whether `{"url": …}` inputs are allowed. @default true */
   readonly urlInputs?: boolean;
+  /** Most splits one map-reduce may have; checked before they are made. @default no limit */
+  readonly maxSplits?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -43,7 +45,13 @@ export async function resolveFileInputs(spec: JobNode, ctx: FileInputContext): P
       const mr = node.mapReduce;
       const sources = await resolveSources(mr.input, ctx, [...path, 'mapReduce', 'input'], issues);
       if (!sources) return node;
-      const splits = planFileSplits(sources, { ...(mr.splitBytes === undefined ? {} : { splitBytes: mr.splitBytes }), ...(mr.chunks === undefined ? {} : { splits: mr.chunks }) });
+      const options = { ...(mr.splitBytes === undefined ? {} : { splitBytes: mr.splitBytes }), ...(mr.chunks === undefined ? {} : { splits: mr.chunks }) };
+      const count = countFileSplits(sources, options);
+      if (ctx.maxSplits !== undefined && count > ctx.maxSplits) {
+        const message = `the map-reduce would have ${count} splits; at most ${ctx.maxSplits} are allowed (raise splitBytes, or lower chunks)`;
+        throw new SpecLimitError('maxChunks', ctx.maxSplits, toPointer([...path, 'mapReduce']), message);
+      }
+      const splits = planFileSplits(sources, options);
       const input = { files: { sources: sources.map((s) => s.source), splits } };
       return { ...node, mapReduce: { ...mr, input } };
     }

@@ -42,7 +42,8 @@ export async function prepareJob(
   options: PrepareJobOptions = {},
 ): Promise<PreparedJob> {
   const parsed = parseJobSpec(input, limits);
-  const spec = options.files && hasFileInputs(parsed) ? await resolveFileInputs(parsed, options.files) : parsed;
+  const spec =
+    options.files && hasFileInputs(parsed) ? await resolveFileInputs(parsed, { maxSplits: limits.maxChunks, ...options.files }) : parsed;
   const plan = compilePlan(spec, catalogue, limits);
   const now = options.now ?? new Date();
   const id = newJobId(now.getTime());
