@@ -9,16 +9,46 @@ import { z } from 'zod';
 import { MalformedJsonError, parseJsonText, stringifyJson } from '@weft/shared';
 import type { ApiInstance } from './app-context.js';
 
-/** Parses a request body as user JSON. @throws MalformedJsonError when it is not JSON */
+/**
+ * Deepest nesting of arrays and objects a request body may have. Far beyond any job
+ * spec within the depth limit, and far below what would exhaust the stack of the code
+ * that walks values recursively later (encoding them for NATS, for one).
+ */
+const MAX_JSON_DEPTH = 1000;
+
+/** Parses a request body as user JSON. @throws MalformedJsonError when it is not JSON, or nested deeper than {@link MAX_JSON_DEPTH} */
 export function parseJsonBody(text: string): unknown {
+  let value: unknown;
   try {
-    return parseJsonText(text);
+    value = parseJsonText(text);
   } catch (err) {
     if (err instanceof SyntaxError) {
       throw new MalformedJsonError(`the request body is not valid JSON: ${err.message}`, { cause: err });
     }
+    // The parser ran out of stack: a body nested far too deep.
+    if (err instanceof RangeError) throw tooDeep(err);
     throw err;
   }
+  if (depthExceeds(value, MAX_JSON_DEPTH)) throw tooDeep();
+  return value;
+}
+
+function tooDeep(cause?: Error): MalformedJsonError {
+  return new MalformedJsonError(`the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, cause ? { cause } : {});
+}
+
+/** Whether `value` nests arrays and objects more than `max` levels deep; iterative, so any depth is safe. */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [item, depth] = top;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /** Route response schemas come bare or, from some fastify code paths, wrapped in `properties`. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { JobAccepted, JobList, JobView } from '../src/index.js';
-import { bodyOf, postJson } from './helpers/http.js';
+import { bodyOf, postJson, problemOf } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
 
 describe('jobs', () => {
@@ -19,6 +19,17 @@ describe('jobs', () => {
     assert.equal(response.statusCode, 200, response.body);
     return bodyOf<JobView>(response);
   }
+
+  it('rejects arguments nested too deep with 400, at any depth (within the body limit)', async () => {
+    // A few thousand levels passed the parser but overflowed the stack further on (a 500).
+    for (const levels of [5_000, 100_000]) {
+      for (const leaf of ['1', '12345678901234567890']) {
+        const body = `{"task": "echo", "args": [${'['.repeat(levels)}${leaf}${']'.repeat(levels)}]}`;
+        const problem = problemOf(await postJson(env.app, '/v1/jobs', body), 400, 'MALFORMED_JSON');
+        assert.match(problem.detail ?? '', /more than 1000 levels deep/);
+      }
+    }
+  });
 
   it('runs add 4 6 → 10 and answers 200 when waiting', async () => {
     const response = await postJson(env.app, '/v1/jobs?wait=20', { task: 'add', args: [4, 6], label: 'sum' });
