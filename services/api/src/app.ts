@@ -82,6 +82,12 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     void reply.header('x-request-id', request.id);
     done();
   });
+  // Closing waits for every connection to end: a kept-alive one answered during
+  // shutdown (a wait cut short, say) would otherwise hold it until its idle timeout.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (shutdown.signal.aborted) void reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   installJsonContent(app);
