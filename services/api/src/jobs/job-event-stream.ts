@@ -102,7 +102,8 @@ export class JobEventStream {
     let subscription: Subscription | undefined;
     let consumer: Consumer | undefined;
     try {
-      if (signal.aborted) return;
+      // A client gone before this point closed the response already: 'close' will not come again.
+      if (signal.aborted || this.out.destroyed) return;
       // Terminal records are watched in case the job event never comes.
       subscription = nc.subscribe(names.jobRecordSubject(this.jobId), {
         callback: (err, msg) => {
