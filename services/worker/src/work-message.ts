@@ -74,10 +74,13 @@ export class WorkMessage {
     this.send(delayMs === undefined ? NAK : encoder.encode(`-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`));
   }
 
-  /** Stops redelivery for good. */
-  term(reason?: string): void {
+  /**
+   * Stops redelivery for good. (Plain `+TERM`: nats-server 2.9 ignores a `+TERM` that
+   * carries a reason, as newer servers accept, and would redeliver the message.)
+   */
+  term(): void {
     if (this.settle()) return;
-    this.send(reason ? encoder.encode(`+TERM ${reason}`) : TERM);
+    this.send(TERM);
   }
 
   /** Restarts the message's acknowledgement timer. */

@@ -265,7 +265,7 @@ export class Worker {
     const claim = this.claim();
     let item: WorkItem | undefined;
     try {
-      item = parseMessage(WorkItemSchema, decodeWire(msg.string()), 'work item');
+      item = parseWorkItem(msg);
       // A batch holds light tasks only (CPU-bound members get work items of their own).
       if (item.kind === 'batch') claim.release();
       const deliveries = msg.info.deliveryCount;
@@ -283,7 +283,7 @@ export class Worker {
       if (!this.inFlight.delete(msg)) return;
       if (err instanceof InvalidMessageError) {
         this.log.error({ err, subject: msg.subject }, 'dropping invalid work item');
-        msg.term(err.message);
+        msg.term();
       } else if (this.shutdown.signal.aborted) {
         msg.nak();
       } else {
@@ -295,4 +295,15 @@ export class Worker {
       if (this.inFlight.size === 0) this.idle?.();
     }
   }
+}
+
+/** The work item a message carries. @throws InvalidMessageError when it holds none, JSON or not */
+function parseWorkItem(msg: WorkMessage): WorkItem {
+  let data: unknown;
+  try {
+    data = decodeWire(msg.string());
+  } catch (err) {
+    throw new InvalidMessageError(`a work item is not JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return parseMessage(WorkItemSchema, data, 'work item');
 }

@@ -149,6 +149,24 @@ describe('job engine with real workers', () => {
     assert.deepEqual(job.value, ['a', 'b']);
   });
 
+  it('drops a message that holds no work item, JSON or not, instead of taking it again and again', async () => {
+    const { jsm, names } = h.infra;
+    const queue = 'junk';
+    const worker = await h.startWorker({ name: 'junk-taker', queues: [queue] });
+    for (const junk of ['this is not JSON', '{"kind": "nonsense"}']) h.nc.publish(names.taskSubject(queue), new TextEncoder().encode(junk));
+    const consumer = names.consumerName(queue);
+    for (let tries = 0; (await jsm.consumers.info(names.tasksStream, consumer)).ack_floor.stream_seq === 0 || worker.counters.failed < 2; tries++) {
+      assert.ok(tries < 250, 'the junk was not settled');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Given a second more, a message handed back would have come again.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const info = await jsm.consumers.info(names.tasksStream, consumer);
+    assert.equal(info.num_redelivered, 0);
+    assert.equal(info.num_ack_pending, 0);
+    assert.equal(worker.counters.failed, 2);
+  });
+
   it('passes large values through the object store', async () => {
     // 1..60000 squared is far beyond the inline limit of 128 KiB.
     const job = await h.waitForJob(
