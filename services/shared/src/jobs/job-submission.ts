@@ -113,21 +113,29 @@ export async function publishStart(
     return;
   }
   const created = createJobRecord(infra, job);
-  const [pub] = await Promise.allSettled([published, created]);
+  const [pub, made] = await Promise.allSettled([published, created]);
   if (pub.status === 'rejected') {
-    // Not started: do not leave a record behind that would stay queued forever.
-    await infra.jobs.delete(job.id).catch(() => undefined);
+    // Perhaps not started: do not leave a record behind that would stay queued
+    // forever. Unless a worker wrote it since: then the job did start (the publish
+    // only timed out), and a worker that starts it later creates the record again.
+    if (made.status === 'fulfilled' && made.value !== undefined) {
+      await infra.jobs.delete(job.id, { previousSeq: made.value }).catch(() => undefined);
+    }
     throw pub.reason;
   }
   await created;
 }
 
-/** Creates the job's `queued` record unless it exists already (a worker may have been first). */
-export async function createJobRecord(infra: Infrastructure, job: PreparedJob): Promise<void> {
+/**
+ * Creates the job's `queued` record unless it exists already (a worker may have been first).
+ * @returns the record's revision, or `undefined` when it existed
+ */
+export async function createJobRecord(infra: Infrastructure, job: PreparedJob): Promise<number | undefined> {
   try {
-    await infra.jobs.create(job.id, encodeWire(job.record));
+    return await infra.jobs.create(job.id, encodeWire(job.record));
   } catch (err) {
     if (!isWrongLastSequence(err)) throw err;
+    return undefined;
   }
 }
 
