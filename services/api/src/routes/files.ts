@@ -5,9 +5,9 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { assertFileName, fileInfo, FileNotFoundError, FileTooLargeError, type FileManifest } from '@weft/shared';
+import { assertFileName, fileInfo, FileNotFoundError, FileTooLargeError, RangeNotSatisfiableError, type FileManifest } from '@weft/shared';
 import type { ApiInstance, AppContext } from '../app-context.js';
-import { parseRange } from '../files/http-range.js';
+import { parseRange, rangeApplies, type ByteRange } from '../files/http-range.js';
 import {
   FileInfoSchema,
   FileListQuerySchema,
@@ -82,15 +82,22 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
     },
     async (request, reply) => {
       const manifest = await requireFile(request.params['*']);
-      const range = parseRange(request.headers.range, manifest.size);
+      const current = { etag: `"${manifest.sha256}"`, lastModified: new Date(manifest.createdAt).toUTCString() };
+      let range: ByteRange | undefined;
+      try {
+        range = rangeApplies(request.headers['if-range'], current) ? parseRange(request.headers.range, manifest.size) : undefined;
+      } catch (err) {
+        if (err instanceof RangeNotSatisfiableError) void reply.header('content-range', `bytes */${manifest.size}`);
+        throw err;
+      }
       const { start, end } = range ?? { start: 0, end: manifest.size };
       void reply
         .code(range ? 206 : 200)
         .header('content-type', manifest.contentType)
         .header('content-length', String(end - start))
         .header('accept-ranges', 'bytes')
-        .header('etag', `"${manifest.sha256}"`)
-        .header('last-modified', new Date(manifest.createdAt).toUTCString());
+        .header('etag', current.etag)
+        .header('last-modified', current.lastModified);
       if (range) void reply.header('content-range', `bytes ${start}-${end - 1}/${manifest.size}`);
       if (request.method === 'HEAD') {
         // The headers only, with the real length (fastify would send its own for an empty body).

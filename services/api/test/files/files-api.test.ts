@@ -69,6 +69,22 @@ describe('file store API', () => {
     const beyond = await env.app.inject({ url: '/v1/files/r.txt', headers: { range: `bytes=${bytes.length}-` } });
     assert.equal(beyond.statusCode, 416);
     assert.equal(bodyOf(beyond).code, 'RANGE_NOT_SATISFIABLE');
+    assert.equal(beyond.headers['content-range'], `bytes */${bytes.length}`);
+    // A last position before the first is no range at all: the whole file.
+    const reversed = await env.app.inject({ url: '/v1/files/r.txt', headers: { range: 'bytes=9-5' } });
+    assert.equal(reversed.statusCode, 200);
+    assert.deepEqual(reversed.rawPayload, bytes);
+    // If-Range: the range only while the file is the one the client has part of.
+    const etag = beyond.headers.etag ?? (await env.app.inject({ method: 'HEAD', url: '/v1/files/r.txt' })).headers.etag;
+    const same = await env.app.inject({ url: '/v1/files/r.txt', headers: { range: 'bytes=0-9', 'if-range': String(etag) } });
+    assert.equal(same.statusCode, 206);
+    const replaced = await env.app.inject({ url: '/v1/files/r.txt', headers: { range: 'bytes=0-9', 'if-range': '"an older version"' } });
+    assert.equal(replaced.statusCode, 200);
+    assert.deepEqual(replaced.rawPayload, bytes);
+    assert.equal((await upload(env, 'empty.txt', '')).statusCode, 201);
+    const suffixOfNothing = await env.app.inject({ url: '/v1/files/empty.txt', headers: { range: 'bytes=-5' } });
+    assert.equal(suffixOfNothing.statusCode, 416);
+    assert.equal(suffixOfNothing.headers['content-range'], 'bytes */0');
     const head = await env.app.inject({ method: 'HEAD', url: '/v1/files/r.txt' });
     assert.equal(head.statusCode, 200);
     assert.equal(head.headers['content-length'], String(bytes.length));
