@@ -3,12 +3,17 @@
  * of the jobs bucket in reverse gives the most recent jobs first.
  */
 import type { KV } from '@nats-io/kv';
-import { InvalidMessageError, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
-import { bucketKeys } from '../nats/bucket-keys.js';
+import { bucketKeys, InvalidMessageError, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
 import { isJobId, readJobRecord } from './job-records.js';
 
 /** Records read at once while filtering by status. */
 const FILTER_BATCH = 64;
+
+/**
+ * Most recent jobs a status filter looks through: a listing costs at most this many
+ * reads, however many jobs the bucket holds.
+ */
+export const FILTER_SCAN_LIMIT = 10_000;
 
 /** What to list. */
 export interface JobListFilter {
@@ -28,7 +33,7 @@ async function readListedRecord(jobs: KV, key: string): Promise<JobRecord | unde
   }
 }
 
-/** The most recent jobs matching `filter`, newest first. */
+/** The most recent jobs matching `filter`, newest first; a status filter looks through the {@link FILTER_SCAN_LIMIT} most recent. */
 export async function listJobs(
   infra: Pick<Infrastructure, 'jsm' | 'jobs' | 'names'>,
   filter: JobListFilter,
@@ -36,6 +41,7 @@ export async function listJobs(
   const { jobs } = infra;
   const keys = (await bucketKeys(infra.jsm, infra.names.jobsBucket)).filter(isJobId);
   keys.sort().reverse();
+  if (filter.status !== undefined) keys.length = Math.min(keys.length, FILTER_SCAN_LIMIT);
   const batch = filter.status === undefined ? filter.limit : FILTER_BATCH;
   const found: JobRecord[] = [];
   for (let i = 0; i < keys.length && found.length < filter.limit; i += batch) {

@@ -134,7 +134,8 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
       schema: {
         tags: ['jobs'],
         summary: 'List recent jobs',
-        description: 'The most recent jobs first, optionally only those in one status. Results are left out.',
+        description:
+          'The most recent jobs first, optionally only those in one status (looked for among the 10,000 most recent jobs). Results are left out.',
         querystring: JobListQuerySchema,
         response: { 200: jsonResponse(JobListSchema, 'Recent jobs.'), ...problemResponses(400) },
       },

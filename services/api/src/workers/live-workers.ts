@@ -1,8 +1,8 @@
 /**
  * Live workers, from the heartbeats they keep in the workers bucket.
  */
-import { bucketKeys } from '../nats/bucket-keys.js';
 import {
+  bucketKeys,
   decodeWireBytes,
   parseMessage,
   WorkerHeartbeatSchema,

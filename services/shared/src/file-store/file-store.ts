@@ -10,6 +10,7 @@ import { nuid } from '@nats-io/transport-node';
 import { FileChangedError, FileNotFoundError, FileTooLargeError } from '../errors.js';
 import { decodeWire, encodeWire } from '../json-codec.js';
 import { parseMessage } from '../messages.js';
+import { bucketKeys } from '../nats/bucket-keys.js';
 import { isWrongLastSequence } from '../nats/jetstream-errors.js';
 import type { ResourceNames } from '../names.js';
 import { assertFileName } from './file-names.js';
@@ -170,8 +171,8 @@ export class FileStore {
 
   /** Every stored file whose name starts with `prefix`, sorted by name. */
   async list(prefix = ''): Promise<FileManifest[]> {
-    const keys: string[] = [];
-    for await (const key of await this.deps.files.keys()) keys.push(key);
+    // A snapshot of the keys: a live key listing may return a key updated meanwhile twice.
+    const keys = await bucketKeys(this.deps.jsm, this.deps.names.filesBucket);
     const manifests = await Promise.all(
       keys
         .map((key) => Buffer.from(key, 'base64url').toString('utf8'))
