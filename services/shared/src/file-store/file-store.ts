@@ -116,7 +116,9 @@ export class FileStore {
         cut,
       };
       const replaced = await this.swapManifest(name, manifest);
-      if (replaced) await this.purgeData(replaced.id);
+      // Stored. The replaced file's data goes now: failing that leaves data nothing
+      // refers to, never a file whose data is gone.
+      if (replaced) await this.purgeData(replaced.id).catch(() => undefined);
       return manifest;
     } catch (err) {
       await Promise.allSettled(inFlight);
@@ -153,7 +155,7 @@ export class FileStore {
     for await (const chunk of this.read(draft)) hash.update(chunk);
     const manifest: FileManifest = { ...draft, sha256: hash.digest('hex'), createdAt: new Date().toISOString() };
     const replaced = await this.swapManifest(name, manifest);
-    if (replaced && replaced.id !== id) await this.purgeData(replaced.id);
+    if (replaced && replaced.id !== id) await this.purgeData(replaced.id).catch(() => undefined);
     return manifest;
   }
 
@@ -184,11 +186,19 @@ export class FileStore {
 
   /** Deletes `name`. @returns whether there was such a file */
   async delete(name: string): Promise<boolean> {
-    const current = await this.entry(name);
-    if (!current) return false;
-    await this.deps.files.purge(manifestKey(name));
-    await this.purgeData(current.manifest.id);
-    return true;
+    for (;;) {
+      const current = await this.entry(name);
+      if (!current) return false;
+      try {
+        // The manifest read, not one an upload finishing meanwhile put in its place.
+        await this.deps.files.purge(manifestKey(name), { previousSeq: current.revision });
+      } catch (err) {
+        if (isWrongLastSequence(err)) continue;
+        throw err;
+      }
+      await this.purgeData(current.manifest.id);
+      return true;
+    }
   }
 
   /**
