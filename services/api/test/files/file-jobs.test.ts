@@ -185,6 +185,16 @@ describe('file jobs', () => {
     }
   });
 
+  it('fails a job whose URL serves other bytes than it had at submission', async () => {
+    for (const mode of ['shifty', 'grows']) {
+      const input = { url: `${webBase}/${mode}/corpus/plain.txt` };
+      const response = await postJson(env.app, '/v1/jobs?wait=60', { mapReduce: { input, splitBytes: 20_000, map: { task: 'line-count' }, reduce: { task: 'line-count' } } });
+      const job = bodyOf<JobView>(response);
+      assert.equal(job.status, 'failed', mode);
+      assert.equal(job.error?.code, 'FILE_CHANGED', `${mode}: ${JSON.stringify(job.error)}`);
+    }
+  });
+
   it('refuses a split count over the chunk limit before making the splits', async () => {
     // Ten sparse gigabytes: ten thousand million one-byte splits, were they made.
     mkdirSync(path.join(dataRoot, 'huge'));
@@ -213,7 +223,11 @@ describe('file jobs', () => {
   });
 });
 
-/** Serves the texts over HTTP: `/ranged/<name>` honours `Range`, `/whole/<name>` ignores it. */
+/**
+ * Serves the texts over HTTP: `/ranged/<name>` honours `Range`, `/whole/<name>` ignores
+ * it; `/shifty/<name>` answers every range from the first byte after the first request,
+ * and `/grows/<name>` sends the text twice once it has told its size.
+ */
 async function serveTexts(): Promise<http.Server> {
   const server = http.createServer((request, response) => {
     const [, mode, ...rest] = (request.url ?? '').split('/');
@@ -221,8 +235,9 @@ async function serveTexts(): Promise<http.Server> {
     if (text === undefined) return void response.writeHead(404).end();
     const bytes = Buffer.from(text);
     const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
-    if (mode === 'ranged' && range) {
-      const start = Number(range[1]);
+    if (mode === 'grows' && !range) return void response.end(Buffer.concat([bytes, bytes]));
+    if ((mode === 'ranged' || mode === 'shifty') && range) {
+      const start = mode === 'shifty' && Number(range[2]) > 0 ? 0 : Number(range[1]);
       const end = Math.min(bytes.length - 1, Number(range[2]));
       if (start >= bytes.length) return void response.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();
       response.writeHead(206, { 'content-range': `bytes ${start}-${end}/${bytes.length}`, 'content-length': end - start + 1 });

@@ -9,7 +9,7 @@ import type { FileStore } from '../file-store/file-store.js';
 import { FileNameSchema } from '../file-store/file-names.js';
 import { readLineAlignedRange } from '../files/line-aligned-range.js';
 import { sourceName, type FileSplitRef } from './file-input-schemas.js';
-import { readUrl, urlByteSource } from './url-files.js';
+import { readUrl, URL_WHOLE_MAX_BYTES, urlByteSource } from './url-files.js';
 import { openVolumeFile, resolveVolumePath } from './volume-files.js';
 
 /** One whole file, as a task argument: `{"file": "a.txt"}`, `{"path": "data/a.txt"}` or `{"url": "https://…"}`. */
@@ -96,7 +96,8 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
           if (source.ranged && source.size !== null) {
             return { file, bytes: await readLineAlignedRange(urlByteSource(source.url, source.size), start, end, { signal }) };
           }
-          return { file, bytes: await collect(readUrl(source.url, signal)) };
+          // One split of all of it: no more than the server said, or than a split may hold.
+          return { file, bytes: await collect(readUrl(source.url, signal, source.size ?? URL_WHOLE_MAX_BYTES)) };
       }
     },
 

@@ -2,6 +2,7 @@
  * Files over HTTP(S): probed once at submission, then read in byte ranges when the
  * server supports `Range` requests, or as a whole.
  */
+import { FileChangedError, FileNotFoundError } from '../errors.js';
 import type { ByteSource } from '../files/byte-source.js';
 
 /** How long one HTTP request may take, in milliseconds. */
@@ -36,27 +37,106 @@ export function urlByteSource(url: string, size: number): ByteSource {
     async read(offset, length, signal) {
       const last = Math.min(size, offset + length) - 1;
       if (last < offset) return new Uint8Array(0);
-      const response = await fetch(url, { headers: { range: `bytes=${offset}-${last}` }, signal: withTimeout(signal) });
+      const response = await fetchHeaders(url, { headers: { range: `bytes=${offset}-${last}` } }, signal);
       if (response.status !== 206) {
         await response.body?.cancel();
-        throw new Error(`GET ${url} with a range answered ${response.status}, not 206`);
+        throw answerProblem(url, response.status, `with a range answered ${response.status}, not 206`);
       }
-      return new Uint8Array(await response.arrayBuffer());
+      // Another range than the one asked for would put bytes in the wrong place.
+      const range = /^bytes (\d+)-(\d+)\//.exec(response.headers.get('content-range') ?? '');
+      if (Number(range?.[1]) !== offset || Number(range?.[2]) > last) {
+        await response.body?.cancel();
+        throw new FileChangedError(`GET ${url} answered bytes ${range?.[1] ?? '?'}-${range?.[2] ?? '?'} for bytes ${offset}-${last}`);
+      }
+      return collect(bodyOf(url, response, signal), last - offset + 1);
     },
   };
 }
 
-/** The whole content of `url`, streamed. */
-export async function* readUrl(url: string, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  const response = await fetch(url, { signal });
+/**
+ * The whole content of `url`, streamed.
+ * @param maxBytes most bytes to take: a longer body fails the read. @default no limit
+ */
+export async function* readUrl(url: string, signal?: AbortSignal, maxBytes = Number.POSITIVE_INFINITY): AsyncGenerator<Uint8Array> {
+  const response = await fetchHeaders(url, {}, signal);
   if (!response.ok || !response.body) {
     await response.body?.cancel();
-    throw new Error(`GET ${url} answered ${response.status}`);
+    throw answerProblem(url, response.status, `answered ${response.status}`);
   }
-  for await (const chunk of response.body) yield chunk;
+  let total = 0;
+  for await (const chunk of bodyOf(url, response, signal)) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw new FileChangedError(`GET ${url} sent more than ${maxBytes} bytes, its size when the job was submitted`);
+    yield chunk;
+  }
 }
 
+/** The most bytes of a URL read as one split (one without ranges, whose size the server did not say). */
+export const URL_WHOLE_MAX_BYTES = 1024 ** 3;
+
+/**
+ * A response's body, failing when the server goes silent for {@link REQUEST_TIMEOUT_MS}
+ * (a body may take longer than that in all, as long as it keeps coming).
+ */
+async function* bodyOf(url: string, response: Response, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  if (!response.body) return;
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      let timer: NodeJS.Timeout | undefined;
+      const silence = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`GET ${url} sent nothing for ${REQUEST_TIMEOUT_MS / 1000} s`)), REQUEST_TIMEOUT_MS);
+      });
+      try {
+        const { done, value } = await Promise.race([reader.read(), silence]);
+        if (done) return;
+        yield value;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** `chunks` in one buffer. @throws Error when they hold more than `maxBytes` */
+async function collect(chunks: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of chunks) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw new FileChangedError(`a response held more than the ${maxBytes} bytes asked for`);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * What an unexpected status says about a URL that was readable at submission: gone
+ * (`FILE_NOT_FOUND`), changed (`FILE_CHANGED`: no ranges any more), or a failure that
+ * may pass.
+ */
+function answerProblem(url: string, status: number, what: string): Error {
+  if (status === 404 || status === 410) return new FileNotFoundError(url);
+  if (status === 200) return new FileChangedError(`GET ${url} ${what}: the server no longer serves ranges`);
+  return new Error(`GET ${url} ${what}`);
+}
+
+/** `signal`, aborted also after {@link REQUEST_TIMEOUT_MS} (the whole request: connecting, headers and body). */
 function withTimeout(signal?: AbortSignal): AbortSignal {
   const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
   return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+
+/** `fetch`, failing when the response's headers take longer than {@link REQUEST_TIMEOUT_MS}; its body may take longer. */
+async function fetchHeaders(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+  const headers = new AbortController();
+  const timer = setTimeout(() => headers.abort(new Error(`GET ${url} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)), REQUEST_TIMEOUT_MS);
+  try {
+    return await fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, headers.signal]) : headers.signal });
+  } finally {
+    clearTimeout(timer);
+  }
 }
