@@ -9,6 +9,14 @@ import { PermanentTaskError } from './task-definition.js';
 /** Longest pattern accepted, in UTF-16 code units. */
 export const MAX_PATTERN_LENGTH = 1000;
 
+/**
+ * Largest compiled pattern accepted, in instructions of the matching machine. Matching
+ * is linear in the text, but each byte may cost up to this many steps: `.{1000}`
+ * compiles to about 1,000, and a short pattern of repeated counts to a hundred times
+ * more, which would take minutes per line.
+ */
+export const MAX_PATTERN_PROGRAM_SIZE = 2000;
+
 /** Whether a line matches. */
 export type LineMatcher = (line: string) => boolean;
 
@@ -34,6 +42,10 @@ function compile(pattern: string, caseInsensitive: boolean): RE2JS | Error {
   let result: RE2JS | Error;
   try {
     result = RE2JS.compile(pattern, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0);
+    const size = result.matcher('').programSize();
+    if (size > MAX_PATTERN_PROGRAM_SIZE) {
+      result = new Error(`the pattern is too complex: it compiles to ${size} instructions, more than ${MAX_PATTERN_PROGRAM_SIZE}`);
+    }
   } catch (error) {
     result = error instanceof Error ? error : new Error(String(error));
   }

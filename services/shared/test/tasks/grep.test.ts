@@ -116,6 +116,14 @@ void describe('grep', () => {
     assert.deepEqual(result, { matches: [{ file: 'f.txt', line: 2, text: 'aaa' }], count: 1 });
   });
 
+  void it('rejects a pattern that would cost too much per byte, short as it is', () => {
+    // 142 times `.{1000}` in a thousand characters: over 140,000 steps per byte of text.
+    assertRejectedAt('grep', [split('a'), { pattern: '.{1000}'.repeat(142).slice(0, 1000) }], [1, 'pattern']);
+    assertRejectedAt('grep', [split('a'), { pattern: '.{1000}.{1000}.{1000}' }], [1, 'pattern']);
+    // One such count is still fine.
+    assert.equal(catalogue.parseArgs('grep', [split('a'), { pattern: '.{1000}' }]).ok, true);
+  });
+
   void it('rejects an invalid pattern when validating arguments and when running', async () => {
     assertRejectedAt('grep', [split('a'), { pattern: '(a' }], [1, 'pattern']);
     assertRejectedAt('grep', [split('a'), { pattern: 'a**' }], [1, 'pattern']);
