@@ -31,6 +31,7 @@ import { PoisonWorkItemError, WorkerClosingError } from './errors.js';
 import { CpuPool } from './execution/cpu-pool.js';
 import { Limiter } from './execution/limiter.js';
 import { TaskRunner, type ThreadClaim } from './execution/task-runner.js';
+import { HandBacks } from './hand-backs.js';
 import { Heartbeat, type WorkerStats } from './heartbeat.js';
 import { QueuePuller } from './queue-puller.js';
 import type { WorkMessage } from './work-message.js';
@@ -45,8 +46,14 @@ export interface WorkerOptions {
   readonly logger?: Logger;
 }
 
-/** Delay before a work item that hit an infrastructure error is redelivered, in milliseconds. */
-const RETRY_DELIVERY_MS = 1000;
+/**
+ * Delay before a work item that hit an infrastructure error is redelivered, in
+ * milliseconds: 1 s, doubling with each delivery up to a minute, so that the
+ * deliveries allowed before an item counts as poison span minutes of trouble.
+ */
+function retryDelayMs(deliveries: number): number {
+  return Math.min(1000 * 2 ** Math.max(0, deliveries - 1), 60_000);
+}
 
 /**
  * Work items a worker holds per pool thread while they may need a thread: one
@@ -98,10 +105,14 @@ export class Worker {
       },
       () => this.counters,
     );
+    this.handBacks = new HandBacks(infra.state, log);
   }
 
   private readonly heartbeat: Heartbeat;
   private readonly pullers: QueuePuller[] = [];
+  private readonly handBacks: HandBacks;
+  /** Hand-backs being counted (awaited before the connection closes). */
+  private readonly counting = new Set<Promise<void>>();
 
   /** Connects to NATS, provisions streams and buckets, starts the thread pool and begins pulling. */
   static async create(config: WorkerConfig, options: WorkerOptions = {}): Promise<Worker> {
@@ -198,7 +209,7 @@ export class Worker {
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.config.drainTimeoutMs).unref());
       await Promise.race([drained, timeout]);
     }
-    for (const msg of this.inFlight) msg.nak();
+    for (const msg of this.inFlight) this.handBack(msg);
     if (this.inFlight.size > 0) this.log.warn({ handedBack: this.inFlight.size }, 'work handed back to the queue');
     this.inFlight.clear();
     this.shutdown.abort(new WorkerClosingError('the worker is shutting down'));
@@ -206,6 +217,7 @@ export class Worker {
     await this.progress.close();
     await this.heartbeat.remove().catch(() => undefined);
     await this.pool.close();
+    await Promise.all(this.counting);
     await this.nc.drain().catch(() => undefined);
     this.stateValue = 'closed';
     this.log.info(this.counters, 'worker closed');
@@ -260,6 +272,14 @@ export class Worker {
     };
   }
 
+  /** Gives `msg` back for redelivery as the worker closes, counted as handed back, not lost. */
+  private handBack(msg: WorkMessage): void {
+    msg.nak();
+    const counted = this.handBacks.record(msg.info.streamSequence);
+    this.counting.add(counted);
+    void counted.finally(() => this.counting.delete(counted));
+  }
+
   private async process(msg: WorkMessage): Promise<void> {
     this.inFlight.add(msg);
     const claim = this.claim();
@@ -268,9 +288,11 @@ export class Worker {
       item = parseWorkItem(msg);
       // A batch holds light tasks only (CPU-bound members get work items of their own).
       if (item.kind === 'batch') claim.release();
+      // Deliveries that ended without an answer: each time, the worker running it died.
       const deliveries = msg.info.deliveryCount;
-      if (deliveries > this.config.maxDeliveries) {
-        await this.engine.failItem(item, new PoisonWorkItemError(deliveries - 1));
+      const lost = deliveries > this.config.maxDeliveries ? deliveries - 1 - (await this.handBacks.count(msg.info.streamSequence)) : 0;
+      if (lost >= this.config.maxDeliveries) {
+        await this.engine.failItem(item, new PoisonWorkItemError(lost));
       } else {
         await this.engine.handle(item, { redelivered: msg.info.redelivered, claim });
       }
@@ -285,10 +307,12 @@ export class Worker {
         this.log.error({ err, subject: msg.subject }, 'dropping invalid work item');
         msg.term();
       } else if (this.shutdown.signal.aborted) {
-        msg.nak();
+        this.handBack(msg);
       } else {
-        this.log.warn({ err, jobId: item?.jobId, kind: item?.kind }, 'work item failed; it will be redelivered');
-        msg.nak(RETRY_DELIVERY_MS);
+        // Counted as a delivery lost: an item that never gets through is failed in the end.
+        const delayMs = retryDelayMs(msg.info.deliveryCount);
+        this.log.warn({ err, jobId: item?.jobId, kind: item?.kind, delayMs }, 'work item failed; it will be redelivered');
+        msg.nak(delayMs);
       }
     } finally {
       claim.release();
