@@ -17,6 +17,12 @@ export interface DeliveryInfo {
   readonly streamSequence: number;
 }
 
+/**
+ * Header of a work item sent again by a work item that was itself a repeat (see
+ * {@link WorkMessage.repeat}).
+ */
+export const REPEAT_HEADER = 'Weft-Repeat';
+
 /** More messages to ask for along with an acknowledgement (see {@link WorkMessage.ack}). */
 export interface NextRequest {
   readonly batch: number;
@@ -50,6 +56,16 @@ export class WorkMessage {
 
   get subject(): string {
     return this.msg.subject;
+  }
+
+  /**
+   * Whether the item may have been processed before: it was delivered before (a worker
+   * died or gave it back), or it was sent again by such an item. (JetStream drops the
+   * same item sent twice only within its duplicate window; one sent again later is a
+   * new message, delivered for the first time.)
+   */
+  get repeat(): boolean {
+    return this.info.redelivered || this.msg.headers?.get(REPEAT_HEADER) === '1';
   }
 
   string(): string {

@@ -294,7 +294,7 @@ export class Worker {
       if (lost >= this.config.maxDeliveries) {
         await this.engine.failItem(item, new PoisonWorkItemError(lost));
       } else {
-        await this.engine.handle(item, { redelivered: msg.info.redelivered, claim });
+        await this.engine.handle(item, { repeat: msg.repeat, claim });
       }
       // Given up first: the acknowledgement asks for more work when there is room.
       claim.release();

@@ -35,10 +35,11 @@ export interface Harness {
 
 const LIMITS = { maxNodes: 1_000_000, maxDepth: 64, maxChunks: 1_000_000 };
 
-export async function startHarness(): Promise<Harness> {
+/** Starts a nats-server and provisions a fresh prefix on it, with `settings` for the infrastructure and every worker. */
+export async function startHarness(settings: Partial<Parameters<typeof resolveWorkerConfig>[0]> = {}): Promise<Harness> {
   const server = await startNatsServer();
   const prefix = `t${randomBytes(4).toString('hex')}`;
-  const base = { natsUrl: server.url, prefix, logLevel: (process.env.WEFT_TEST_LOG_LEVEL ?? 'silent') as 'silent' };
+  const base = { ...settings, natsUrl: server.url, prefix, logLevel: (process.env.WEFT_TEST_LOG_LEVEL ?? 'silent') as 'silent' };
   const nc = await connectNats(resolveWorkerConfig(base), 'test');
   const infra = await provisionInfrastructure(nc, resolveWorkerConfig(base));
   const values = new ValueStore(infra, 128 * 1024);

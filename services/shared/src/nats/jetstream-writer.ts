@@ -12,6 +12,8 @@ export interface WriteOptions {
    * this sequence (a KV entry's revision); 0 means there must be none.
    */
   readonly expectLastSubjectSequence?: number;
+  /** More headers to send with the message. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Where JetStream stored a write. */
@@ -125,12 +127,13 @@ export class JetStreamWriter {
   private send(subject: string, data: Uint8Array | string, options: WriteOptions, reply: string): Promise<StoredWrite> {
     if (this.closed) return Promise.reject(new Error('the JetStream writer is closed'));
     let hdrs: ReturnType<typeof headers> | undefined;
-    if (options.msgId !== undefined || options.expectLastSubjectSequence !== undefined) {
+    if (options.msgId !== undefined || options.expectLastSubjectSequence !== undefined || options.headers !== undefined) {
       hdrs = headers();
       if (options.msgId !== undefined) hdrs.set('Nats-Msg-Id', options.msgId);
       if (options.expectLastSubjectSequence !== undefined) {
         hdrs.set('Nats-Expected-Last-Subject-Sequence', String(options.expectLastSubjectSequence));
       }
+      for (const [name, value] of Object.entries(options.headers ?? {})) hdrs.set(name, value);
     }
     return new Promise<StoredWrite>((resolve, reject) => {
       this.pending.set(reply, { subject, deadline: performance.now() + this.ackTimeoutMs, resolve, reject });

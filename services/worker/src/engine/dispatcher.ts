@@ -1,5 +1,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { encodeWire, type JetStreamWriter, type JobEvent, type ResourceNames, type WorkItem } from '@weft/shared';
+import { REPEAT_HEADER } from '../work-message.js';
+
+/** Headers of work items sent again. */
+const REPEATED: Readonly<Record<string, string>> = Object.freeze({ [REPEAT_HEADER]: '1' });
 
 /** Publishes at most this many messages at once, to bound memory on huge fan-outs. */
 const PUBLISH_WINDOW = 512;
@@ -34,12 +38,17 @@ export class Dispatcher {
     private readonly names: ResourceNames,
   ) {}
 
-  /** Publishes every dispatch and waits until JetStream has stored them all. */
-  async dispatch(dispatches: readonly Dispatch[]): Promise<void> {
+  /**
+   * Publishes every dispatch and waits until JetStream has stored them all.
+   * @param repeat whether they are sent by an item that may have been processed
+   *   before: they may have been too, and say so (see `WorkMessage.repeat`)
+   */
+  async dispatch(dispatches: readonly Dispatch[], repeat = false): Promise<void> {
+    const headers = repeat ? REPEATED : undefined;
     for (let i = 0; i < dispatches.length; i += PUBLISH_WINDOW) {
       await Promise.all(
         dispatches.slice(i, i + PUBLISH_WINDOW).map(({ queue, item }) =>
-          this.writer.publish(this.names.taskSubject(queue), encodeWire(item), { msgId: workItemId(item) }),
+          this.writer.publish(this.names.taskSubject(queue), encodeWire(item), { msgId: workItemId(item), ...(headers ? { headers } : {}) }),
         ),
       );
     }

@@ -53,8 +53,8 @@ export interface JobEngineDeps {
 
 /** How the current delivery of a work item looks. */
 export interface Delivery {
-  /** Whether the item was delivered before (a worker died or gave it back). */
-  readonly redelivered: boolean;
+  /** Whether the item may have been processed before (see `WorkMessage.repeat`): its stored result is looked for first. */
+  readonly repeat: boolean;
   /** The item's claim on the worker's threads, handed to the task it runs. */
   readonly claim?: ThreadClaim;
 }
@@ -82,10 +82,10 @@ export class JobEngine {
     const plan = await this.deps.plans.get(item.jobId);
     const job = this.handleFor(item.jobId, plan);
     const out: Dispatch[] = [];
-    if (!(delivery.redelivered && (await this.resumeIfDone(job, plan, item, out)))) {
+    if (!(delivery.repeat && (await this.resumeIfDone(job, plan, item, out)))) {
       await this.execute(job, plan, item, out, delivery.claim);
     }
-    await this.deps.dispatcher.dispatch(out);
+    await this.deps.dispatcher.dispatch(out, delivery.repeat);
     await Promise.all(job.pending);
   }
 
@@ -99,7 +99,7 @@ export class JobEngine {
 
   private async startJob(item: Extract<WorkItem, { kind: 'start' }>, delivery: Delivery): Promise<void> {
     const { jobId } = item;
-    if (delivery.redelivered && (await this.deps.records.isTerminal(jobId))) return;
+    if (delivery.repeat && (await this.deps.records.isTerminal(jobId))) return;
     const plan = await this.deps.plans.get(jobId, item.spec);
     const job = this.handleFor(jobId, plan, { ...item.record, startedAt: new Date().toISOString() });
     const out: Dispatch[] = [];
@@ -117,16 +117,16 @@ export class JobEngine {
       }, RUNNING_MARK_DELAY_MS);
       const next: Dispatch[] = [];
       try {
-        if (!(delivery.redelivered && (await this.resumeIfDone(job, plan, only.item, next)))) {
+        if (!(delivery.repeat && (await this.resumeIfDone(job, plan, only.item, next)))) {
           await this.execute(job, plan, only.item, next, delivery.claim);
         }
       } finally {
         clearTimeout(timer);
         await marking;
       }
-      await this.dispatchFollowUps(item, next, marking !== undefined);
+      await this.dispatchFollowUps(item, next, marking !== undefined, delivery.repeat);
     } else {
-      await this.dispatchFollowUps(item, out, false);
+      await this.dispatchFollowUps(item, out, false, delivery.repeat);
       this.deps.log.debug({ jobId, dispatched: out.length }, 'job started');
     }
     await Promise.all(job.pending);
@@ -136,13 +136,18 @@ export class JobEngine {
    * Publishes work items of a starting job for other workers, after making sure its
    * record exists (marked `running`) and its spec is readable to them.
    */
-  private async dispatchFollowUps(start: Extract<WorkItem, { kind: 'start' }>, out: readonly Dispatch[], marked: boolean): Promise<void> {
+  private async dispatchFollowUps(
+    start: Extract<WorkItem, { kind: 'start' }>,
+    out: readonly Dispatch[],
+    marked: boolean,
+    repeat: boolean,
+  ): Promise<void> {
     if (out.length === 0) return;
     await Promise.all([
       this.deps.plans.share(start.jobId, start.spec),
       marked ? undefined : this.markRunning(start.jobId, start.record),
     ]);
-    await this.deps.dispatcher.dispatch(out);
+    await this.deps.dispatcher.dispatch(out, repeat);
   }
 
   private markRunning(jobId: string, initial: JobRecord): Promise<unknown> {
@@ -239,8 +244,9 @@ export class JobEngine {
   }
 
   /**
-   * A redelivered item whose result is already stored is not run again: the
-   * advancement that may have been cut short is repeated instead (it is idempotent).
+   * A repeated item (see `Delivery.repeat`) whose result is already stored is not run
+   * again: the advancement that may have been cut short is repeated instead (it is
+   * idempotent).
    * @returns whether the item was already done
    */
   private async resumeIfDone(job: JobHandle, plan: Plan, item: Exclude<WorkItem, { kind: 'start' }>, out: Dispatch[]): Promise<boolean> {

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { decodeWire, encodeWire, JobEventSchema, parseMessage, prepareJob, publishJob, TaskCatalogue, type PlanChain, type PlanGroup } from '@weft/shared';
+import { REPEAT_HEADER } from '../src/work-message.js';
+import { startHarness, type Harness } from './harness.js';
+
+const LIMITS = { maxNodes: 100, maxDepth: 8, maxChunks: 100 };
+
+describe('work items sent again after the duplicate window', () => {
+  let h: Harness;
+  before(async () => {
+    // Past one second, JetStream stores the same work item again as a new message.
+    h = await startHarness({ duplicateWindowMs: 1000 });
+    await h.startWorker({ name: 'repeater' });
+  });
+  after(async () => h.close());
+
+  /** How many times each node's completion was published, from the job's events. */
+  async function completions(jobId: string): Promise<Map<string, number>> {
+    const consumer = await h.infra.js.consumers.get(h.infra.names.eventsStream, {
+      filter_subjects: h.infra.names.eventSubject(jobId),
+      deliver_policy: DeliverPolicy.All,
+    });
+    const counts = new Map<string, number>();
+    const messages = await consumer.fetch({ max_messages: 1000, expires: 1000 });
+    for await (const msg of messages) {
+      const event = parseMessage(JobEventSchema, decodeWire(msg.string()), 'event');
+      for (const task of event.tasks ?? []) counts.set(task.node, (counts.get(task.node) ?? 0) + 1);
+      if (messages.getPending() === 0 && msg.info.pending === 0) break;
+    }
+    return counts;
+  }
+
+  it('finds a repeated step done and goes on without running it, nor the steps after it that are done', async () => {
+    // A chain of three quick steps, and a slow task beside it that keeps the job running.
+    const chain = { chain: [{ task: 'add', args: [1, 2] }, { task: 'add', args: [10] }, { task: 'add', args: [100] }] };
+    const spec = { group: [chain, { task: 'sleep', args: [3000, 'done'] }] };
+    const job = await prepareJob(spec, TaskCatalogue.builtin(), LIMITS);
+    await publishJob(h.infra, h.values, job);
+    // The chain is through once three tasks are done.
+    for (;;) {
+      const entry = await h.infra.jobs.get(job.id);
+      if (entry?.operation === 'PUT' && (entry.json<{ progress: { done: number } }>().progress.done >= 3)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // The second step's work item, as the first one sends it when it was redelivered and goes on.
+    const second = ((job.plan.root as PlanGroup).members[0] as PlanChain).steps[1]?.id as string;
+    const item = { v: 1, kind: 'task', jobId: job.id, node: second, input: { v: 3 } };
+    await h.infra.writer.publish(h.infra.names.taskSubject('default'), encodeWire(item), {
+      msgId: `${job.id}:task:${second}`,
+      headers: { [REPEAT_HEADER]: '1' },
+    });
+    const done = await h.waitForJob(job.id, 30_000);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.deepEqual(done.value, [113, 'done']);
+    const counts = await completions(job.id);
+    assert.equal(counts.get('/group/0/chain/1'), 1, 'the repeated step ran again');
+    assert.equal(counts.get('/group/0/chain/2'), 1, 'a step after it that was done ran again');
+  });
+});
