@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { DeliverPolicy } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   connectNats,
   decodeWire,
+  JobEventSchema,
   JobRecordSchema,
   parseMessage,
   prepareJob,
@@ -30,6 +32,8 @@ export interface Harness {
   startWorker(overrides?: Partial<Parameters<typeof resolveWorkerConfig>[0]>): Promise<Worker>;
   submit(spec: unknown): Promise<string>;
   waitForJob(id: string, timeoutMs?: number): Promise<JobRecord & { value?: unknown }>;
+  /** How many times each node's completion was published, by JSON Pointer, from the job's stored events. */
+  completions(jobId: string): Promise<Map<string, number>>;
   close(): Promise<void>;
 }
 
@@ -77,6 +81,20 @@ export async function startHarness(settings: Partial<Parameters<typeof resolveWo
         if (Date.now() > deadline) throw new Error(`job ${id} did not finish within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
+    },
+    async completions(jobId) {
+      const consumer = await infra.js.consumers.get(infra.names.eventsStream, {
+        filter_subjects: infra.names.eventSubject(jobId),
+        deliver_policy: DeliverPolicy.All,
+      });
+      const counts = new Map<string, number>();
+      const messages = await consumer.fetch({ max_messages: 100_000, expires: 1000 });
+      for await (const msg of messages) {
+        const event = parseMessage(JobEventSchema, decodeWire(msg.string()), 'event');
+        for (const task of event.tasks ?? []) counts.set(task.node, (counts.get(task.node) ?? 0) + 1);
+        if (msg.info.pending === 0) break;
+      }
+      return counts;
     },
     async close() {
       await Promise.all(workers.map((w) => w.close()));

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeliverPolicy } from '@nats-io/jetstream';
-import { decodeWire, encodeWire, JobEventSchema, parseMessage, prepareJob, publishJob, TaskCatalogue, type PlanChain, type PlanGroup } from '@weft/shared';
+import { encodeWire, prepareJob, publishJob, TaskCatalogue, type PlanChain, type PlanGroup } from '@weft/shared';
 import { REPEAT_HEADER } from '../src/work-message.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -15,22 +14,6 @@ describe('work items sent again after the duplicate window', () => {
     await h.startWorker({ name: 'repeater' });
   });
   after(async () => h.close());
-
-  /** How many times each node's completion was published, from the job's events. */
-  async function completions(jobId: string): Promise<Map<string, number>> {
-    const consumer = await h.infra.js.consumers.get(h.infra.names.eventsStream, {
-      filter_subjects: h.infra.names.eventSubject(jobId),
-      deliver_policy: DeliverPolicy.All,
-    });
-    const counts = new Map<string, number>();
-    const messages = await consumer.fetch({ max_messages: 1000, expires: 1000 });
-    for await (const msg of messages) {
-      const event = parseMessage(JobEventSchema, decodeWire(msg.string()), 'event');
-      for (const task of event.tasks ?? []) counts.set(task.node, (counts.get(task.node) ?? 0) + 1);
-      if (messages.getPending() === 0 && msg.info.pending === 0) break;
-    }
-    return counts;
-  }
 
   it('finds a repeated step done and goes on without running it, nor the steps after it that are done', async () => {
     // A chain of three quick steps, and a slow task beside it that keeps the job running.
@@ -55,7 +38,7 @@ describe('work items sent again after the duplicate window', () => {
     const done = await h.waitForJob(job.id, 30_000);
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
     assert.deepEqual(done.value, [113, 'done']);
-    const counts = await completions(job.id);
+    const counts = await h.completions(job.id);
     assert.equal(counts.get('/group/0/chain/1'), 1, 'the repeated step ran again');
     assert.equal(counts.get('/group/0/chain/2'), 1, 'a step after it that was done ran again');
   });
