@@ -155,9 +155,23 @@ export class FileInputError extends WeftError {
   }
 }
 
+/** A split holds more than {@link MAX_SPLIT_BYTES}: its lines are too long to hold in memory and decode as text. */
+export class SplitTooLargeError extends WeftError {
+  readonly code = 'SPLIT_TOO_LARGE';
+}
+
 /** A stored file changed or disappeared while it was being read (replaced, deleted, or its data lost). */
 export class FileChangedError extends WeftError {
   readonly code = 'FILE_CHANGED';
+}
+
+/**
+ * Whether `err` says an input file cannot be read as the job needs it: gone, changed
+ * since the job was submitted, or holding lines too long for a split. Retrying does
+ * not help: the job fails.
+ */
+export function isFileInputProblem(err: unknown): err is FileNotFoundError | FileChangedError | SplitTooLargeError {
+  return err instanceof FileNotFoundError || err instanceof FileChangedError || err instanceof SplitTooLargeError;
 }
 
 /** Formats issues as one line: `/a/b: message; /c: message`. */

@@ -195,6 +195,13 @@ describe('file jobs', () => {
     }
   });
 
+  it('refuses splits larger than 512 MiB', async () => {
+    const spec = { mapReduce: { input: { path: 'corpus/plain.txt' }, splitBytes: 513 * 1024 * 1024, map: { task: 'line-count' }, reduce: { task: 'line-count' } } };
+    const response = await postJson(env.app, '/v1/jobs', spec);
+    assert.equal(response.statusCode, 400, response.body);
+    assert.deepEqual(bodyOf<{ errors: { pointer: string }[] }>(response).errors.map((e) => e.pointer), ['/mapReduce/splitBytes']);
+  });
+
   it('refuses a split count over the chunk limit before making the splits', async () => {
     // Ten sparse gigabytes: ten thousand million one-byte splits, were they made.
     mkdirSync(path.join(dataRoot, 'huge'));

@@ -3,13 +3,14 @@
  * tasks: one place that knows the three kinds of sources.
  */
 import { z } from 'zod';
-import { FileChangedError, FileNotFoundError } from '../errors.js';
+import { FileChangedError, FileNotFoundError, SplitTooLargeError } from '../errors.js';
 import type { FileManifest } from '../file-store/file-manifest.js';
 import type { FileStore } from '../file-store/file-store.js';
 import { FileNameSchema } from '../file-store/file-names.js';
+import { MAX_SPLIT_BYTES } from '../files/byte-splits.js';
 import { readLineAlignedRange } from '../files/line-aligned-range.js';
 import { sourceName, type FileSplitRef } from './file-input-schemas.js';
-import { readUrl, URL_WHOLE_MAX_BYTES, urlByteSource } from './url-files.js';
+import { readUrl, urlByteSource } from './url-files.js';
 import { openVolumeFile, resolveVolumePath } from './volume-files.js';
 
 /** One whole file, as a task argument: `{"file": "a.txt"}`, `{"path": "data/a.txt"}` or `{"url": "https://…"}`. */
@@ -88,7 +89,8 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
       const file = sourceName(source);
       switch (source.kind) {
         case 'store':
-          // Stored splits end at line ends already.
+          // Stored splits end at line ends already, so their size is known.
+          if (end - start > MAX_SPLIT_BYTES) throw tooLarge(file, start, end);
           return { file, bytes: await store.readRange(await pinned(source.name, source.id), start, end, signal) };
         case 'volume':
           return readLocalSplit((await locate({ source, start, end })) as LocalSplit, signal);
@@ -96,8 +98,9 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
           if (source.ranged && source.size !== null) {
             return { file, bytes: await readLineAlignedRange(urlByteSource(source.url, source.size), start, end, { signal }) };
           }
-          // One split of all of it: no more than the server said, or than a split may hold.
-          return { file, bytes: await collect(readUrl(source.url, signal, source.size ?? URL_WHOLE_MAX_BYTES)) };
+          // One split of all of it: no more than the server said, nor than a split may hold.
+          if ((source.size ?? 0) > MAX_SPLIT_BYTES) throw tooLarge(file, 0, source.size ?? 0);
+          return { file, bytes: await collect(readUrl(source.url, { ...(signal ? { signal } : {}), size: source.size, maxBytes: MAX_SPLIT_BYTES })) };
       }
     },
 
@@ -117,7 +120,7 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
           await source.close();
         }
       } else {
-        yield* readUrl(ref.url, signal);
+        yield* readUrl(ref.url, signal ? { signal } : {});
       }
     },
 
@@ -129,6 +132,10 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
 }
 
 const READ_CHUNK_BYTES = 1024 * 1024;
+
+function tooLarge(file: string, start: number, end: number): SplitTooLargeError {
+  return new SplitTooLargeError(`the split of ${file} at bytes ${start}-${end - 1} holds more than ${MAX_SPLIT_BYTES} bytes: a line is too long`);
+}
 
 /** Bytes read past a local split's end at once, for the rest of its last line. */
 const LOCAL_READ_SLACK_BYTES = 64 * 1024;

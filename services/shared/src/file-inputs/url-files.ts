@@ -2,7 +2,7 @@
  * Files over HTTP(S): probed once at submission, then read in byte ranges when the
  * server supports `Range` requests, or as a whole.
  */
-import { FileChangedError, FileNotFoundError } from '../errors.js';
+import { FileChangedError, FileNotFoundError, SplitTooLargeError } from '../errors.js';
 import type { ByteSource } from '../files/byte-source.js';
 
 /** How long one HTTP request may take, in milliseconds. */
@@ -53,11 +53,22 @@ export function urlByteSource(url: string, size: number): ByteSource {
   };
 }
 
-/**
- * The whole content of `url`, streamed.
- * @param maxBytes most bytes to take: a longer body fails the read. @default no limit
- */
-export async function* readUrl(url: string, signal?: AbortSignal, maxBytes = Number.POSITIVE_INFINITY): AsyncGenerator<Uint8Array> {
+/** Options of {@link readUrl}. */
+export interface ReadUrlOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * The URL's size when the job was submitted, when the server said: a longer body
+   * fails the read with `FileChangedError`.
+   */
+  readonly size?: number | null;
+  /** Most bytes to take besides: a longer body fails the read with `SplitTooLargeError`. @default no limit */
+  readonly maxBytes?: number;
+}
+
+/** The whole content of `url`, streamed. */
+export async function* readUrl(url: string, options: ReadUrlOptions = {}): AsyncGenerator<Uint8Array> {
+  const { signal, size } = options;
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   const response = await fetchHeaders(url, {}, signal);
   if (!response.ok || !response.body) {
     await response.body?.cancel();
@@ -66,13 +77,14 @@ export async function* readUrl(url: string, signal?: AbortSignal, maxBytes = Num
   let total = 0;
   for await (const chunk of bodyOf(url, response, signal)) {
     total += chunk.byteLength;
-    if (total > maxBytes) throw new FileChangedError(`GET ${url} sent more than ${maxBytes} bytes, its size when the job was submitted`);
+    if (size !== undefined && size !== null && total > size) {
+      throw new FileChangedError(`GET ${url} sent more than ${size} bytes, its size when the job was submitted`);
+    }
+    if (total > maxBytes) throw new SplitTooLargeError(`GET ${url} sent more than ${maxBytes} bytes, more than one split may hold`);
     yield chunk;
   }
 }
 
-/** The most bytes of a URL read as one split (one without ranges, whose size the server did not say). */
-export const URL_WHOLE_MAX_BYTES = 1024 ** 3;
 
 /**
  * A response's body, failing when the server goes silent for {@link REQUEST_TIMEOUT_MS}

@@ -5,6 +5,12 @@
 /** Bytes per split when neither `splitBytes` nor `splits` is given: 8 MiB. */
 export const DEFAULT_SPLIT_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Most bytes a split may hold, its last line finished included: 512 MiB, about the
+ * longest string a JavaScript engine makes of decoded text.
+ */
+export const MAX_SPLIT_BYTES = 512 * 1024 * 1024;
+
 /** A half-open byte range of a file: `start` inclusive, `end` exclusive. */
 export interface ByteSplit {
   readonly start: number;

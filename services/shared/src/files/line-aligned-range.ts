@@ -11,7 +11,9 @@
  * Cuts only ever happen just after a `\n` byte, which never occurs inside a
  * multi-byte UTF-8 sequence, so each split's bytes decode on their own.
  */
+import { SplitTooLargeError } from '../errors.js';
 import type { ByteSource } from './byte-source.js';
+import { MAX_SPLIT_BYTES } from './byte-splits.js';
 
 /** Bytes read from the source per call: 64 KiB. */
 export const DEFAULT_READ_CHUNK_BYTES = 64 * 1024;
@@ -24,6 +26,12 @@ export interface LineAlignedReadOptions {
   readonly chunkBytes?: number;
   /** Stops reading (the read rejects with the signal's reason) when aborted. */
   readonly signal?: AbortSignal;
+}
+
+/** Options of {@link readLineAlignedRange}. */
+export interface LineAlignedRangeOptions extends LineAlignedReadOptions {
+  /** Most bytes to collect. @default MAX_SPLIT_BYTES (512 MiB) */
+  readonly maxBytes?: number;
 }
 
 function checkRange(size: number, start: number, end: number, chunkBytes: number): void {
@@ -111,18 +119,23 @@ export async function* readLineAlignedChunks(
  * @param start first byte of the split (inclusive)
  * @param end end of the split (exclusive), at most `source.size`
  * @throws RangeError for a range outside the source
+ * @throws SplitTooLargeError when the lines hold more than `maxBytes`
  */
 export async function readLineAlignedRange(
   source: ByteSource,
   start: number,
   end: number,
-  options: LineAlignedReadOptions = {},
+  options: LineAlignedRangeOptions = {},
 ): Promise<Uint8Array> {
+  const maxBytes = options.maxBytes ?? MAX_SPLIT_BYTES;
   const chunks: Uint8Array[] = [];
   let length = 0;
   for await (const chunk of readLineAlignedChunks(source, start, end, options)) {
     chunks.push(chunk);
     length += chunk.length;
+    if (length > maxBytes) {
+      throw new SplitTooLargeError(`the lines of bytes ${start}-${end - 1} hold more than ${maxBytes} bytes: a line is too long`);
+    }
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array;
   const result = new Uint8Array(length);

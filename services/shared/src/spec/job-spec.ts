@@ -6,6 +6,7 @@ import {
   VolumeFilesInputSchema,
 } from '../file-inputs/file-input-schemas.js';
 import { FileNameSchema } from '../file-store/file-names.js';
+import { MAX_SPLIT_BYTES } from '../files/byte-splits.js';
 import { nodeOptionsShape, type NodeOptions } from './node-options.js';
 
 /** A task name as written in a spec. */
@@ -97,8 +98,8 @@ export const MapReduceNodeSchema = z.strictObject({
       chunkSize: z.number().int().min(1).optional(),
       /** Number of chunks (for file inputs: the target number of splits), as an alternative to `chunkSize`/`splitBytes`. */
       chunks: z.number().int().min(1).optional(),
-      /** Bytes per split of a file input. @default 8 MiB */
-      splitBytes: z.number().int().min(1).optional(),
+      /** Bytes per split of a file input, at most 512 MiB. @default 8 MiB */
+      splitBytes: z.number().int().min(1).max(MAX_SPLIT_BYTES).optional(),
       /** How many partials one reduce step combines. @default 16 */
       fanIn: z.number().int().min(2).max(1024).optional(),
       map: TaskNodeSchema,

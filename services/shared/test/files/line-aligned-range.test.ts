@@ -7,6 +7,7 @@ import {
   readLineAlignedChunks,
   readLineAlignedRange,
 } from '../../src/files/index.js';
+import { SplitTooLargeError } from '../../src/errors.js';
 import { concatBytes, encoder, generateText, recordingSource, splitSizes } from './text-fixtures.js';
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -93,6 +94,13 @@ void describe('readLineAlignedRange', () => {
     assert.equal(new TextDecoder().decode(owned[0]), `head\n${long}\n`);
     for (const part of owned.slice(1, -1)) assert.equal(part.length, 0);
     assert.equal(new TextDecoder().decode(owned.at(-1)), 'tail\n');
+  });
+
+  void it('refuses to collect lines longer than it may hold', async () => {
+    const bytes = encoder.encode(`head\n${'L'.repeat(1000)}\ntail\n`);
+    await assert.rejects(readLineAlignedRange(memoryByteSource(bytes), 0, 100, { chunkBytes: 64, maxBytes: 500 }), SplitTooLargeError);
+    // Short enough: the same split is read whole.
+    assert.equal((await readLineAlignedRange(memoryByteSource(bytes), 0, 100, { chunkBytes: 64, maxBytes: 1006 })).length, 1006);
   });
 
   void it('reads only a little beyond its range', async () => {

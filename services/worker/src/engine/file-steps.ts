@@ -3,9 +3,8 @@
  * works on, and writing the pieces of a map-reduce's `output` file and assembling them.
  */
 import {
-  FileChangedError,
-  FileNotFoundError,
   fileInfo,
+  isFileInputProblem,
   type FileAccess,
   type FileSplitRef,
   type FileStore,
@@ -39,15 +38,16 @@ export class FileSteps {
   }
 
   /**
-   * The lines of a file split. A file that is gone or was replaced since submission
-   * fails the job; other read errors are thrown, so the item is delivered again.
+   * The lines of a file split. A file that cannot be read as the job needs it (see
+   * `isFileInputProblem`) fails the job; other read errors are thrown, so the item is
+   * delivered again.
    */
   private async read(split: FileSplitRef): Promise<StepResult<unknown>> {
     const started = performance.now();
     try {
       return { ok: true, value: await this.files.readSplit(split) };
     } catch (err) {
-      if (!(err instanceof FileChangedError || err instanceof FileNotFoundError)) throw err;
+      if (!isFileInputProblem(err)) throw err;
       return { ok: false, code: err.code, message: err.message, attempts: 1, durationMs: performance.now() - started };
     }
   }

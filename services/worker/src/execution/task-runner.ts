@@ -2,8 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decodeWireBytes,
-  FileChangedError,
-  FileNotFoundError,
+  isFileInputProblem,
   isPermanentTaskError,
   readLocalSplit,
   WireBytes,
@@ -134,8 +133,9 @@ export class TaskRunner {
    * The arguments of an attempt. A light task's are validated here, with a first
    * argument given in another form decoded or read first; a CPU-bound task gets its
    * own as they are, on its thread.
-   * @throws PermanentFailureError for invalid arguments, or a split whose file is gone
-   *   or changed since the job was submitted (other read errors may pass with a retry)
+   * @throws PermanentFailureError for invalid arguments, or a split whose file cannot be
+   *   read as the job needs it (see `isFileInputProblem`; other read errors may pass
+   *   with a retry)
    */
   private async argsOf(run: TaskRun): Promise<unknown[]> {
     if (run.cpuBound) return [...run.args];
@@ -143,7 +143,7 @@ export class TaskRunner {
     try {
       raw = await mainThreadArgs(run);
     } catch (err) {
-      if (err instanceof FileNotFoundError || err instanceof FileChangedError) throw new PermanentFailureError(err.code, err.message, { cause: err });
+      if (isFileInputProblem(err)) throw new PermanentFailureError(err.code, err.message, { cause: err });
       throw err;
     }
     const parsed = this.catalogue.parseArgs(run.task, raw);

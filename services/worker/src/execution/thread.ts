@@ -11,8 +11,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import {
   decodeWireBytes,
   encodeWireBytes,
-  FileChangedError,
-  FileNotFoundError,
+  isFileInputProblem,
   isPermanentTaskError,
   readLocalSplit,
   TaskCatalogue,
@@ -73,12 +72,12 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
 }
 
 /**
- * A failed attempt: permanent when the task says so, or when the file of its split is
- * gone or changed since the job was submitted; retryable otherwise.
+ * A failed attempt: permanent when the task says so, or when the file of its split
+ * cannot be read as the job needs it (see `isFileInputProblem`); retryable otherwise.
  */
 function failure(err: unknown): ThreadResponse {
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof FileNotFoundError || err instanceof FileChangedError) return { ok: false, permanent: true, code: err.code, message };
+  if (isFileInputProblem(err)) return { ok: false, permanent: true, code: err.code, message };
   return { ok: false, permanent: isPermanentTaskError(err), message };
 }
 
