@@ -288,7 +288,8 @@ export class Worker {
       item = parseWorkItem(msg);
       // A batch holds light tasks only (CPU-bound members get work items of their own).
       if (item.kind === 'batch') claim.release();
-      // Deliveries that ended without an answer: each time, the worker running it died.
+      // Deliveries that did not get through (a worker died running it, or NATS failed
+      // it), not counting hand-backs of closing workers.
       const deliveries = msg.info.deliveryCount;
       const lost = deliveries > this.config.maxDeliveries ? deliveries - 1 - (await this.handBacks.count(msg.info.streamSequence)) : 0;
       if (lost >= this.config.maxDeliveries) {
