@@ -85,7 +85,6 @@ export async function* readUrl(url: string, options: ReadUrlOptions = {}): Async
   }
 }
 
-
 /**
  * A response's body, failing when the server goes silent for {@link REQUEST_TIMEOUT_MS}
  * (a body may take longer than that in all, as long as it keeps coming).
@@ -113,7 +112,7 @@ async function* bodyOf(url: string, response: Response, signal?: AbortSignal): A
   }
 }
 
-/** `chunks` in one buffer. @throws Error when they hold more than `maxBytes` */
+/** `chunks` in one buffer. @throws FileChangedError when they hold more than `maxBytes`, the bytes asked for */
 async function collect(chunks: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;
