@@ -146,6 +146,7 @@ const LOCAL_READ_MAX_BYTES = 64 * 1024 * 1024;
  * The lines of a located split of a shared-volume file; any thread of the process may read it.
  * @throws FileNotFoundError when the file is gone
  * @throws FileChangedError when it changed since the job was submitted
+ * @throws SplitTooLargeError when its lines hold more than a split may
  */
 export async function readLocalSplit(split: LocalSplit, signal?: AbortSignal): Promise<SplitText> {
   const opened = await openVolumeFile(split.path, split.size, split.file);
