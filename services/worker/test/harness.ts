@@ -15,6 +15,7 @@ import {
   TERMINAL_STATUSES,
   ValueStore,
   type Infrastructure,
+  type JobEvent,
   type JobRecord,
   type WorkerConfig,
 } from '@weft/shared';
@@ -32,6 +33,8 @@ export interface Harness {
   startWorker(overrides?: Partial<Parameters<typeof resolveWorkerConfig>[0]>): Promise<Worker>;
   submit(spec: unknown): Promise<string>;
   waitForJob(id: string, timeoutMs?: number): Promise<JobRecord & { value?: unknown }>;
+  /** The job's stored events, in order. */
+  events(jobId: string): Promise<JobEvent[]>;
   /** How many times each node's completion was published, by JSON Pointer, from the job's stored events. */
   completions(jobId: string): Promise<Map<string, number>>;
   close(): Promise<void>;
@@ -51,6 +54,19 @@ export async function startHarness(settings: Partial<Parameters<typeof resolveWo
   const catalogue = TaskCatalogue.builtin();
   const workerConfig = (overrides = {}) =>
     resolveWorkerConfig({ ...base, threads: 2, heartbeatMs: 500, ackWaitMs: 5000, ...overrides });
+  const events = async (jobId: string): Promise<JobEvent[]> => {
+    const consumer = await infra.js.consumers.get(infra.names.eventsStream, {
+      filter_subjects: infra.names.eventSubject(jobId),
+      deliver_policy: DeliverPolicy.All,
+    });
+    const found: JobEvent[] = [];
+    const messages = await consumer.fetch({ max_messages: 100_000, expires: 1000 });
+    for await (const msg of messages) {
+      found.push(parseMessage(JobEventSchema, decodeWire(msg.string()), 'event'));
+      if (msg.info.pending === 0) break;
+    }
+    return found;
+  };
   return {
     server,
     nc,
@@ -82,17 +98,11 @@ export async function startHarness(settings: Partial<Parameters<typeof resolveWo
         await new Promise((r) => setTimeout(r, 20));
       }
     },
+    events,
     async completions(jobId) {
-      const consumer = await infra.js.consumers.get(infra.names.eventsStream, {
-        filter_subjects: infra.names.eventSubject(jobId),
-        deliver_policy: DeliverPolicy.All,
-      });
       const counts = new Map<string, number>();
-      const messages = await consumer.fetch({ max_messages: 100_000, expires: 1000 });
-      for await (const msg of messages) {
-        const event = parseMessage(JobEventSchema, decodeWire(msg.string()), 'event');
+      for (const event of await events(jobId)) {
         for (const task of event.tasks ?? []) counts.set(task.node, (counts.get(task.node) ?? 0) + 1);
-        if (msg.info.pending === 0) break;
       }
       return counts;
     },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { encodeWire, prepareJob, publishJob, TaskCatalogue, type PlanChain, type PlanGroup } from '@weft/shared';
+import { encodeWire, prepareJob, publishJob, storeJobSpec, TaskCatalogue, type JobEvent, type PlanChain, type PlanGroup } from '@weft/shared';
 import { REPEAT_HEADER } from '../src/work-message.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -41,5 +41,27 @@ describe('work items sent again after the duplicate window', () => {
     const counts = await h.completions(job.id);
     assert.equal(counts.get('/group/0/chain/1'), 1, 'the repeated step ran again');
     assert.equal(counts.get('/group/0/chain/2'), 1, 'a step after it that was done ran again');
+  });
+
+  it('publishes the end event again when a repeat finds the job finished without one', async () => {
+    const job = await prepareJob({ task: 'add', args: [2, 3] }, TaskCatalogue.builtin(), LIMITS);
+    // As a worker leaves it that stored the terminal record and died before the event.
+    const now = new Date().toISOString();
+    await h.infra.jobs.create(job.id, encodeWire({ ...job.record, status: 'succeeded', result: { v: 5 }, startedAt: now, finishedAt: now }));
+    const start = { v: 1, kind: 'start', jobId: job.id, record: job.record, spec: await storeJobSpec(h.values, job) };
+    await h.infra.writer.publish(h.infra.names.taskSubject('default'), encodeWire(start), {
+      msgId: `${job.id}:start`,
+      headers: { [REPEAT_HEADER]: '1' },
+    });
+    const deadline = Date.now() + 20_000;
+    let ends: JobEvent[] = [];
+    while (ends.length === 0) {
+      assert.ok(Date.now() < deadline, 'no end event');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      ends = (await h.events(job.id)).filter((e) => e.type === 'job');
+    }
+    assert.deepEqual(ends.map((e) => e.type === 'job' && e.status), ['succeeded']);
+    // The task did not run again: its completion was never published.
+    assert.equal((await h.completions(job.id)).size, 0);
   });
 });

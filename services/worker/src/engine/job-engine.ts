@@ -1,15 +1,12 @@
-import { nuid } from '@nats-io/transport-node';
 import {
   chunkOf,
   type FileAccess,
   type FileStore,
   type UploadedParts,
-  type JobError,
   type JobRecord,
   type Logger,
   type Plan,
   type PlanTask,
-  type StoredValue,
   type TaskCompletion,
   type ValueStore,
   type WorkItem,
@@ -24,6 +21,7 @@ import { batchMembers, groupNode, mapReduceNode, taskNode } from './plan-nodes.j
 import type { ReduceInputs } from './reduce-inputs.js';
 import type { ProgressReporter } from './progress-reporter.js';
 import { FileSteps } from './file-steps.js';
+import { JobEndings, track } from './job-endings.js';
 import { Progression, type JobHandle } from './progression.js';
 import { completion } from './task-completions.js';
 import type { Results } from './results.js';
@@ -69,16 +67,18 @@ type ExecutedUnit = { readonly completions: TaskCompletion[]; readonly count: nu
 export class JobEngine {
   private readonly progression: Progression;
   private readonly fileSteps: FileSteps;
+  private readonly endings: JobEndings;
 
   constructor(private readonly deps: JobEngineDeps) {
     this.progression = new Progression(deps.results, deps.children, deps.reduceInputs, deps.log);
     this.fileSteps = new FileSteps(deps.files, deps.fileStore);
+    this.endings = new JobEndings(deps);
   }
 
   /** Processes one work item; resolves once everything it causes is durably recorded. */
   async handle(item: WorkItem, delivery: Delivery): Promise<void> {
     if (item.kind === 'start') return this.startJob(item, delivery);
-    if (await this.deps.records.isTerminal(item.jobId)) return;
+    if (await this.deps.records.isTerminal(item.jobId)) return delivery.repeat ? this.endings.publishAgain(item.jobId) : undefined;
     const plan = await this.deps.plans.get(item.jobId);
     const job = this.handleFor(item.jobId, plan);
     const out: Dispatch[] = [];
@@ -94,12 +94,12 @@ export class JobEngine {
     const plan = item.kind === 'start' ? undefined : await this.deps.plans.get(item.jobId).catch(() => undefined);
     const node = plan && 'node' in item ? plan.node(item.node) : undefined;
     const initial = item.kind === 'start' ? item.record : undefined;
-    await this.failJob(item.jobId, { ...error, ...(node ? { node: node.pointer } : {}) }, initial);
+    await this.endings.fail(item.jobId, { ...error, ...(node ? { node: node.pointer } : {}) }, initial);
   }
 
   private async startJob(item: Extract<WorkItem, { kind: 'start' }>, delivery: Delivery): Promise<void> {
     const { jobId } = item;
-    if (delivery.repeat && (await this.deps.records.isTerminal(jobId))) return;
+    if (delivery.repeat && (await this.deps.records.isTerminal(jobId))) return this.endings.publishAgain(jobId);
     const plan = await this.deps.plans.get(jobId, item.spec);
     const job = this.handleFor(jobId, plan, { ...item.record, startedAt: new Date().toISOString() });
     const out: Dispatch[] = [];
@@ -316,7 +316,7 @@ export class JobEngine {
   private failTask(job: JobHandle, node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: false }): Promise<void> {
     const jobId = job.id;
     this.deps.log.warn({ jobId, node: node.pointer, task: node.task, code: outcome.code, attempts: outcome.attempts, err: outcome.message }, 'task failed');
-    return this.failJob(jobId, {
+    return this.endings.fail(jobId, {
       code: outcome.code,
       message: `task "${node.task}" at ${node.pointer || '/'} failed after ${outcome.attempts} attempt(s): ${outcome.message}`,
       node: node.pointer,
@@ -326,52 +326,15 @@ export class JobEngine {
     }, job.initial);
   }
 
-  private async failJob(jobId: string, error: JobError, initial?: JobRecord): Promise<void> {
-    const finishedAt = new Date().toISOString();
-    const updated = await this.deps.records.update(
-      jobId,
-      (r) =>
-        r.status === 'queued' || r.status === 'running'
-          ? { ...r, status: 'failed', error, startedAt: r.startedAt ?? initial?.startedAt ?? finishedAt, finishedAt }
-          : undefined,
-      initial,
-    );
-    if (updated) {
-      await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error, record: updated }, `${jobId}:end`);
-    }
-  }
-
   private handleFor(jobId: string, plan: Plan, initial?: JobRecord): JobHandle {
     const job: JobHandle = {
       id: jobId,
       pending: [],
       ...(initial === undefined ? {} : { initial }),
-      finish: async (value: unknown) => {
-        const stored: StoredValue = await this.deps.values.store(value, `${jobId}.result.${nuid.next()}`);
-        const finishedAt = new Date().toISOString();
-        const progress = { done: plan.taskCount, total: plan.taskCount };
-        const updated = await this.deps.records.update(
-          jobId,
-          (r) =>
-            r.status === 'queued' || r.status === 'running'
-              ? { ...r, status: 'succeeded', result: stored, startedAt: r.startedAt ?? initial?.startedAt ?? finishedAt, finishedAt, progress }
-              : undefined,
-          initial,
-        );
-        if (!updated) return this.deps.values.discard(stored);
-        const tasks = job.endTasks ? { tasks: job.endTasks } : {};
-        track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks }, `${jobId}:end`));
-        this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
-      },
+      finish: (value: unknown) => this.endings.succeed(job, plan, value, initial),
     };
     return job;
   }
-}
-
-/** Adds a publication the work item's acknowledgement waits for (and marks its failure as handled until then). */
-function track(job: JobHandle, publication: Promise<unknown>): void {
-  publication.catch(() => undefined);
-  job.pending.push(publication);
 }
 
 function taskRun(

@@ -1,0 +1,81 @@
+/**
+ * How jobs end: the terminal record, written once by compare-and-set (a terminal
+ * record never changes), and the end event published after it.
+ */
+import { nuid } from '@nats-io/transport-node';
+import type { JobError, JobRecord, Logger, Plan, StoredValue, ValueStore } from '@weft/shared';
+import type { Dispatcher } from './dispatcher.js';
+import type { JobRecords } from './job-records.js';
+import type { JobHandle } from './progression.js';
+
+/** What ending jobs needs. */
+export interface JobEndingsDeps {
+  readonly records: JobRecords;
+  readonly dispatcher: Dispatcher;
+  readonly values: ValueStore;
+  readonly log: Logger;
+}
+
+/** Ends jobs, successfully or not; safe when several workers try at once. */
+export class JobEndings {
+  constructor(private readonly deps: JobEndingsDeps) {}
+
+  /**
+   * Stores `value` as the job's result and marks the job succeeded, unless it ended
+   * already; the end event is tracked on `job` (see {@link track}).
+   */
+  async succeed(job: JobHandle, plan: Plan, value: unknown, initial?: JobRecord): Promise<void> {
+    const jobId = job.id;
+    const stored: StoredValue = await this.deps.values.store(value, `${jobId}.result.${nuid.next()}`);
+    const finishedAt = new Date().toISOString();
+    const progress = { done: plan.taskCount, total: plan.taskCount };
+    const updated = await this.deps.records.update(
+      jobId,
+      (r) =>
+        r.status === 'queued' || r.status === 'running'
+          ? { ...r, status: 'succeeded', result: stored, startedAt: r.startedAt ?? initial?.startedAt ?? finishedAt, finishedAt, progress }
+          : undefined,
+      initial,
+    );
+    if (!updated) return this.deps.values.discard(stored);
+    const tasks = job.endTasks ? { tasks: job.endTasks } : {};
+    track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks }, `${jobId}:end`));
+    this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
+  }
+
+  /** Marks the job failed with `error`, unless it ended already, and publishes its end. */
+  async fail(jobId: string, error: JobError, initial?: JobRecord): Promise<void> {
+    const finishedAt = new Date().toISOString();
+    const updated = await this.deps.records.update(
+      jobId,
+      (r) =>
+        r.status === 'queued' || r.status === 'running'
+          ? { ...r, status: 'failed', error, startedAt: r.startedAt ?? initial?.startedAt ?? finishedAt, finishedAt }
+          : undefined,
+      initial,
+    );
+    if (updated) {
+      await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error, record: updated }, `${jobId}:end`);
+    }
+  }
+
+  /**
+   * Publishes a finished job's end event again, from its record: a repeated item of a
+   * finished job may be the one whose worker died between storing the terminal record
+   * and publishing the event. (Within the duplicate window, an event already stored
+   * is not stored twice.)
+   */
+  async publishAgain(jobId: string): Promise<void> {
+    const current = await this.deps.records.get(jobId);
+    if (!current) return;
+    const { record } = current;
+    const at = record.finishedAt ?? new Date().toISOString();
+    await this.deps.dispatcher.event({ type: 'job', jobId, at, status: record.status, ...(record.error ? { error: record.error } : {}), record }, `${jobId}:end`);
+  }
+}
+
+/** Adds a publication the work item's acknowledgement waits for (and marks its failure as handled until then). */
+export function track(job: JobHandle, publication: Promise<unknown>): void {
+  publication.catch(() => undefined);
+  job.pending.push(publication);
+}
