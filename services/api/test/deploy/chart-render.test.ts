@@ -202,6 +202,18 @@ describe('chart: external NATS', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 });
 
+describe('chart: images from a private registry', { timeout: TEST_TIMEOUT_MS }, () => {
+  it('gives the pull secrets to every pod: the API, the workers and NATS', async () => {
+    const objects = await renderChart({ values: { imagePullSecrets: ['registry-credentials'] } });
+    const pods = [
+      ['API', deployment(objects, 'weft-api').spec?.template.spec],
+      ['workers', deployment(objects, 'weft-worker-default').spec?.template.spec],
+      ['NATS', findObject<IStatefulSet>(objects, 'StatefulSet', 'weft-nats').spec?.template.spec],
+    ] as const;
+    for (const [name, pod] of pods) assert.deepEqual(pod?.imagePullSecrets, [{ name: 'registry-credentials' }], name);
+  });
+});
+
 describe('chart: shared data volume', { timeout: TEST_TIMEOUT_MS }, () => {
   let created: K8sObject[];
   let existing: K8sObject[];
