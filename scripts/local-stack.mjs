@@ -51,13 +51,15 @@ import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { workerConfigFromEnv } from '@weft/shared';
 import { findNatsServerBinary } from '@weft/shared/testing';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const NATS_READY_TIMEOUT_MS = 15_000;
 const API_READY_TIMEOUT_MS = 30_000;
-const WORKER_STOP_GRACE_MS = 30_000;
+/** Beyond a worker's drain timeout (`WEFT_DRAIN_TIMEOUT_MS`), how long it may take to exit. */
+const WORKER_EXIT_MARGIN_MS = 5_000;
 const API_STOP_GRACE_MS = 10_000;
 const NATS_STOP_GRACE_MS = 10_000;
 const BACKOFF_INITIAL_MS = 500;
@@ -182,7 +184,20 @@ function parseSettings(argv, env) {
     natsBinary: findNatsServer(),
     apiEntry: entry(env.WEFT_API_ENTRY, 'services/api/dist/src/server.js'),
     workerEntry: entry(env.WEFT_WORKER_ENTRY, 'services/worker/dist/src/main.js'),
+    // Workers drain for as long as their own settings say: they read the same variable.
+    workerStopGraceMs: workerDrainTimeoutMs(env) + WORKER_EXIT_MARGIN_MS,
   };
+}
+
+/** The workers' drain timeout, as they resolve it themselves. @param {NodeJS.ProcessEnv} env */
+function workerDrainTimeoutMs(env) {
+  try {
+    return workerConfigFromEnv(env).drainTimeoutMs;
+  } catch (err) {
+    // The workers will not start either, and will say why.
+    warn(`cannot read the workers' settings: ${err instanceof Error ? err.message : String(err)}`);
+    return 0;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -581,7 +596,7 @@ async function shutdown(exitCode) {
   shuttingDown = true;
   for (const child of everyone) child.autoRestart = false;
   if (workers.some((worker) => worker.running)) say('stopping workers (they finish their current tasks first)');
-  await Promise.all(workers.map((worker) => worker.stop(WORKER_STOP_GRACE_MS)));
+  await Promise.all(workers.map((worker) => worker.stop(settings.workerStopGraceMs)));
   if (api.running) say('stopping the API');
   await api.stop(API_STOP_GRACE_MS);
   if (nats.running) say('stopping nats-server');
