@@ -64,15 +64,18 @@ find_nats_server() {
   return 1
 }
 
-# Fails unless the Node.js on PATH is version 20 or newer.
+# Fails unless the Node.js on PATH is version 20.11 or newer (as package.json's
+# engines say: the test runner's options and import.meta.dirname need it).
 require_node() {
-  local version major
-  command -v node >/dev/null 2>&1 || die "node is not installed; Weft needs Node.js >= 20"
+  local version major minor
+  command -v node >/dev/null 2>&1 || die "node is not installed; Weft needs Node.js >= 20.11"
   version="$(node --version)"
   major="${version#v}"
+  minor="${major#*.}"
   major="${major%%.*}"
-  if ! [[ "$major" =~ ^[0-9]+$ ]] || ((major < 20)); then
-    die "Weft needs Node.js >= 20, found $version"
+  minor="${minor%%.*}"
+  if ! [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]] || ((major < 20 || (major == 20 && minor < 11))); then
+    die "Weft needs Node.js >= 20.11, found $version"
   fi
 }
 
