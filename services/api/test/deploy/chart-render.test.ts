@@ -76,6 +76,7 @@ describe('chart: default values', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.ok(container?.volumeMounts?.some((m) => m.name === 'data' && m.mountPath === '/data'));
     const config = findObject<IConfigMap>(objects, 'ConfigMap', 'weft-nats').data?.['nats.conf'] ?? '';
     assert.match(config, /jetstream \{[^}]*store_dir: \/data/);
+    assert.match(config, /jetstream \{[^}]*sync_interval: 2m/);
     assert.match(config, /http_port: 8222/);
     assert.doesNotMatch(config, /authorization/);
     const service = findObject<IService>(objects, 'Service', 'weft-nats');
@@ -199,6 +200,15 @@ describe('chart: external NATS', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.deepEqual(objectsOfKind<IService>(objects, 'Service').map((s) => s.metadata?.name), ['weft-api']);
     const scaled = findObject<IScaledObject>(objects, 'ScaledObject', 'weft-worker-default');
     assert.equal(scaled.spec.triggers[0]?.metadata['natsServerMonitoringEndpoint'], 'nats.messaging.svc:8222');
+  });
+});
+
+describe('chart: NATS syncing every write', { timeout: TEST_TIMEOUT_MS }, () => {
+  it('passes syncInterval to JetStream, and refuses what is no interval', async () => {
+    const objects = await renderChart({ values: { nats: { jetstream: { syncInterval: 'always' } } } });
+    const config = findObject<IConfigMap>(objects, 'ConfigMap', 'weft-nats').data?.['nats.conf'] ?? '';
+    assert.match(config, /jetstream \{[^}]*sync_interval: always/);
+    await assert.rejects(renderChart({ values: { nats: { jetstream: { syncInterval: 'often' } } } }), /syncInterval/);
   });
 });
 
