@@ -466,6 +466,51 @@ function hostPort(host, port) {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * Stops what a supervisor that died (SIGKILL, out of memory) left running, as its
+ * stack.json names it: its children would keep the ports and the data directory. A
+ * pid counts only if its process started before that file was last written (a pid
+ * used again since is another process). Linux only (it reads /proc).
+ * @param {any} previous the dead supervisor's stack.json
+ * @param {number} writtenAtMs when that file was last written
+ */
+async function stopLeftovers(previous, writtenAtMs) {
+  const pids = [previous?.nats?.pid, previous?.api?.pid, ...(Array.isArray(previous?.workers) ? previous.workers.map((/** @type {any} */ w) => w?.pid) : [])];
+  const left = pids.filter((pid) => typeof pid === 'number' && pid > 1 && isAlive(pid) && (startedAtMs(pid) ?? Infinity) <= writtenAtMs + 1000);
+  if (left.length === 0) return;
+  warn(`the last supervisor of ${settings.home} died and left ${left.length} of its processes running (pids ${left.join(', ')}); stopping them`);
+  for (const pid of left) signalPid(pid, 'SIGTERM');
+  const deadline = Date.now() + WORKER_EXIT_MARGIN_MS + workerDrainTimeoutMs(process.env);
+  while (left.some(isAlive) && Date.now() < deadline) await sleep(100);
+  for (const pid of left.filter(isAlive)) signalPid(pid, 'SIGKILL');
+  while (left.some(isAlive)) await sleep(50);
+}
+
+/** When process `pid` started, in ms since the epoch; undefined when unknown. @param {number} pid */
+function startedAtMs(pid) {
+  try {
+    // Field 22 of /proc/<pid>/stat, after the parenthesised name: clock ticks since boot.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[19]);
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return Number.isFinite(ticks) && Number.isFinite(bootSeconds) ? bootSeconds * 1000 + (ticks / CLOCK_TICKS_PER_SECOND) * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's clock ticks per second (USER_HZ), in which /proc reports process start times. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** @param {number} pid @param {NodeJS.Signals} signal */
+function signalPid(pid, signal) {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Gone already.
+  }
+}
+
 /** @param {number} pid */
 function isAlive(pid) {
   try {
@@ -510,6 +555,7 @@ try {
   if (typeof pid === 'number' && pid !== process.pid && isAlive(pid)) {
     fatal(`a local stack is already running from ${settings.home} (supervisor pid ${pid}); stop it first (kill -TERM ${pid})`);
   }
+  await stopLeftovers(previous, statSync(stateFile).mtimeMs);
 } catch (err) {
   if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
 }
