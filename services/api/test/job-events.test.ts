@@ -168,9 +168,20 @@ describe('job event streams', () => {
 
   it('stops consuming when the client disconnects', async () => {
     const job = await submit({ task: 'sleep', args: [3000] });
-    const stream = await readEventStream(base + job.links.events, { until: (s) => s.comments.length >= 2 });
-    assert.equal(stream.events.length, 0);
     const { jsm, names } = env.infra;
+    // The stream's consumer exists while the client listens...
+    let consuming = false;
+    const watching = (async () => {
+      for (let i = 0; i < 100 && !consuming; i++) {
+        consuming = (await jsm.consumers.list(names.eventsStream).next()).length > 0;
+        if (!consuming) await sleep(20);
+      }
+    })();
+    const stream = await readEventStream(base + job.links.events, { until: (s) => consuming && s.comments.length >= 2 });
+    await watching;
+    assert.ok(consuming, 'a consumer while the client listens');
+    assert.equal(stream.events.length, 0);
+    // ...and goes once it has left.
     let consumers = -1;
     for (let i = 0; i < 50 && consumers !== 0; i++) {
       await sleep(100);
