@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startHarness, type Harness } from './harness.js';
-
-/** Primes below 4,000,000 and 8,000,000. */
-const PRIMES_BELOW_4M = 283_146;
-const PRIMES_BELOW_8M = 539_777;
+import { PRIMES_BELOW_4M, PRIMES_BELOW_8M, startHarness, type Harness } from './harness.js';
 
 describe('work a worker holds', () => {
   let h: Harness;

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeWire, JobRecordSchema, parseMessage, type JobRecord } from '@weft/shared';
-import { startHarness, type Harness } from './harness.js';
-
-/** Primes below 8,000,000. */
-const PRIMES_BELOW_8M = 539_777;
+import { PRIMES_BELOW_8M, startHarness, type Harness } from './harness.js';
 
 describe('a worker closing with work it cannot finish in time', () => {
   let h: Harness;

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats, FileStore, provisionInfrastructure, resolveWorkerConfig, type FileManifest, type Infrastructure } from '../../src/index.js';
-import { startNatsServer, type RunningNatsServer } from '../../src/testing/index.js';
+import { FileStore, type FileManifest, type Infrastructure } from '../../src/index.js';
+import { startInstallation, type TestInstallation } from '../installation.js';
 
 function chunks(text: string): AsyncIterable<Uint8Array> {
   return Readable.from([Buffer.from(text)]) as AsyncIterable<Uint8Array>;
@@ -17,20 +16,14 @@ async function content(store: FileStore, name: string): Promise<string> {
 }
 
 describe('FileStore with writers racing', () => {
-  let server: RunningNatsServer;
-  let nc: NatsConnection;
+  let installation: TestInstallation;
   let infra: Infrastructure;
 
   before(async () => {
-    server = await startNatsServer();
-    const config = resolveWorkerConfig({ natsUrl: server.url, prefix: 'store' });
-    nc = await connectNats(config, 'file-store-test');
-    infra = await provisionInfrastructure(nc, config);
+    installation = await startInstallation('store');
+    infra = installation.infra;
   });
-  after(async () => {
-    await nc.drain();
-    await server.stop();
-  });
+  after(async () => installation.close());
 
   /** A store whose manifests bucket runs `meanwhile` once, just before its first purge. */
   function storeWithRace(meanwhile: (store: FileStore) => Promise<unknown>): FileStore {

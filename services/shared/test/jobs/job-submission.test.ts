@@ -1,43 +1,33 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  connectNats,
   decodeWire,
   encodeWire,
   JobRecordSchema,
   parseMessage,
   prepareJob,
-  provisionInfrastructure,
   publishStart,
-  resolveWorkerConfig,
   storeJobSpec,
   TaskCatalogue,
   ValueStore,
   WriteTimeoutError,
   type Infrastructure,
 } from '../../src/index.js';
-import { startNatsServer, type RunningNatsServer } from '../../src/testing/index.js';
+import { startInstallation, type TestInstallation } from '../installation.js';
 
 const LIMITS = { maxNodes: 1000, maxDepth: 16, maxChunks: 1000 };
 
 describe('publishing a job whose start item is not acknowledged', () => {
-  let server: RunningNatsServer;
-  let nc: NatsConnection;
+  let installation: TestInstallation;
   let infra: Infrastructure;
   let values: ValueStore;
 
   before(async () => {
-    server = await startNatsServer();
-    const config = resolveWorkerConfig({ natsUrl: server.url, prefix: 'submit' });
-    nc = await connectNats(config, 'submission-test');
-    infra = await provisionInfrastructure(nc, config);
+    installation = await startInstallation('submit');
+    infra = installation.infra;
     values = new ValueStore(infra, 1024);
   });
-  after(async () => {
-    await nc.drain();
-    await server.stop();
-  });
+  after(async () => installation.close());
 
   /** Publishes a job through a writer whose publish fails when `fail` is called, as one whose acknowledgement never came. */
   async function publishUnacknowledged() {

@@ -2,36 +2,31 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  connectNats,
   decodeWire,
   encodeWire,
   isWrongLastSequence,
   JetStreamWriter,
   newJobId,
   parseWriteAck,
-  provisionInfrastructure,
-  resolveWorkerConfig,
   WriteTimeoutError,
   type Infrastructure,
 } from '../../src/index.js';
-import { collectMessages, startNatsServer, type RunningNatsServer } from '../../src/testing/index.js';
+import { collectMessages } from '../../src/testing/index.js';
+import { startInstallation, type TestInstallation } from '../installation.js';
 
 describe('JetStream writer', () => {
-  let server: RunningNatsServer;
+  let installation: TestInstallation;
   let nc: NatsConnection;
   let infra: Infrastructure;
   let writer: JetStreamWriter;
   before(async () => {
-    server = await startNatsServer();
-    const config = resolveWorkerConfig({ natsUrl: server.url, prefix: 'writer' });
-    nc = await connectNats(config, 'writer-test');
-    infra = await provisionInfrastructure(nc, config);
+    installation = await startInstallation('writer');
+    ({ nc, infra } = installation);
     writer = await JetStreamWriter.open(nc, infra.names);
   });
   after(async () => {
     writer.close();
-    await nc.drain();
-    await server.stop();
+    await installation.close();
   });
 
   it('publishes and deduplicates by message id', async () => {

@@ -29,14 +29,7 @@ export class JobEndings {
     const stored: StoredValue = await this.deps.values.store(value, `${jobId}.result.${nuid.next()}`);
     const finishedAt = new Date().toISOString();
     const progress = { done: plan.taskCount, total: plan.taskCount };
-    const updated = await this.deps.records.update(
-      jobId,
-      (r) =>
-        r.status === 'queued' || r.status === 'running'
-          ? { ...r, status: 'succeeded', result: stored, startedAt: r.startedAt ?? initial?.startedAt ?? finishedAt, finishedAt, progress }
-          : undefined,
-      initial,
-    );
+    const updated = await this.end(jobId, { status: 'succeeded', result: stored, progress }, finishedAt, initial);
     if (!updated) return this.deps.values.discard(stored);
     const tasks = job.endTasks ? { tasks: job.endTasks } : {};
     track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks }, `${jobId}:end`));
@@ -46,17 +39,22 @@ export class JobEndings {
   /** Marks the job failed with `error`, unless it ended already, and publishes its end. */
   async fail(jobId: string, error: JobError, initial?: JobRecord): Promise<void> {
     const finishedAt = new Date().toISOString();
-    const updated = await this.deps.records.update(
-      jobId,
-      (r) =>
-        r.status === 'queued' || r.status === 'running'
-          ? { ...r, status: 'failed', error, startedAt: r.startedAt ?? initial?.startedAt ?? finishedAt, finishedAt }
-          : undefined,
-      initial,
-    );
+    const updated = await this.end(jobId, { status: 'failed', error }, finishedAt, initial);
     if (updated) {
       await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error, record: updated }, `${jobId}:end`);
     }
+  }
+
+  /** Writes `ending` into the job's record unless the job ended already. @returns the record written, if it was */
+  private end(jobId: string, ending: Partial<JobRecord>, finishedAt: string, initial?: JobRecord): Promise<JobRecord | undefined> {
+    return this.deps.records.update(
+      jobId,
+      (r) =>
+        r.status === 'queued' || r.status === 'running'
+          ? { ...r, ...ending, startedAt: r.startedAt ?? initial?.startedAt ?? finishedAt, finishedAt }
+          : undefined,
+      initial,
+    );
   }
 
   /**
