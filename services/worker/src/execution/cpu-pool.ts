@@ -28,7 +28,7 @@ export class CpuPool {
   /** Starts `threads` threads (kept warm: a cold thread would add its start-up to the first tasks). */
   static create(threads: number): CpuPool {
     const piscina = new Piscina<ThreadRequest, ThreadResponse>({
-      filename: new URL('./thread.js', import.meta.url).href,
+      filename: new URL('./thread-entry.cjs', import.meta.url).href,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
