@@ -10,7 +10,8 @@
  *   BODY_TOO_LARGE (more than `bodyLimitBytes`);
  * - 415: UNSUPPORTED_MEDIA_TYPE (only `application/json` bodies are accepted);
  * - 404: JOB_NOT_FOUND, NOT_FOUND (no such route), POOL_NOT_FOUND (no such worker pool);
- * - 409: POOL_AUTOSCALED (the pool's replicas belong to an HPA or KEDA);
+ * - 409: JOB_ENDED (a job to cancel succeeded or failed first), POOL_AUTOSCALED (the
+ *   pool's replicas belong to an HPA or KEDA);
  * - 410: VALUE_NOT_FOUND (a finished job's result has expired from the object store);
  * - 400: INVALID_FILE_NAME, INVALID_FILE_INPUT (a job's input files cannot be resolved);
  *   404: FILE_NOT_FOUND; 409: FILE_CHANGED (replaced while read); 413: FILE_TOO_LARGE;
@@ -39,6 +40,7 @@ import {
   InvalidSpecError,
   RangeNotSatisfiableError,
   InvalidTaskArgsError,
+  JobEndedError,
   JobNotFoundError,
   MalformedJsonError,
   SpecLimitError,
@@ -146,6 +148,10 @@ function fromWeftError(error: WeftError): ProblemInit {
   if (error instanceof JobNotFoundError) {
     const extensions = { jobId: error.jobId };
     return { status: 404, code: error.code, title: 'Job not found', detail: error.message, extensions };
+  }
+  if (error instanceof JobEndedError) {
+    const extensions = { jobId: error.jobId, jobStatus: error.jobStatus };
+    return { status: 409, code: error.code, title: 'Job already ended', detail: error.message, extensions };
   }
   if (error instanceof RouteNotFoundError) {
     return { status: 404, code: error.code, title: 'Not found', detail: error.message };

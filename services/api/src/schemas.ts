@@ -11,6 +11,7 @@ import {
   JobNodeSchema,
   JobRecordSchema,
   JobStatusSchema,
+  MAX_CANCEL_REASON_LENGTH,
   TaskCompletionSchema,
   WorkerHeartbeatSchema,
 } from '@weft/shared';
@@ -40,6 +41,18 @@ component(
 export const JobParamsSchema = z.object({
   id: z.string().describe('Job id (26 lower-case base32 characters).'),
 });
+
+/** Body of `POST /v1/jobs/:id/cancel`; it may be left out (fastify then passes `null`). */
+export const CancelJobBodySchema = z
+  .strictObject({
+    reason: z
+      .string()
+      .min(1)
+      .max(MAX_CANCEL_REASON_LENGTH)
+      .optional()
+      .describe(`Why the job is cancelled (at most ${MAX_CANCEL_REASON_LENGTH} characters); shown in the job's \`error\`.`),
+  })
+  .nullish();
 
 /** Query of the routes that can wait for a job to finish; the bound comes from the configuration. */
 export function waitQuerySchema(maxWaitMs: number) {

@@ -78,6 +78,18 @@ export class JobNotFoundError extends WeftError {
   }
 }
 
+/** A job cannot be cancelled: it ended already, in another status. */
+export class JobEndedError extends WeftError {
+  readonly code = 'JOB_ENDED';
+  constructor(
+    readonly jobId: string,
+    /** How it ended. (Not `status`: HTTP frameworks take an error's `status` for theirs.) */
+    readonly jobStatus: string,
+  ) {
+    super(`job "${jobId}" has already ended (${jobStatus})`);
+  }
+}
+
 /** A stored value could not be found (expired or deleted). */
 export class ValueNotFoundError extends WeftError {
   readonly code = 'VALUE_NOT_FOUND';

@@ -30,6 +30,14 @@ export {
   type PrepareJobOptions,
   type PublishJobOptions,
 } from './jobs/job-submission.js';
+export { jobEndEventId, publishJobEvent, type JobEventPublisher } from './jobs/job-events.js';
+export {
+  cancelJob,
+  JOB_CANCELLED,
+  MAX_CANCEL_REASON_LENGTH,
+  type CancelJobOptions,
+  type CancelOutcome,
+} from './jobs/job-cancellation.js';
 export { exitOnSignals } from './process-signals.js';
 export * from './file-store/index.js';
 export * from './file-inputs/index.js';

@@ -49,6 +49,14 @@ export interface ResourceNames {
    * receive the job's task events.
    */
   jobEndSubject(jobId: string): string;
+  /**
+   * Core NATS subject (in no stream) a job's end event is also published on when the
+   * job ended before its work did (cancelled, or failed by one of its tasks), so that
+   * workers abort the job's tasks still running.
+   */
+  jobStopSubject(jobId: string): string;
+  /** Wildcard covering every job's stop subject. */
+  readonly jobStopSubjects: string;
   /** Core NATS subject a KV put on the jobs bucket for `jobId` is published on. */
   jobRecordSubject(jobId: string): string;
   /**
@@ -105,6 +113,8 @@ export function resourceNames(prefix: string = DEFAULT_PREFIX): ResourceNames {
     eventSubject: (jobId: string) => `${prefix}.events.${jobId}`,
     eventSubjects: `${prefix}.events.>`,
     jobEndSubject: (jobId: string) => `${prefix}.job-ends.${jobId}`,
+    jobStopSubject: (jobId: string) => `${prefix}.job-stops.${jobId}`,
+    jobStopSubjects: `${prefix}.job-stops.*`,
     jobRecordSubject: (jobId: string) => kvSubject(jobs, jobId),
     recordAckSubject: (jobId: string, writer: string, serial: number) => `${prefix}.record-acks.${jobId}.${writer}.${serial}`,
     recordAcksOf: (jobId: string) => `${prefix}.record-acks.${jobId}.>`,

@@ -40,3 +40,17 @@ export class PoisonWorkItemError extends WeftError {
 export class WorkerClosingError extends WeftError {
   readonly code = 'WORKER_CLOSING';
 }
+
+/**
+ * The job a task belongs to ended before the task did: it was cancelled, or another of
+ * its tasks failed it. The task has no outcome and its work item is done.
+ */
+export class JobStoppedError extends WeftError {
+  readonly code = 'JOB_STOPPED';
+  constructor(
+    readonly jobId: string,
+    readonly status: string,
+  ) {
+    super(`job "${jobId}" ended (${status}) while its task ran`);
+  }
+}

@@ -4,4 +4,11 @@
  */
 export { Worker, type WorkerOptions, type WorkerState } from './worker.js';
 export type { WorkerStats } from './heartbeat.js';
-export { TaskAttemptError, TaskTimeoutError, PermanentFailureError, PoisonWorkItemError, WorkerClosingError } from './errors.js';
+export {
+  JobStoppedError,
+  TaskAttemptError,
+  TaskTimeoutError,
+  PermanentFailureError,
+  PoisonWorkItemError,
+  WorkerClosingError,
+} from './errors.js';

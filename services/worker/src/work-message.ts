@@ -15,6 +15,8 @@ export interface DeliveryInfo {
   readonly deliveryCount: number;
   readonly redelivered: boolean;
   readonly streamSequence: number;
+  /** When the stream stored the message, in milliseconds since the epoch (by the NATS server's clock). */
+  readonly storedAtMs: number;
 }
 
 /**
@@ -66,6 +68,11 @@ export class WorkMessage {
    */
   get repeat(): boolean {
     return this.info.redelivered || this.msg.headers?.get(REPEAT_HEADER) === '1';
+  }
+
+  /** How long the message has been in its stream, in milliseconds (0 when the clocks disagree the other way). */
+  get ageMs(): number {
+    return Math.max(0, Date.now() - this.info.storedAtMs);
   }
 
   string(): string {
@@ -132,7 +139,9 @@ function parseDeliveryInfo(reply: string | undefined): DeliveryInfo {
   }
   const deliveryCount = Number(tokens[6]);
   const streamSequence = Number(tokens[7]);
-  if (!Number.isSafeInteger(deliveryCount) || deliveryCount < 1 || !Number.isSafeInteger(streamSequence)) {
+  // Nanoseconds beyond 2^53: exact enough for milliseconds.
+  const storedAtMs = Number(tokens[9]) / 1e6;
+  if (!Number.isSafeInteger(deliveryCount) || deliveryCount < 1 || !Number.isSafeInteger(streamSequence) || !Number.isFinite(storedAtMs)) {
     throw new InvalidMessageError(`malformed JetStream reply subject "${reply ?? ''}"`);
   }
   return {
@@ -141,5 +150,6 @@ function parseDeliveryInfo(reply: string | undefined): DeliveryInfo {
     deliveryCount,
     redelivered: deliveryCount > 1,
     streamSequence,
+    storedAtMs,
   };
 }

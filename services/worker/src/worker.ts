@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { AckPolicy } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import {
   connectNats,
   createFileAccess,
   createLogger,
   decodeWire,
+  decodeWireBytes,
   InvalidMessageError,
+  JobEndEventSchema,
   openFileStore,
   parseMessage,
   provisionInfrastructure,
@@ -24,10 +26,11 @@ import { ReduceInputs } from './engine/reduce-inputs.js';
 import { Dispatcher } from './engine/dispatcher.js';
 import { JobEngine } from './engine/job-engine.js';
 import { JobRecords } from './engine/job-records.js';
+import { JobStops } from './engine/job-stops.js';
 import { PlanCache } from './engine/plan-cache.js';
 import { ProgressReporter } from './engine/progress-reporter.js';
 import { Results } from './engine/results.js';
-import { PoisonWorkItemError, WorkerClosingError } from './errors.js';
+import { JobStoppedError, PoisonWorkItemError, WorkerClosingError } from './errors.js';
 import { CpuPool } from './execution/cpu-pool.js';
 import { Limiter } from './execution/limiter.js';
 import { TaskRunner, type ThreadClaim } from './execution/task-runner.js';
@@ -89,6 +92,7 @@ export class Worker {
     private readonly pool: CpuPool,
     private readonly engine: JobEngine,
     private readonly progress: ProgressReporter,
+    private readonly stops: JobStops,
     private readonly shutdown: AbortController,
     private readonly log: Logger,
   ) {
@@ -132,6 +136,7 @@ export class Worker {
       const files = createFileAccess(fileStore, config.dataRoot);
       const progress = new ProgressReporter(records, log);
       const state = new CasBucket(infra.state, writer, infra.names.stateBucket);
+      const stops = new JobStops(shutdown.signal);
       const engine = new JobEngine({
         plans: new PlanCache(infra.specs, values, catalogue),
         records,
@@ -146,8 +151,15 @@ export class Worker {
         fileStore,
         log,
         queues: config.queues,
+        stops,
       });
-      const worker = new Worker(id, config, nc, infra, pool, engine, progress, shutdown, log);
+      const worker = new Worker(id, config, nc, infra, pool, engine, progress, stops, shutdown, log);
+      // Jobs that end early (cancelled, or failed by a task) stop their tasks running here.
+      nc.subscribe(infra.names.jobStopSubjects, {
+        callback: (err, msg) => {
+          if (!err) worker.onJobStop(msg);
+        },
+      });
       // Slots are split between queues so that an idle queue cannot hold them all.
       const slotsPerQueue = Math.max(1, Math.floor(config.concurrency / config.queues.length));
       for (const queue of config.queues) {
@@ -244,6 +256,16 @@ export class Worker {
     return config.durable_name;
   }
 
+  private onJobStop(msg: Msg): void {
+    try {
+      const { jobId, status } = parseMessage(JobEndEventSchema, decodeWireBytes(msg.data), 'job end event');
+      this.stops.stop(jobId, status);
+      this.log.debug({ jobId, status }, 'job stopped');
+    } catch (err) {
+      this.log.warn({ err, subject: msg.subject }, 'ignoring an undecodable job stop');
+    }
+  }
+
   private tick(): void {
     for (const msg of this.inFlight) msg.working();
     this.heartbeat.beat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
@@ -295,13 +317,21 @@ export class Worker {
       if (lost >= this.config.maxDeliveries) {
         await this.engine.failItem(item, new PoisonWorkItemError(lost));
       } else {
-        await this.engine.handle(item, { repeat: msg.repeat, claim });
+        await this.engine.handle(item, { repeat: msg.repeat, ageMs: msg.ageMs, claim });
       }
       // Given up first: the acknowledgement asks for more work when there is room.
       claim.release();
       if (this.inFlight.delete(msg)) msg.ack();
       this.stats.processed += 1;
     } catch (err) {
+      if (err instanceof JobStoppedError) {
+        // The job ended while the item's task ran: nothing is left to do for it.
+        this.log.debug({ jobId: err.jobId, kind: item?.kind, status: err.status }, 'work item dropped: its job ended');
+        claim.release();
+        if (this.inFlight.delete(msg)) msg.ack();
+        this.stats.processed += 1;
+        return;
+      }
       this.stats.failed += 1;
       if (!this.inFlight.delete(msg)) return;
       if (err instanceof InvalidMessageError) {

@@ -32,6 +32,8 @@ export interface Harness {
   workerConfig(overrides?: Partial<Parameters<typeof resolveWorkerConfig>[0]>): WorkerConfig;
   startWorker(overrides?: Partial<Parameters<typeof resolveWorkerConfig>[0]>): Promise<Worker>;
   submit(spec: unknown): Promise<string>;
+  /** The job's record as stored now. */
+  record(id: string): Promise<JobRecord | undefined>;
   waitForJob(id: string, timeoutMs?: number): Promise<JobRecord & { value?: unknown }>;
   /** The job's stored events, in order. */
   events(jobId: string): Promise<JobEvent[]>;
@@ -58,6 +60,10 @@ export async function startHarness(settings: Partial<Parameters<typeof resolveWo
   const catalogue = TaskCatalogue.builtin();
   const workerConfig = (overrides = {}) =>
     resolveWorkerConfig({ ...base, threads: 2, heartbeatMs: 500, ackWaitMs: 5000, ...overrides });
+  const record = async (id: string): Promise<JobRecord | undefined> => {
+    const entry = await infra.jobs.get(id);
+    return entry?.operation === 'PUT' ? parseMessage(JobRecordSchema, decodeWire(entry.string()), 'record') : undefined;
+  };
   const events = async (jobId: string): Promise<JobEvent[]> => {
     const consumer = await infra.js.consumers.get(infra.names.eventsStream, {
       filter_subjects: infra.names.eventSubject(jobId),
@@ -88,15 +94,13 @@ export async function startHarness(settings: Partial<Parameters<typeof resolveWo
       await publishJob(infra, values, job);
       return job.id;
     },
+    record,
     async waitForJob(id, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const entry = await infra.jobs.get(id);
-        if (entry?.operation === 'PUT') {
-          const record = parseMessage(JobRecordSchema, decodeWire(entry.string()), 'record');
-          if (TERMINAL_STATUSES.has(record.status)) {
-            return record.result ? { ...record, value: await values.load(record.result) } : record;
-          }
+        const current = await record(id);
+        if (current && TERMINAL_STATUSES.has(current.status)) {
+          return current.result ? { ...current, value: await values.load(current.result) } : current;
         }
         if (Date.now() > deadline) throw new Error(`job ${id} did not finish within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 20));

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeWire, JobRecordSchema, parseMessage, type JobRecord } from '@weft/shared';
 import { PRIMES_BELOW_8M, startHarness, type Harness } from './harness.js';
 
 describe('a worker closing with work it cannot finish in time', () => {
@@ -10,21 +9,17 @@ describe('a worker closing with work it cannot finish in time', () => {
   });
   after(async () => h.close());
 
-  const record = async (id: string): Promise<JobRecord | undefined> => {
-    const entry = await h.infra.jobs.get(id);
-    return entry?.operation === 'PUT' ? parseMessage(JobRecordSchema, decodeWire(entry.string()), 'record') : undefined;
-  };
 
   /** Closes a worker of `queue` while it runs `spec`'s task, then lets another worker finish the job. */
   async function closeMidTask(queue: string, spec: Record<string, unknown>, threads: number) {
     const leaving = await h.startWorker({ name: `${queue}-leaving`, queues: [queue], threads, drainTimeoutMs: 100 });
     const id = await h.submit({ ...spec, queue });
-    while ((await record(id))?.status !== 'running') await new Promise((resolve) => setTimeout(resolve, 10));
+    while ((await h.record(id))?.status !== 'running') await new Promise((resolve) => setTimeout(resolve, 10));
     // Let the task start on the worker before it is told to stop.
     await new Promise((resolve) => setTimeout(resolve, 200));
     await leaving.close();
     // The task was stopped, not judged: the job waits for another worker.
-    assert.equal((await record(id))?.status, 'running');
+    assert.equal((await h.record(id))?.status, 'running');
     await h.startWorker({ name: `${queue}-staying`, queues: [queue], threads });
     return h.waitForJob(id, 30_000);
   }

@@ -1,10 +1,20 @@
 /**
- * Job submission, status and listing: `POST /v1/jobs`, `GET /v1/jobs/:id`, `GET /v1/jobs`.
+ * Job submission, status, listing and cancellation: `POST /v1/jobs`, `GET /v1/jobs/:id`,
+ * `GET /v1/jobs`, `POST /v1/jobs/:id/cancel`.
  */
 import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/types/schema.js';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createJobRecord, JobNodeSchema, JobNotFoundError, prepareJob, publishJob, publishStart, storeJobSpec } from '@weft/shared';
+import {
+  cancelJob,
+  createJobRecord,
+  JobNodeSchema,
+  JobNotFoundError,
+  prepareJob,
+  publishJob,
+  publishStart,
+  storeJobSpec,
+} from '@weft/shared';
 import { requestSignal, type ApiInstance, type AppContext } from '../app-context.js';
 import { listJobs } from '../jobs/job-listing.js';
 import { isTerminal, readJobRecord } from '../jobs/job-records.js';
@@ -13,6 +23,7 @@ import { jobPath } from '../jobs/job-views.js';
 /** How long a waiting submission gives the job to finish before creating its `queued` record, in milliseconds. */
 const QUICK_FINISH_MS = 50;
 import {
+  CancelJobBodySchema,
   JobAcceptedSchema,
   JobListQuerySchema,
   JobListSchema,
@@ -124,6 +135,29 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
           ? await readJobRecord(infra.jobs, id)
           : await waiter.wait(id, wait * 1000, requestSignal(reply, ctx.shutdown));
       if (record === undefined) throw new JobNotFoundError(id);
+      return views.full(record);
+    },
+  );
+
+  app.post(
+    '/v1/jobs/:id/cancel',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Cancel a job',
+        description:
+          'Ends a queued or running job with status `cancelled` (its `error` says why). Tasks not started yet are ' +
+          'not run, and workers abort those running. Cancelling a cancelled job again answers the same; a job that ' +
+          'succeeded or failed first answers 409 `JOB_ENDED`. The body may be left out.',
+        params: JobParamsSchema,
+        body: CancelJobBodySchema,
+        response: { 200: jsonResponse(JobViewSchema, 'The job, cancelled.'), ...problemResponses(400, 404, 409, 415) },
+      },
+    },
+    async (request) => {
+      const reason = request.body?.reason;
+      const { record, cancelled } = await cancelJob(infra, request.params.id, reason === undefined ? {} : { reason });
+      if (cancelled) request.log.info({ jobId: record.id, reason }, 'job cancelled');
       return views.full(record);
     },
   );

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe } from 'node:test';
 import { readEventStream, type TimedEvent } from './sse.js';
+import { waitFor } from './polling.js';
 import { jsonOf, type HttpResult, type Job, type Stack } from './stack.js';
 import { onStack } from './suite.js';
 
@@ -184,6 +185,32 @@ describe('e2e: observing jobs on the local stack', { timeout: 180_000 }, () => {
       }
       for (const id of ids) assert.equal((await stack.getJob(id, 60)).status, 'succeeded');
       assert.deepEqual(problems, [], `${problems.length} problems in ${2 * listings} listings:\n${problems.join('\n')}`);
+    });
+
+    test('cancelling a map-reduce stops its chunks on every worker at once', async () => {
+      // Four chunks that would each count primes for hours keep both workers busy.
+      const response = await stack.submit({
+        mapReduce: { input: { range: { start: 0, end: 16_000_000_000 } }, chunks: 4, map: { task: 'count-primes' }, reduce: { task: 'sum' } },
+      });
+      assert.equal(response.status, 202, response.text);
+      const { id } = jsonOf<Job>(response);
+      await waitFor('both workers to run chunks', async () => (await stack.workers()).every((worker) => worker.inFlight > 0), {
+        timeoutMs: 20_000,
+      });
+
+      const cancelled = await stack.request('POST', `/v1/jobs/${id}/cancel`);
+      assert.equal(cancelled.status, 200, cancelled.text);
+      assert.equal(jsonOf<Job>(cancelled).status, 'cancelled');
+      await waitFor('both workers to let go of the chunks', async () => (await stack.workers()).every((worker) => worker.inFlight === 0), {
+        timeoutMs: 15_000,
+      });
+      const job = await stack.getJob(id);
+      assert.equal(job.status, 'cancelled');
+      assert.equal(job.progress.done, 0);
+
+      // The workers' threads were replaced: CPU-bound work runs as before.
+      const { job: next } = await stack.run({ mapReduce: { input: { range: { start: 0, end: 100_000 } }, chunks: 4, map: { task: 'count-primes' }, reduce: { task: 'sum' } } });
+      assert.equal(next.result, 9592);
     });
 
     test('GET /v1/jobs lists the jobs, most recent first', async () => {

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { encodeWire, type JetStreamWriter, type JobEvent, type ResourceNames, type WorkItem } from '@weft/shared';
+import { encodeWire, publishJobEvent, type JetStreamWriter, type JobEvent, type ResourceNames, type WorkItem } from '@weft/shared';
 import { REPEAT_HEADER } from '../work-message.js';
 
 /** Headers of work items sent again. */
@@ -33,9 +33,9 @@ export function workItemId(item: WorkItem): string {
 /** Publishes work items and job events to JetStream, deduplicated by deterministic message ids. */
 export class Dispatcher {
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly writer: JetStreamWriter,
-    private readonly names: ResourceNames,
+    readonly nc: NatsConnection,
+    readonly writer: JetStreamWriter,
+    readonly names: ResourceNames,
   ) {}
 
   /**
@@ -55,19 +55,11 @@ export class Dispatcher {
   }
 
   /**
-   * Publishes a job event under a deterministic id, so a repeat is stored once. A
-   * job's end event also goes to the job's end subject, for the requests waiting on it.
+   * Publishes a job event under a deterministic id, so a repeat is stored once (see
+   * `publishJobEvent`: an end event also reaches the requests waiting on the job, and
+   * the workers running its tasks when it ended early).
    */
-  async event(event: JobEvent, id: string): Promise<void> {
-    const data = encodeWire(event);
-    const stored = this.writer.publish(this.names.eventSubject(event.jobId), data, { msgId: id });
-    if (event.type === 'job') {
-      try {
-        this.nc.publish(this.names.jobEndSubject(event.jobId), data);
-      } catch {
-        // Waiting requests then find the record when their wait ends; the stored event reports the failure.
-      }
-    }
-    await stored;
+  event(event: JobEvent, id: string): Promise<void> {
+    return publishJobEvent(this, event, id);
   }
 }

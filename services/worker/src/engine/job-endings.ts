@@ -3,7 +3,7 @@
  * record never changes), and the end event published after it.
  */
 import { nuid } from '@nats-io/transport-node';
-import type { JobError, JobRecord, Logger, Plan, StoredValue, ValueStore } from '@weft/shared';
+import { jobEndEventId, type JobError, type JobRecord, type Logger, type Plan, type StoredValue, type ValueStore } from '@weft/shared';
 import type { Dispatcher } from './dispatcher.js';
 import type { JobRecords } from './job-records.js';
 import type { JobHandle } from './progression.js';
@@ -32,7 +32,7 @@ export class JobEndings {
     const updated = await this.end(jobId, { status: 'succeeded', result: stored, progress }, finishedAt, initial);
     if (!updated) return this.deps.values.discard(stored);
     const tasks = job.endTasks ? { tasks: job.endTasks } : {};
-    track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks }, `${jobId}:end`));
+    track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks }, jobEndEventId(jobId)));
     this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
   }
 
@@ -41,7 +41,7 @@ export class JobEndings {
     const finishedAt = new Date().toISOString();
     const updated = await this.end(jobId, { status: 'failed', error }, finishedAt, initial);
     if (updated) {
-      await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error, record: updated }, `${jobId}:end`);
+      await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error, record: updated }, jobEndEventId(jobId));
     }
   }
 
@@ -68,7 +68,7 @@ export class JobEndings {
     if (!current) return;
     const { record } = current;
     const at = record.finishedAt ?? new Date().toISOString();
-    await this.deps.dispatcher.event({ type: 'job', jobId, at, status: record.status, ...(record.error ? { error: record.error } : {}), record }, `${jobId}:end`);
+    await this.deps.dispatcher.event({ type: 'job', jobId, at, status: record.status, ...(record.error ? { error: record.error } : {}), record }, jobEndEventId(jobId));
   }
 }
 

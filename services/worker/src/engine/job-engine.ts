@@ -13,6 +13,7 @@ import {
 } from '@weft/shared';
 import type { TaskOutcome, TaskRun, TaskRunner, ThreadClaim } from '../execution/task-runner.js';
 import type { ChildTracker } from './child-tracker.js';
+import type { JobStops } from './job-stops.js';
 import { workItemId, type Dispatch, type Dispatcher } from './dispatcher.js';
 import type { JobRecords } from './job-records.js';
 import { groupKey, nodeKey } from './keys.js';
@@ -28,6 +29,13 @@ import type { Results } from './results.js';
 
 /** How long a job started in place may run before its record is marked `running`, in milliseconds. */
 const RUNNING_MARK_DELAY_MS = 20;
+
+/**
+ * A start item that waited in its queue longer than this, in milliseconds, checks that
+ * its job was not cancelled meanwhile before it starts it. (One picked up at once does
+ * not: the read would cost a quick job a round trip, for a job not worth cancelling.)
+ */
+const START_CHECK_AFTER_MS = 250;
 
 /** What the engine needs from the worker. */
 export interface JobEngineDeps {
@@ -47,17 +55,29 @@ export interface JobEngineDeps {
   readonly files: FileAccess;
   /** Where map-reduce `output` files are written. */
   readonly fileStore: FileStore;
+  /** Stop signals of the jobs being processed here. */
+  readonly stops: JobStops;
 }
 
 /** How the current delivery of a work item looks. */
 export interface Delivery {
   /** Whether the item may have been processed before (see `WorkMessage.repeat`): its stored result is looked for first. */
   readonly repeat: boolean;
+  /** How long the item has been in its queue, in milliseconds. @default 0 */
+  readonly ageMs?: number;
   /** The item's claim on the worker's threads, handed to the task it runs. */
   readonly claim?: ThreadClaim;
 }
 
 type ExecutedUnit = { readonly completions: TaskCompletion[]; readonly count: number };
+
+/** What the tasks of one work item run with. */
+interface RunContext {
+  /** The item's claim on the worker's threads. */
+  readonly claim: ThreadClaim | undefined;
+  /** Aborted when the item's job stops, or the worker shuts down. */
+  readonly signal: AbortSignal;
+}
 
 /**
  * Processes work items: expands new jobs, runs tasks, batches, map chunks and
@@ -75,18 +95,31 @@ export class JobEngine {
     this.endings = new JobEndings(deps);
   }
 
-  /** Processes one work item; resolves once everything it causes is durably recorded. */
+  /**
+   * Processes one work item; resolves once everything it causes is durably recorded.
+   * @throws JobStoppedError when the item's job ended while one of its tasks ran
+   *   (cancelled, or failed by another item): nothing is left to do for the item
+   */
   async handle(item: WorkItem, delivery: Delivery): Promise<void> {
-    if (item.kind === 'start') return this.startJob(item, delivery);
-    if (await this.deps.records.isTerminal(item.jobId)) return delivery.repeat ? this.endings.publishAgain(item.jobId) : undefined;
-    const plan = await this.deps.plans.get(item.jobId);
-    const job = this.handleFor(item.jobId, plan);
-    const out: Dispatch[] = [];
-    if (!(delivery.repeat && (await this.resumeIfDone(job, plan, item, out)))) {
-      await this.execute(job, plan, item, out, delivery.claim);
+    const stop = this.deps.stops.hold(item.jobId);
+    try {
+      const context: RunContext = { claim: delivery.claim, signal: stop.signal };
+      if (item.kind === 'start') return await this.startJob(item, delivery, context);
+      // Work of a job stopped here a moment ago is dropped without reading its record.
+      if (this.deps.stops.isStopped(item.jobId) || (await this.deps.records.isTerminal(item.jobId))) {
+        return delivery.repeat ? await this.endings.publishAgain(item.jobId) : undefined;
+      }
+      const plan = await this.deps.plans.get(item.jobId);
+      const job = this.handleFor(item.jobId, plan);
+      const out: Dispatch[] = [];
+      if (!(delivery.repeat && (await this.resumeIfDone(job, plan, item, out)))) {
+        await this.execute(job, plan, item, out, context);
+      }
+      await this.deps.dispatcher.dispatch(out, delivery.repeat);
+      await Promise.all(job.pending);
+    } finally {
+      stop.release();
     }
-    await this.deps.dispatcher.dispatch(out, delivery.repeat);
-    await Promise.all(job.pending);
   }
 
   /** Fails the job a work item belongs to, e.g. because the item kept killing its workers. */
@@ -97,9 +130,14 @@ export class JobEngine {
     await this.endings.fail(item.jobId, { ...error, ...(node ? { node: node.pointer } : {}) }, initial);
   }
 
-  private async startJob(item: Extract<WorkItem, { kind: 'start' }>, delivery: Delivery): Promise<void> {
+  private async startJob(item: Extract<WorkItem, { kind: 'start' }>, delivery: Delivery, context: RunContext): Promise<void> {
     const { jobId } = item;
-    if (delivery.repeat && (await this.deps.records.isTerminal(jobId))) return this.endings.publishAgain(jobId);
+    // Stopped here already, or (read only for an item that waited; see
+    // START_CHECK_AFTER_MS) cancelled while it waited: nothing to start.
+    if (this.deps.stops.isStopped(jobId)) return;
+    if ((delivery.repeat || (delivery.ageMs ?? 0) > START_CHECK_AFTER_MS) && (await this.deps.records.isTerminal(jobId))) {
+      return delivery.repeat ? this.endings.publishAgain(jobId) : undefined;
+    }
     const plan = await this.deps.plans.get(jobId, item.spec);
     const job = this.handleFor(jobId, plan, { ...item.record, startedAt: new Date().toISOString() });
     const out: Dispatch[] = [];
@@ -118,7 +156,7 @@ export class JobEngine {
       const next: Dispatch[] = [];
       try {
         if (!(delivery.repeat && (await this.resumeIfDone(job, plan, only.item, next)))) {
-          await this.execute(job, plan, only.item, next, delivery.claim);
+          await this.execute(job, plan, only.item, next, context);
         }
       } finally {
         clearTimeout(timer);
@@ -164,13 +202,13 @@ export class JobEngine {
     plan: Plan,
     item: Exclude<WorkItem, { kind: 'start' }>,
     out: Dispatch[],
-    claim: ThreadClaim | undefined,
+    context: RunContext,
   ): Promise<void> {
     switch (item.kind) {
       case 'task': {
         const node = taskNode(plan, item.node);
         const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
-        const outcome = await this.run(node, node.receivesInput ? [input, ...node.args] : node.args, true, claim);
+        const outcome = await this.run(node, node.receivesInput ? [input, ...node.args] : node.args, true, context);
         if (!outcome.ok) return this.failTask(job, node, outcome);
         // A job of one task reports the task in its end event: one publication less.
         if (plan.root === node) job.endTasks = [completion(node, outcome)];
@@ -181,11 +219,19 @@ export class JobEngine {
         const group = groupNode(plan, item.node);
         const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
         const members = batchMembers(group, item.index);
-        const outcomes = await Promise.all(
-          members.map((m) => this.run(m, m.receivesInput ? [input, ...m.args] : m.args, true, claim)),
+        let failing: Promise<void> | undefined;
+        const settled = await Promise.allSettled(
+          members.map(async (m) => {
+            const outcome = await this.run(m, m.receivesInput ? [input, ...m.args] : m.args, true, context);
+            // The first failure fails the job at once, which stops the members still running.
+            if (!outcome.ok) failing ??= this.failTask(job, m, outcome);
+            return outcome;
+          }),
         );
-        const failed = outcomes.findIndex((o) => !o.ok);
-        if (failed >= 0) return this.failTask(job, members[failed] as PlanTask, outcomes[failed] as TaskOutcome & { ok: false });
+        if (failing) return failing;
+        const rejected = settled.find((s) => s.status === 'rejected');
+        if (rejected) throw rejected.reason;
+        const outcomes = settled.map((s) => (s as PromiseFulfilledResult<TaskOutcome>).value);
         const completions = members.map((m, i) => completion(m, outcomes[i] as TaskOutcome & { ok: true }));
         this.recordUnit(job, item, { completions, count: members.length });
         const values = outcomes.map((o) => (o as TaskOutcome & { ok: true }).value);
@@ -203,7 +249,7 @@ export class JobEngine {
             hold.release();
             return await this.failTask(job, { ...mr.map, pointer }, input);
           }
-          let outcome = await this.deps.runner.run({ ...taskRun(mr.map, [], false, claim), ...input.value, wire: mr.output === undefined });
+          let outcome = await this.deps.runner.run({ ...taskRun(mr.map, [], false, context), ...input.value, wire: mr.output === undefined });
           if (outcome.ok && mr.output !== undefined) outcome = await this.fileSteps.writeOutputPiece(job.id, mr, outcome);
           if (!outcome.ok) {
             hold.release();
@@ -224,7 +270,7 @@ export class JobEngine {
         const outcome =
           mr.output === undefined
             ? await this.deps.runner.run({
-                ...taskRun(mr.reduce, mr.reduce.args, final, claim),
+                ...taskRun(mr.reduce, mr.reduce.args, final, context),
                 firstArgWire: await this.progression.reduceInputWire(job.id, mr, item.level, item.index),
                 wire: true,
               })
@@ -292,9 +338,9 @@ export class JobEngine {
     node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>,
     args: readonly unknown[],
     final: boolean,
-    claim: ThreadClaim | undefined,
+    context: RunContext,
   ): Promise<TaskOutcome> {
-    return this.deps.runner.run(taskRun(node, args, final, claim));
+    return this.deps.runner.run(taskRun(node, args, final, context));
   }
 
   /**
@@ -341,8 +387,8 @@ function taskRun(
   node: Pick<PlanTask, 'task' | 'options' | 'cpuBound'>,
   args: readonly unknown[],
   final: boolean,
-  claim: ThreadClaim | undefined,
+  { claim, signal }: RunContext,
 ): TaskRun {
-  return { task: node.task, args, options: node.options, cpuBound: node.cpuBound, final, ...(claim ? { claim } : {}) };
+  return { task: node.task, args, options: node.options, cpuBound: node.cpuBound, final, signal, ...(claim ? { claim } : {}) };
 }
 

@@ -47,6 +47,12 @@ export interface TaskRun {
   readonly wire?: boolean;
   /** The claim of the work item the run belongs to, released when the task turns out to be light, waits to retry, or ends. */
   readonly claim?: ThreadClaim;
+  /**
+   * Aborted when the run must end without an outcome: with a `JobStoppedError` when
+   * its job ended first (see `JobStops`), or as the worker shuts down. It must be
+   * aborted when the worker's shutdown signal is. @default the worker's shutdown signal
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -91,10 +97,15 @@ export class TaskRunner {
    * Runs a task with its retries.
    * @throws WorkerClosingError when the worker shuts down before the task ends: the
    *   task then has no outcome, and its work item goes back to the queue
+   * @throws JobStoppedError (the reason `run.signal` gives) when the task's job ended
+   *   first: the task then has no outcome either, and nothing is left to do for it
    */
   async run(run: TaskRun): Promise<TaskOutcome> {
     try {
-      return await this.runAttempts(run);
+      const outcome = await this.runAttempts(run);
+      // A task that finished as its job ended has no use for its outcome.
+      if (run.signal?.aborted && !this.shutdown.aborted) throw run.signal.reason as Error;
+      return outcome;
     } finally {
       run.claim?.release();
     }
@@ -106,14 +117,18 @@ export class TaskRunner {
     const elapsed = () => (firstStart === undefined ? 0 : performance.now() - firstStart);
     if (!run.cpuBound) run.claim?.release();
     const maxAttempts = run.options.retries + 1;
+    const stop = run.signal ?? this.shutdown;
     for (let attempt = 1; ; attempt++) {
       try {
+        stop.throwIfAborted();
         const value = await this.attempt(run, await this.argsOf(run), onStart);
         return { ok: true, value, attempts: attempt, durationMs: elapsed() };
       } catch (err) {
         // Stopped by the worker shutting down: no verdict on the task, whose work item
         // goes back to the queue for another worker.
         if (this.shutdown.aborted) throw this.shutdown.reason as Error;
+        // Stopped because its job ended: no verdict either, and nothing left to do.
+        if (stop.aborted) throw stop.reason as Error;
         const permanent = err instanceof PermanentFailureError;
         const code = err instanceof PermanentFailureError || err instanceof TaskTimeoutError ? err.code : 'TASK_FAILED';
         const message = err instanceof Error ? err.message : String(err);
@@ -124,7 +139,7 @@ export class TaskRunner {
         // The wait needs no thread: while it lasts, the worker may take other work.
         run.claim?.release();
         this.log.debug({ task: run.task, attempt, delayMs, err: message }, 'task attempt failed; retrying');
-        await sleep(delayMs, undefined, { signal: this.shutdown }).catch(() => undefined);
+        await sleep(delayMs, undefined, { signal: stop }).catch(() => undefined);
       }
     }
   }
@@ -155,14 +170,15 @@ export class TaskRunner {
   }
 
   private async attempt(run: TaskRun, args: unknown[], onStart: () => void): Promise<unknown> {
+    const stop = run.signal ?? this.shutdown;
     const timeoutMs = run.options.timeoutMs;
     if (timeoutMs === undefined) {
-      // No time limit: the shutdown signal is the only reason to abort.
-      return run.cpuBound ? this.onThread(run, args, this.shutdown, onStart) : this.onLoop(run, args, this.shutdown, onStart);
+      // No time limit: the job stopping or the worker shutting down is the only reason to abort.
+      return run.cpuBound ? this.onThread(run, args, stop, onStart) : this.onLoop(run, args, stop, onStart);
     }
     const controller = new AbortController();
-    const onShutdown = () => controller.abort(this.shutdown.reason);
-    this.shutdown.addEventListener('abort', onShutdown, { once: true });
+    const onStop = () => controller.abort(stop.reason);
+    stop.addEventListener('abort', onStop, { once: true });
     // The clock starts with the attempt: waiting for a thread (or an I/O slot) is not
     // part of the time limit.
     let timer: NodeJS.Timeout | undefined;
@@ -181,7 +197,7 @@ export class TaskRunner {
       throw err;
     } finally {
       clearTimeout(timer);
-      this.shutdown.removeEventListener('abort', onShutdown);
+      stop.removeEventListener('abort', onStop);
     }
   }
 

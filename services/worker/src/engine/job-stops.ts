@@ -1,0 +1,77 @@
+import { setMaxListeners } from 'node:events';
+import { JobStoppedError } from '../errors.js';
+
+/** How many stopped jobs are remembered, so that their work still in the queue is dropped at once. */
+const REMEMBERED_STOPS = 10_000;
+
+/** A work item's hold on its job's stop signal. */
+export interface JobStopHold {
+  /** Aborted (with a `JobStoppedError`) when the job is stopped, or (with the shutdown reason) when the worker shuts down. */
+  readonly signal: AbortSignal;
+  /** Lets go of the signal; idempotent. */
+  release(): void;
+}
+
+/**
+ * Stop signals of the jobs whose work items this worker is processing. A job is
+ * stopped when it ends before its work does (cancelled, or failed by one of its
+ * tasks): its running tasks are aborted through their signal, and its items that come
+ * later get a signal aborted from the start.
+ */
+export class JobStops {
+  private readonly active = new Map<string, { readonly controller: AbortController; holds: number }>();
+  private readonly stopped = new Map<string, JobStoppedError>();
+
+  constructor(private readonly shutdown: AbortSignal) {
+    shutdown.addEventListener(
+      'abort',
+      () => {
+        for (const { controller } of this.active.values()) controller.abort(shutdown.reason);
+      },
+      { once: true },
+    );
+  }
+
+  /** Takes the stop signal of job `jobId` for one work item; release it when the item is done. */
+  hold(jobId: string): JobStopHold {
+    let entry = this.active.get(jobId);
+    if (!entry) {
+      entry = { controller: new AbortController(), holds: 0 };
+      // Every task of the job running here listens; there may be thousands.
+      setMaxListeners(0, entry.controller.signal);
+      const stopped = this.stopped.get(jobId);
+      if (this.shutdown.aborted) entry.controller.abort(this.shutdown.reason);
+      else if (stopped) entry.controller.abort(stopped);
+      this.active.set(jobId, entry);
+    }
+    const held = entry;
+    held.holds += 1;
+    let released = false;
+    return {
+      signal: held.controller.signal,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.holds -= 1;
+        if (held.holds === 0 && this.active.get(jobId) === held) this.active.delete(jobId);
+      },
+    };
+  }
+
+  /** Job `jobId` ended early with `status`: aborts its work here. */
+  stop(jobId: string, status: string): void {
+    if (this.stopped.has(jobId)) return;
+    const reason = new JobStoppedError(jobId, status);
+    this.stopped.set(jobId, reason);
+    if (this.stopped.size > REMEMBERED_STOPS) {
+      const oldest = this.stopped.keys().next().value;
+      if (oldest !== undefined) this.stopped.delete(oldest);
+    }
+    this.active.get(jobId)?.controller.abort(reason);
+  }
+
+  /** Whether job `jobId` is known to have been stopped. */
+  isStopped(jobId: string): boolean {
+    return this.stopped.has(jobId);
+  }
+}

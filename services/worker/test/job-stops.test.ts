@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { cancelJob } from '@weft/shared';
+import type { Worker } from '../src/index.js';
+import { startHarness, type Harness } from './harness.js';
+
+/** A `count-primes` range that takes hours: a task that only ends when it is stopped. */
+const ENDLESS_RANGE = { start: 0, end: 4_000_000_000 };
+
+describe('jobs that end before their tasks do', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => h.close());
+
+
+  async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      assert.ok(Date.now() < deadline, `timed out waiting until ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Submits `spec` on `worker`'s queue and waits until the worker holds its work and the job runs. */
+  async function running(worker: Worker, spec: Record<string, unknown>): Promise<string> {
+    const id = await h.submit({ ...spec, queue: worker.config.queues[0] });
+    await until('the job runs', async () => worker.inFlightCount > 0 && (await h.record(id))?.status === 'running');
+    // Let the task get going (on its thread, for a CPU-bound one).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return id;
+  }
+
+  it('aborts a cancelled CPU-bound task on its thread, and the pool goes on with a new thread', async () => {
+    const worker = await h.startWorker({ name: 'cpu-cancel', queues: ['cpu-cancel'], threads: 1 });
+    const id = await running(worker, { task: 'count-primes', args: [ENDLESS_RANGE] });
+    const { record: cancelled } = await cancelJob(h.infra, id, { reason: 'enough' });
+    assert.equal(cancelled.status, 'cancelled');
+    await until('the worker lets go of the task', () => worker.inFlightCount === 0);
+    assert.deepEqual(await h.completions(id), new Map());
+    assert.deepEqual((await h.record(id))?.error, { code: 'JOB_CANCELLED', message: 'cancelled: enough' });
+
+    const next = await h.submit({ task: 'count-primes', args: [{ start: 0, end: 100_000 }], queue: 'cpu-cancel' });
+    const job = await h.waitForJob(next);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.equal(job.value, 9592);
+  });
+
+  it('aborts a cancelled light task, and runs nothing of the job after it', async () => {
+    const worker = await h.startWorker({ name: 'light-cancel', queues: ['light-cancel'], threads: 1 });
+    const id = await running(worker, { chain: [{ task: 'sleep', args: [60_000] }, { task: 'add', args: [1] }] });
+    await cancelJob(h.infra, id);
+    await until('the worker lets go of the task', () => worker.inFlightCount === 0);
+    // Nothing of the job is left in the queue (its next step would have run by then).
+    await until('the queue is empty', async () => {
+      const consumer = await h.infra.jsm.consumers.info(h.infra.names.tasksStream, h.infra.names.consumerName('light-cancel'));
+      return consumer.num_pending + consumer.num_ack_pending === 0;
+    });
+    assert.deepEqual(await h.completions(id), new Map());
+    assert.equal((await h.record(id))?.status, 'cancelled');
+  });
+
+  it('does not start a job cancelled while it waited in the queue', async () => {
+    const id = await h.submit({ task: 'sleep', args: [60_000, 'ran'], queue: 'late-start' });
+    await cancelJob(h.infra, id);
+    // Long enough in the queue to be checked before it starts (a quick one is not).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const worker = await h.startWorker({ name: 'late-start', queues: ['late-start'], threads: 1 });
+    await until('the start item is taken', () => worker.counters.processed === 1);
+    assert.equal(worker.inFlightCount, 0);
+    assert.deepEqual(await h.completions(id), new Map());
+    assert.equal((await h.record(id))?.status, 'cancelled');
+  });
+
+  it('fails a job at its first failing task and stops the others, light or CPU-bound', async () => {
+    const worker = await h.startWorker({ name: 'fail-fast', queues: ['fail-fast'], threads: 1 });
+    for (const long of [{ task: 'sleep', args: [60_000] }, { task: 'count-primes', args: [ENDLESS_RANGE] }]) {
+      const id = await h.submit({ group: [long, { task: 'fail', args: ['boom'], retries: 0 }], queue: 'fail-fast' });
+      const job = await h.waitForJob(id, 15_000);
+      assert.equal(job.status, 'failed');
+      assert.equal(job.error?.task, 'fail');
+      assert.equal(job.error?.node, '/group/1');
+      await until(`the worker lets go of ${long.task}`, () => worker.inFlightCount === 0);
+    }
+  });
+
+  it('leaves a job alone that ends as it should', async () => {
+    const worker = await h.startWorker({ name: 'no-stop', queues: ['no-stop'], threads: 1 });
+    const id = await h.submit({ group: [{ task: 'sleep', args: [300, 'a'] }, { task: 'add', args: [1, 2] }], queue: 'no-stop' });
+    const job = await h.waitForJob(id);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.deepEqual(job.value, ['a', 3]);
+    await until('the worker is idle', () => worker.inFlightCount === 0);
+  });
+});
