@@ -13,6 +13,7 @@ import { createErrorHandler, RouteNotFoundError } from './api-errors.js';
 import type { ApiInstance, AppContext } from './app-context.js';
 import { openClusterAccess } from './cluster/cluster-access.js';
 import { WorkerCluster } from './cluster/worker-cluster.js';
+import { UploadSweeper } from './files/upload-sweeper.js';
 import { ReadinessProbe } from './health/readiness-probe.js';
 import { installJsonContent } from './json-content.js';
 import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
@@ -98,12 +99,19 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   await registerOpenApi(app);
 
   const values = new ValueStore(infra, config.inlineValueMaxBytes);
+  const files = openFileStore(infra, config);
+  const sweeper = new UploadSweeper(files, infra, config.fileOrphanGraceMs, logger);
+  app.addHook('onReady', (done) => {
+    sweeper.start();
+    done();
+  });
+  app.addHook('onClose', async () => sweeper.close());
   const ctx: AppContext = {
     config,
     infra,
     catalogue: options.catalogue ?? TaskCatalogue.builtin(),
     values,
-    files: openFileStore(infra, config),
+    files,
     views: new JobViews(values),
     waiter: new JobWaiter(infra, logger),
     readiness: new ReadinessProbe(infra),

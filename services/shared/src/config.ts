@@ -112,6 +112,14 @@ export const ApiConfigSchema = CommonConfigSchema.extend({
   /** Largest file `PUT /v1/files/…` accepts, in bytes. @default 10 GiB */
   fileMaxBytes: int(0).default(10 * 1024 ** 3),
   /**
+   * How long the parts of an upload that no file refers to are kept after the last of
+   * them was written, in milliseconds, before they are removed: an upload cut off by a
+   * crash, or the `output` pieces of a map-reduce that failed or was cancelled. The
+   * store is swept every 10 minutes, or every `fileOrphanGraceMs` when that is shorter.
+   * @default 3600000 (one hour)
+   */
+  fileOrphanGraceMs: int(1000).default(3_600_000),
+  /**
    * Whether jobs may read `{"url": …}` inputs. The API and the workers then fetch
    * URLs that users name, from inside your network: turn this off where that matters.
    * @default true
@@ -222,6 +230,7 @@ export const API_ENV = {
   maxChunks: 'WEFT_MAX_CHUNKS',
   maxWaitMs: 'WEFT_MAX_WAIT_MS',
   fileMaxBytes: 'WEFT_FILE_MAX_BYTES',
+  fileOrphanGraceMs: 'WEFT_FILE_ORPHAN_GRACE_MS',
   urlInputs: 'WEFT_URL_INPUTS',
   kubernetesServiceHost: 'KUBERNETES_SERVICE_HOST',
   k8sKubeconfig: 'WEFT_K8S_KUBECONFIG',

@@ -16,6 +16,7 @@ import type { ResourceNames } from '../names.js';
 import { assertFileName } from './file-names.js';
 import { FileManifestSchema, partOffsets, type FileManifest } from './file-manifest.js';
 import { lineAlignedParts } from './line-parts.js';
+import { jobOfOutputUpload } from './upload-ids.js';
 
 /** Part publications in flight during an upload. */
 const UPLOAD_WINDOW = 4;
@@ -48,6 +49,16 @@ export interface UploadedParts {
   readonly parts: [number, number][];
   /** Indices (into `parts`) of parts that end inside a line. */
   readonly cut: number[];
+}
+
+/** Options of {@link FileStore.sweep}. */
+export interface SweepOptions {
+  /** An upload written to more recently than this is kept, in milliseconds. */
+  readonly graceMs: number;
+  /** Whether job `jobId` may still write or commit the `output` uploads it owns (it has not ended). */
+  readonly jobRunning: (jobId: string) => Promise<boolean>;
+  /** Now, in milliseconds since the epoch. @default Date.now() */
+  readonly now?: number;
 }
 
 /** Key of a file's manifest: the name in base64url, which only has characters KV keys allow. */
@@ -241,6 +252,36 @@ export class FileStore {
       throw new FileChangedError(`part ${index} of file ${JSON.stringify(manifest.name)} is gone; the file was replaced or deleted`);
     }
     return msg.data;
+  }
+
+  /**
+   * Removes the parts of uploads that no file refers to and that nothing will finish:
+   * those of an upload whose process died before writing the manifest, and the
+   * `output` pieces of a map-reduce that failed or was cancelled. An upload is left
+   * alone until its last part is `graceMs` old, and an `output` upload while its job
+   * runs.
+   * @returns the ids of the uploads removed
+   */
+  async sweep(options: SweepOptions): Promise<string[]> {
+    const { jsm, names } = this.deps;
+    const info = await jsm.streams.info(names.fileDataStream, { subjects_filter: names.fileDataSubjects });
+    const prefix = names.fileDataSubject('');
+    const uploads = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+    if (uploads.length === 0) return [];
+    // Listed after the uploads: a file stored meanwhile is among these.
+    const referenced = new Set((await this.list()).map((manifest) => manifest.id));
+    const now = options.now ?? Date.now();
+    const removed: string[] = [];
+    for (const id of uploads) {
+      if (referenced.has(id)) continue;
+      const last = await jsm.direct.getMessage(names.fileDataStream, { last_by_subj: names.fileDataSubject(id) });
+      if (!last || now - last.time.getTime() < options.graceMs) continue;
+      const jobId = jobOfOutputUpload(id);
+      if (jobId !== undefined && (await options.jobRunning(jobId))) continue;
+      await this.purgeData(id);
+      removed.push(id);
+    }
+    return removed;
   }
 
   private async entry(name: string): Promise<{ manifest: FileManifest; revision: number } | undefined> {

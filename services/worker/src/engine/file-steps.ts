@@ -5,6 +5,7 @@
 import {
   fileInfo,
   isFileInputProblem,
+  outputUploadId,
   type FileAccess,
   type FileSplitRef,
   type FileStore,
@@ -71,7 +72,7 @@ export class FileSteps {
       return { ok: false, code: 'INVALID_OUTPUT', message, attempts: outcome.attempts, durationMs: outcome.durationMs };
     }
     const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-    const written = await this.store.appendParts(outputUploadId(jobId, mr), bytes);
+    const written = await this.store.appendParts(outputUploadId(jobId, mr.id), bytes);
     return { ...outcome, value: written };
   }
 
@@ -87,15 +88,10 @@ export class FileSteps {
       joined.parts.push(...piece.parts);
     }
     const value = final
-      ? fileInfo(await this.store.commit(name, outputUploadId(jobId, mr), joined, 'text/plain; charset=utf-8'))
+      ? fileInfo(await this.store.commit(name, outputUploadId(jobId, mr.id), joined, 'text/plain; charset=utf-8'))
       : joined;
     return { ok: true, value, attempts: 1, durationMs: performance.now() - started };
   }
-}
-
-/** The upload an output file is assembled in: one per job and node, a valid subject token. */
-function outputUploadId(jobId: string, mr: PlanMapReduce): string {
-  return `out_${jobId}_${mr.id.replaceAll('.', '_')}`;
 }
 
 function isFileSplit(chunk: unknown): chunk is FileSplitRef {
