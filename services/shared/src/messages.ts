@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidMessageError } from './errors.js';
+import { decodeWireBytes } from './json-codec.js';
 
 /**
  * Contracts of everything Weft writes to NATS: work items, job records, events and
@@ -18,6 +19,11 @@ export const StoredValueSchema = z.union([
 export type StoredValue = z.infer<typeof StoredValueSchema>;
 
 const jobId = z.string().regex(/^[0-9a-z]{26}$/, 'job ids are 26 lower-case base32 characters');
+
+/** Whether `id` has the shape of a job id (and so is a valid KV key and subject token). */
+export function isJobId(id: string): boolean {
+  return jobId.safeParse(id).success;
+}
 const nodeId = z.string().regex(/^r(\.[0-9a-z-]+)*$/);
 
 /** Job lifecycle. `queued` → `running` → one of the terminal states. */
@@ -58,6 +64,11 @@ export const JobRecordSchema = z.object({
   error: JobErrorSchema.optional(),
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
+
+/** Decodes a job record as stored in the jobs bucket (or published on its KV subject). @throws InvalidMessageError */
+export function decodeJobRecord(bytes: Uint8Array): JobRecord {
+  return parseMessage(JobRecordSchema, decodeWireBytes(bytes), 'job record');
+}
 
 const base = { v: z.literal(1), jobId };
 

@@ -18,6 +18,7 @@ import type { ServerResponse } from 'node:http';
 import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
 import {
+  decodeJobRecord,
   decodeWireBytes,
   JobEventSchema,
   parseMessage,
@@ -28,7 +29,7 @@ import {
   type Logger,
 } from '@weft/shared';
 import type { JobEndEventData, TaskEventData } from '../schemas.js';
-import { decodeJobRecord, isTerminal, readJobRecord } from './job-records.js';
+import { isTerminal, readJobRecord } from './job-records.js';
 
 /** Response headers of an event stream. */
 export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({

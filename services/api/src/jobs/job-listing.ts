@@ -3,8 +3,8 @@
  * of the jobs bucket in reverse gives the most recent jobs first.
  */
 import type { KV } from '@nats-io/kv';
-import { bucketKeys, InvalidMessageError, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
-import { isJobId, readJobRecord } from './job-records.js';
+import { bucketKeys, InvalidMessageError, isJobId, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
+import { readJobRecord } from './job-records.js';
 
 /** Records read at once while filtering by status. */
 const FILTER_BATCH = 64;

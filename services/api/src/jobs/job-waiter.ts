@@ -4,8 +4,8 @@
  * `job` event on its end subject.
  */
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { decodeWireBytes, JobEndEventSchema, parseMessage, parseWriteAck, type Infrastructure, type JobRecord, type Logger } from '@weft/shared';
-import { decodeJobRecord, isJobId, isTerminal, readJobRecord } from './job-records.js';
+import { decodeJobRecord, decodeWireBytes, isJobId, JobEndEventSchema, parseMessage, parseWriteAck, type Infrastructure, type JobRecord, type Logger } from '@weft/shared';
+import { isTerminal, readJobRecord } from './job-records.js';
 
 /**
  * A subscription to one job's end, opened before the job may change.

@@ -4,8 +4,8 @@
  * which stops the workers still running its tasks.
  */
 import { JobEndedError, JobNotFoundError } from '../errors.js';
-import { decodeWireBytes, encodeWire } from '../json-codec.js';
-import { JobRecordSchema, parseMessage, TERMINAL_STATUSES, type JobRecord } from '../messages.js';
+import { encodeWire } from '../json-codec.js';
+import { decodeJobRecord, isJobId, TERMINAL_STATUSES, type JobRecord } from '../messages.js';
 import { isWrongLastSequence } from '../nats/jetstream-errors.js';
 import type { Infrastructure } from '../nats/infrastructure.js';
 import { jobEndEventId, publishJobEvent } from './job-events.js';
@@ -45,11 +45,11 @@ export async function cancelJob(
   jobId: string,
   options: CancelJobOptions = {},
 ): Promise<CancelOutcome> {
-  if (!JobRecordSchema.shape.id.safeParse(jobId).success) throw new JobNotFoundError(jobId);
+  if (!isJobId(jobId)) throw new JobNotFoundError(jobId);
   for (;;) {
     const entry = await infra.jobs.get(jobId);
     if (!entry || entry.operation !== 'PUT') throw new JobNotFoundError(jobId);
-    const current = parseMessage(JobRecordSchema, decodeWireBytes(entry.value), 'job record');
+    const current = decodeJobRecord(entry.value);
     let record: JobRecord;
     let cancelled = false;
     if (current.status === 'cancelled') {

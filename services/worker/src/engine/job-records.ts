@@ -1,10 +1,8 @@
 import type { KV } from '@nats-io/kv';
 import {
-  decodeWire,
+  decodeJobRecord,
   encodeWire,
   isWrongLastSequence,
-  JobRecordSchema,
-  parseMessage,
   TERMINAL_STATUSES,
   type JobRecord,
   type JobStatus,
@@ -36,7 +34,7 @@ export class JobRecords {
   async get(jobId: string): Promise<{ record: JobRecord; revision: number } | undefined> {
     const entry = await this.jobs.get(jobId);
     if (!entry || entry.operation !== 'PUT') return undefined;
-    const record = parseMessage(JobRecordSchema, decodeWire(entry.string()), 'job record');
+    const record = decodeJobRecord(entry.value);
     this.remember(jobId, { record, revision: entry.revision });
     return { record, revision: entry.revision };
   }

@@ -121,7 +121,7 @@ export class TaskRunner {
     for (let attempt = 1; ; attempt++) {
       try {
         stop.throwIfAborted();
-        const value = await this.attempt(run, await this.argsOf(run), onStart);
+        const value = await this.attempt(run, await this.argsOf(run), stop, onStart);
         return { ok: true, value, attempts: attempt, durationMs: elapsed() };
       } catch (err) {
         // Stopped by the worker shutting down: no verdict on the task, whose work item
@@ -169,8 +169,8 @@ export class TaskRunner {
     return parsed.args;
   }
 
-  private async attempt(run: TaskRun, args: unknown[], onStart: () => void): Promise<unknown> {
-    const stop = run.signal ?? this.shutdown;
+  /** One attempt, aborted with `stop` (the run's signal, or the worker's shutdown). */
+  private async attempt(run: TaskRun, args: unknown[], stop: AbortSignal, onStart: () => void): Promise<unknown> {
     const timeoutMs = run.options.timeoutMs;
     if (timeoutMs === undefined) {
       // No time limit: the job stopping or the worker shutting down is the only reason to abort.
