@@ -74,6 +74,7 @@ export async function registerOpenApi(app: ApiInstance): Promise<void> {
         { name: 'jobs', description: 'Submit, inspect and follow jobs' },
         { name: 'tasks', description: 'The task catalogue' },
         { name: 'workers', description: 'Live workers' },
+        { name: 'files', description: 'The file store' },
         { name: 'health', description: 'Probes' },
       ],
     },

@@ -127,6 +127,28 @@ describe('catalogue, workers, health and OpenAPI', () => {
     assert.ok(doc.paths['/v1/jobs']?.['get']);
   });
 
+  it('documents every tag, every answer of a job and the HEAD of a file', async () => {
+    const doc = bodyOf<{
+      tags: { name: string }[];
+      paths: Record<string, Record<string, { tags?: string[]; responses: Record<string, unknown> }>>;
+    }>(await env.app.inject({ method: 'GET', url: '/openapi.json' }));
+    const declared = new Set(doc.tags.map((tag) => tag.name));
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const tag of operation.tags ?? []) assert.ok(declared.has(tag), `${method} ${path}: tag ${tag} is not declared`);
+        // Only a file's HEAD answers differently from a plain GET without a body.
+        if (method === 'head') assert.match(path, /^\/v1\/files\//);
+      }
+    }
+    const file = Object.entries(doc.paths).find(([path]) => path.startsWith('/v1/files/'))?.[1];
+    assert.ok(file?.['head'], 'HEAD of a file');
+    assert.ok(file['get']);
+    // A finished job's result may have expired from the store.
+    for (const [path, method] of [['/v1/jobs', 'post'], ['/v1/jobs/{id}', 'get'], ['/v1/jobs/{id}/cancel', 'post']] as const) {
+      assert.ok(doc.paths[path]?.[method]?.responses['410'], `${method} ${path}: 410`);
+    }
+  });
+
   it('serves Swagger UI', async () => {
     const response = await env.app.inject({ method: 'GET', url: '/docs/' });
     assert.equal(response.statusCode, 200);

@@ -68,6 +68,8 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
   app.get(
     '/v1/files/*',
     {
+      // Its HEAD twin answers with the headers only; unlike other HEAD routes, it is documented.
+      config: { swagger: { exposeHeadRoute: true } },
       schema: {
         tags: ['files'],
         summary: 'Download a file',

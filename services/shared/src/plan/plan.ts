@@ -3,7 +3,7 @@ import type { ResolvedTaskOptions } from '../spec/node-options.js';
 
 /** Fields every node of a compiled plan has. */
 interface PlanNodeBase {
-  /** Stable id inside the job, used in keys and messages: `r`, `r.0`, `r.2.m7`. */
+  /** Stable id inside the job, used in keys and messages: `r`, `r.0`, `r.2.1`. */
   readonly id: string;
   /** JSON Pointer of the node in the submitted spec, for messages meant for users. */
   readonly pointer: string;

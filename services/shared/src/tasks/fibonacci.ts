@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ABORT_CHECK_MASK, bigInteger } from './numeric.js';
+import { ABORT_CHECK_MASK, boundedBigInteger } from './numeric.js';
 import type { Numeric } from './numeric.js';
 import { defineTask } from './task-definition.js';
 
@@ -35,7 +35,7 @@ export const fibonacciTask = defineTask({
   cpuBound: true,
   args: z.tuple([
     z
-      .union([z.number().int().min(0).max(MAX_FIBONACCI_N), bigInteger.min(0n).max(BigInt(MAX_FIBONACCI_N))])
+      .union([z.number().int().min(0).max(MAX_FIBONACCI_N), boundedBigInteger(0, MAX_FIBONACCI_N)])
       .describe('n'),
   ]),
   run: ([n], ctx) => fibonacci(Number(n), ctx.signal),

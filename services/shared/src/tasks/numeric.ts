@@ -30,6 +30,11 @@ export type NumericInput = readonly Numeric[] | Range;
  */
 export const bigInteger = z.bigint().meta({ type: 'integer' });
 
+/** A bigint from `min` to `max`, both included; its JSON Schema carries the bounds too. */
+export function boundedBigInteger(min: number, max: number) {
+  return z.bigint().min(BigInt(min)).max(BigInt(max)).meta({ type: 'integer', minimum: min, maximum: max });
+}
+
 /** Any finite number or a bigint. */
 export const numeric = z.union([z.number(), bigInteger]);
 

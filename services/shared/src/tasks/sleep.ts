@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bigInteger } from './numeric.js';
+import { boundedBigInteger } from './numeric.js';
 import { defineTask } from './task-definition.js';
 
 /** Longest sleep accepted: one hour. */
@@ -31,7 +31,7 @@ export const sleepTask = defineTask({
   cpuBound: false,
   args: z.tuple([
     z
-      .union([z.number().min(0).max(MAX_SLEEP_MS), bigInteger.min(0n).max(BigInt(MAX_SLEEP_MS))])
+      .union([z.number().min(0).max(MAX_SLEEP_MS), boundedBigInteger(0, MAX_SLEEP_MS)])
       .describe('milliseconds to wait'),
     z.string().optional().describe('value to return'),
   ]),

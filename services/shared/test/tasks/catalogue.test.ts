@@ -72,6 +72,12 @@ void describe('TaskCatalogue', () => {
     ]);
     const sum = described.find((task) => task.name === 'sum');
     assert.match(JSON.stringify(sum?.args), /"start"/);
+    // A bounded argument keeps its bounds in both of its forms.
+    const sleep = described.find((task) => task.name === 'sleep');
+    assert.deepEqual((sleep?.args['prefixItems'] as { anyOf?: unknown[] }[] | undefined)?.[0]?.anyOf, [
+      { type: 'number', minimum: 0, maximum: 3_600_000 },
+      { type: 'integer', minimum: 0, maximum: 3_600_000 },
+    ]);
     assert.equal(catalogue.describe(), described, 'computed once');
   });
 
