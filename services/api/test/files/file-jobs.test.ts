@@ -147,6 +147,8 @@ describe('file jobs', () => {
     [{ path: '/etc/passwd' }, '/mapReduce/input/path'],
     [{ path: 'corpus/link.txt' }, '/mapReduce/input/path'],
     [{ url: 'http://127.0.0.1:1/x.txt' }, '/mapReduce/input/url'],
+    [{ file: 'corpus/[ab.txt' }, '/mapReduce/input/file'],
+    [{ path: ['corpus/*.txt', 'corpus/{a,b.txt'] }, '/mapReduce/input/path/1'],
   ] as const) {
     it(`rejects the input ${JSON.stringify(input)} with 400 at ${pointer}`, async () => {
       const response = await postJson(env.app, '/v1/jobs', wordCount(input));
@@ -221,6 +223,33 @@ describe('file jobs', () => {
   it('never lets a volume glob reach outside the root through a link', async () => {
     const job = await run({ mapReduce: { input: { path: 'corpus/*' }, map: { task: 'line-count' }, reduce: { task: 'line-count' } } });
     assert.equal(job.result, ALL.reduce((n, t) => n + linesOf(t).length, 0));
+  });
+
+  it('walks the volume as deep as a pattern reaches, past hidden folders', async () => {
+    const lines = (n: number) => 'x\n'.repeat(n);
+    for (const [name, count] of [['nested/a.txt', 1], ['nested/b/c.txt', 2], ['nested/b/d/e.txt', 4], ['nested/.hidden/f.txt', 8], ['nested/b/g.csv', 16]] as const) {
+      mkdirSync(path.dirname(path.join(dataRoot, name)), { recursive: true });
+      writeFileSync(path.join(dataRoot, name), lines(count));
+    }
+    const count = async (pattern: string) =>
+      (await run({ mapReduce: { input: { path: pattern }, map: { task: 'line-count' }, reduce: { task: 'line-count' } } })).result;
+    assert.equal(await count('nested/**/*.txt'), 1 + 2 + 4);
+    assert.equal(await count('nested/*/*.txt'), 2);
+    assert.equal(await count('nested/{*,*/*}.{txt,csv}'), 1 + 2 + 16);
+    assert.equal(await count('nested/.hidden/*'), 8);
+  });
+
+  it('matches hostile globs against long names without backtracking', async () => {
+    // As JavaScript regular expressions, these patterns take hours on these names.
+    const name = `redos/${'a'.repeat(60)}`;
+    assert.equal((await env.app.inject({ method: 'PUT', url: `/v1/files/${name}`, payload: 'a\n' })).statusCode, 201);
+    mkdirSync(path.join(dataRoot, 'redos'));
+    writeFileSync(path.join(dataRoot, name), 'a\n');
+    for (const input of [{ file: 'redos/+(a*)b' }, { path: 'redos/+(a*)b' }, { file: `redos/${'*a'.repeat(20)}b` }]) {
+      const response = await postJson(env.app, '/v1/jobs', wordCount(input));
+      assert.equal(response.statusCode, 400, response.body);
+      assert.match(bodyOf<{ errors: { message: string }[] }>(response).errors[0]?.message ?? '', /matches/);
+    }
   });
 
   it('refuses resolved inputs from users', async () => {

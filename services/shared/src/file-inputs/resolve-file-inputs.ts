@@ -1,12 +1,13 @@
 /**
  * Turning the file inputs of a job spec into pinned files and splits, at submission.
  */
-import picomatch from 'picomatch';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { FileInputError, SpecLimitError, toPointer, type InputIssue } from '../errors.js';
 import type { FileManifest } from '../file-store/file-manifest.js';
 import type { FileStore } from '../file-store/file-store.js';
 import type { JobNode, MapReduceNode } from '../spec/job-spec.js';
 import type { FileSource } from './file-input-schemas.js';
+import { GlobPattern, GlobSyntaxError } from './glob-pattern.js';
 import { countFileSplits, planFileSplits, type SplittableSource } from './file-splits.js';
 import { probeUrl } from './url-files.js';
 import { findVolumeFiles } from './volume-files.js';
@@ -72,11 +73,19 @@ async function resolveSources(
   const at = (key: string, value: string | string[], i: number) => toPointer(Array.isArray(value) ? [...path, key, i] : [...path, key]);
   let found: SplittableSource[][];
   if ('file' in input) {
-    const names = await storeNames(ctx.store, input.file);
+    const patterns: (GlobPattern | undefined)[] = [];
+    for (const [i, pattern] of list(input.file).entries()) {
+      // A list of many long patterns takes a while to compile: not in one turn.
+      if (i > 0 && i % PATTERNS_PER_TURN === 0) await nextTurn();
+      patterns.push(parsePattern(pattern, at('file', input.file, i), issues));
+    }
+    // All stored files are listed once when some pattern is a glob.
+    const listing = patterns.some((p) => p?.isGlob) ? await ctx.store.list() : [];
     found = await Promise.all(
-      list(input.file).map(async (pattern, i) => {
-        const manifests = await matchStored(ctx.store, pattern, names);
-        if (manifests.length === 0) issues.push({ pointer: at('file', input.file, i), message: `no stored file matches ${JSON.stringify(pattern)}` });
+      patterns.map(async (pattern, i) => {
+        if (pattern === undefined) return [];
+        const manifests = await matchStored(ctx.store, pattern, listing);
+        if (manifests.length === 0) issues.push({ pointer: at('file', input.file, i), message: `no stored file matches ${JSON.stringify(pattern.source)}` });
         return manifests.map((manifest) => ({ source: storeSource(manifest), manifest }));
       }),
     );
@@ -126,19 +135,33 @@ async function resolveSources(
   });
 }
 
-/** Names of all stored files, listed once when some pattern is a glob. */
-async function storeNames(store: FileStore, patterns: string | string[]): Promise<FileManifest[] | undefined> {
-  const all = Array.isArray(patterns) ? patterns : [patterns];
-  return all.some((p) => picomatch.scan(p).isGlob) ? store.list() : undefined;
+function parsePattern(pattern: string, pointer: string, issues: InputIssue[]): GlobPattern | undefined {
+  try {
+    return GlobPattern.parse(pattern);
+  } catch (err) {
+    if (!(err instanceof GlobSyntaxError)) throw err;
+    issues.push({ pointer, message: `${JSON.stringify(pattern)} is not a valid pattern: ${err.message}` });
+    return undefined;
+  }
 }
 
-async function matchStored(store: FileStore, pattern: string, listing: FileManifest[] | undefined): Promise<FileManifest[]> {
-  if (!picomatch.scan(pattern).isGlob) {
-    const manifest = await store.stat(pattern).catch(() => undefined);
+/** Names matched between turns of the event loop, so that a long listing does not hold it. */
+const MATCHES_PER_TURN = 2048;
+/** Patterns compiled between turns of the event loop. */
+const PATTERNS_PER_TURN = 64;
+
+async function matchStored(store: FileStore, pattern: GlobPattern, listing: readonly FileManifest[]): Promise<FileManifest[]> {
+  if (!pattern.isGlob) {
+    const manifest = await store.stat(pattern.source).catch(() => undefined);
     return manifest ? [manifest] : [];
   }
-  const isMatch = picomatch(pattern, { dot: false });
-  return (listing ?? []).filter((m) => isMatch(m.name));
+  const matches: FileManifest[] = [];
+  for (let i = 0; i < listing.length; i++) {
+    if (i > 0 && i % MATCHES_PER_TURN === 0) await nextTurn();
+    const manifest = listing[i] as FileManifest;
+    if (pattern.matches(manifest.name)) matches.push(manifest);
+  }
+  return matches;
 }
 
 function storeSource(manifest: FileManifest): FileSource {

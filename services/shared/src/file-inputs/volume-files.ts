@@ -6,8 +6,8 @@
 import { fstatSync } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
-import { glob } from 'tinyglobby';
+import { escapePath, glob as walk } from 'tinyglobby';
+import { GlobPattern } from './glob-pattern.js';
 import { FileChangedError, FileNotFoundError } from '../errors.js';
 import { fileNameProblem } from '../file-store/file-names.js';
 import type { ByteSource } from '../files/byte-source.js';
@@ -49,12 +49,24 @@ export async function resolveVolumePath(root: string, relative: string): Promise
 export async function findVolumeFiles(root: string, pattern: string): Promise<VolumeFile[]> {
   const problem = volumePatternProblem(pattern);
   if (problem !== undefined) throw new Error(problem);
-  if (!picomatch.scan(pattern).isGlob) {
+  const glob = GlobPattern.parse(pattern);
+  if (!glob.isGlob) {
     const { size } = await resolveVolumePath(root, pattern);
     return [{ path: pattern, size }];
   }
   const realRoot = await realpath(root);
-  const matches = await glob(pattern, { cwd: realRoot, onlyFiles: true, followSymbolicLinks: false, expandDirectories: false });
+  // The walk only lists what lies below the pattern's base, as deep as the pattern
+  // reaches; the pattern itself is matched here, in linear time (see GlobPattern).
+  const baseSegments = glob.base === '' ? 0 : glob.base.split('/').length;
+  const walked = await walk(glob.base === '' ? '**' : `${escapePath(glob.base)}/**`, {
+    cwd: realRoot,
+    onlyFiles: true,
+    dot: true,
+    followSymbolicLinks: false,
+    expandDirectories: false,
+    ...(glob.depth === Infinity ? {} : { deep: baseSegments + glob.depth - 1 }),
+  });
+  const matches = walked.filter((match) => glob.matches(match));
   const files = await Promise.all(
     matches.sort().map(async (match) => {
       // A match may be a symbolic link: it counts only if it points inside the root.
