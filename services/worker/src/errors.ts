@@ -32,7 +32,7 @@ export class PermanentFailureError extends WeftError {
 export class PoisonWorkItemError extends WeftError {
   readonly code = 'WORKER_LOST';
   constructor(readonly deliveries: number) {
-    super(`the task was delivered ${deliveries} times and never finished: the workers running it stopped`);
+    super(`the task was delivered ${deliveries} times and never finished: the workers running it stopped, or it failed each time (see their logs)`);
   }
 }
 

@@ -252,6 +252,15 @@ describe('file jobs', () => {
     }
   });
 
+  it('refuses a URL whose server claims a size no byte offset can reach', async () => {
+    const response = await postJson(env.app, '/v1/jobs', wordCount({ url: `${webBase}/huge/corpus/plain.txt` }));
+    assert.equal(response.statusCode, 400, response.body);
+    const problem = bodyOf<{ code: string; errors: { pointer: string; message: string }[] }>(response);
+    assert.equal(problem.code, 'INVALID_FILE_INPUT');
+    assert.equal(problem.errors[0]?.pointer, '/mapReduce/input/url');
+    assert.match(problem.errors[0]?.message ?? '', /9007199254741002 bytes, which cannot be read/);
+  });
+
   it('refuses resolved inputs from users', async () => {
     const response = await postJson(env.app, '/v1/jobs', wordCount({ files: { sources: [], splits: [] } }));
     assert.equal(response.statusCode, 400);
@@ -262,7 +271,8 @@ describe('file jobs', () => {
 /**
  * Serves the texts over HTTP: `/ranged/<name>` honours `Range`, `/whole/<name>` ignores
  * it; `/shifty/<name>` answers every range from the first byte after the first request,
- * and `/grows/<name>` sends the text twice once it has told its size.
+ * `/grows/<name>` sends the text twice once it has told its size, and `/huge/<name>`
+ * claims a size beyond 2^53 bytes.
  */
 async function serveTexts(): Promise<http.Server> {
   const server = http.createServer((request, response) => {
@@ -272,6 +282,7 @@ async function serveTexts(): Promise<http.Server> {
     const bytes = Buffer.from(text);
     const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
     if (mode === 'grows' && !range) return void response.end(Buffer.concat([bytes, bytes]));
+    if (mode === 'huge') return void response.writeHead(206, { 'content-range': `bytes 0-0/${2 ** 53 + 10}` }).end(bytes.subarray(0, 1));
     if ((mode === 'ranged' || mode === 'shifty') && range) {
       const start = mode === 'shifty' && Number(range[2]) > 0 ? 0 : Number(range[1]);
       const end = Math.min(bytes.length - 1, Number(range[2]));

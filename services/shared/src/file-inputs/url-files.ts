@@ -22,12 +22,19 @@ export async function probeUrl(url: string, signal?: AbortSignal): Promise<UrlPr
   await response.body?.cancel();
   if (response.status === 206) {
     const total = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1];
-    if (total !== undefined) return { size: Number(total), ranged: true };
+    if (total !== undefined) return { size: sizeOf(url, total), ranged: true };
   }
   if (response.status === 416) return { size: 0, ranged: false };
   if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
   const length = response.headers.get('content-length');
-  return { size: length === null ? null : Number(length), ranged: false };
+  return { size: length === null ? null : sizeOf(url, length), ranged: false };
+}
+
+/** A size a server announced. @throws Error when it is not a byte count Weft can address */
+function sizeOf(url: string, announced: string): number {
+  const size = Number(announced);
+  if (!Number.isSafeInteger(size) || size < 0) throw new Error(`GET ${url} announced a size of ${announced} bytes, which cannot be read`);
+  return size;
 }
 
 /** Random access to a URL whose server supports ranges. */

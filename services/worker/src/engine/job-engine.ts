@@ -127,7 +127,9 @@ export class JobEngine {
     const plan = item.kind === 'start' ? undefined : await this.deps.plans.get(item.jobId).catch(() => undefined);
     const node = plan && 'node' in item ? plan.node(item.node) : undefined;
     const initial = item.kind === 'start' ? item.record : undefined;
-    await this.endings.fail(item.jobId, { ...error, ...(node ? { node: node.pointer } : {}) }, initial);
+    // Named one by one: an Error's message is not an enumerable property, and a spread drops it.
+    const { code, message } = error;
+    await this.endings.fail(item.jobId, { code, message, ...(node ? { node: node.pointer } : {}) }, initial);
   }
 
   private async startJob(item: Extract<WorkItem, { kind: 'start' }>, delivery: Delivery, context: RunContext): Promise<void> {
