@@ -129,6 +129,12 @@ export function forEachNumeric(input: NumericInput, fn: (value: Numeric) => void
   }
 }
 
+/** The exact sum of a range, in closed form. */
+export function rangeSum({ start, end }: Range): Numeric {
+  if (end <= start) return 0;
+  return normalizeInteger(((BigInt(start) + BigInt(end) - 1n) * BigInt(end - start)) / 2n);
+}
+
 /** Whether a numeric takes part in exact integer arithmetic (a bigint or a safe integer). */
 export function isExactInteger(value: Numeric): boolean {
   return typeof value === 'bigint' || Number.isSafeInteger(value);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ABORT_CHECK_MASK, ExactSum, forEachNumeric, isRange, nestedNumericList, rangeSchema } from './numeric.js';
+import { ABORT_CHECK_MASK, ExactSum, isRange, nestedNumericList, rangeSchema, rangeSum } from './numeric.js';
 import type { NestedNumericList } from './numeric.js';
 import { defineTask } from './task-definition.js';
 
@@ -20,9 +20,10 @@ export const sumTask = defineTask({
   cpuBound: false,
   args: z.tuple([z.union([nestedNumericList, rangeSchema]).describe('values')]),
   run: ([values], ctx) => {
+    // A range is summed in closed form: this task runs on the event loop.
+    if (isRange(values)) return rangeSum(values);
     const total = new ExactSum();
-    if (isRange(values)) forEachNumeric(values, (value) => total.add(value), ctx.signal);
-    else addAll(values, total, ctx.signal);
+    addAll(values, total, ctx.signal);
     return total.value();
   },
 });

@@ -73,6 +73,10 @@ void describe('sum', () => {
     const start = 9007199254000000;
     assert.equal(await runTask('sum', [{ start, end: start + 1000 }]), 9007199254000499500n);
     assert.equal(await runTask('sum', [{ start: 0, end: 10_000_000 }]), 49999995000000);
+    // In closed form: a range of any length takes no longer than a short one.
+    assert.equal(await runTask('sum', [{ start: 0, end: MAX }]), (BigInt(MAX) * BigInt(MAX - 1)) / 2n);
+    assert.equal(await runTask('sum', [{ start: -MAX, end: MAX }]), -MAX);
+    assert.equal(await runTask('sum', [{ start: -3, end: 1 }]), -6);
   });
 
   void it('rejects bad arguments with their path', () => {
