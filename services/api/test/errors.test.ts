@@ -76,6 +76,23 @@ describe('error responses', () => {
     assert.deepEqual(pointers(inChain), ['/chain/1/args/0']);
   });
 
+  it('points at the map-reduce input or task that cannot go together', async () => {
+    const mapReduce = (input: unknown, map: string, reduce = 'sum') => ({ mapReduce: { input, chunkSize: 1, map: { task: map }, reduce: { task: reduce } } });
+    const cases: [unknown, string[]][] = [
+      // A bad item in any chunk, not only the first.
+      [mapReduce({ items: [1, 2, 'x'] }, 'squares'), ['/mapReduce/input/items/2']],
+      [mapReduce({ items: ['a', { b: 1 }] }, 'squares'), ['/mapReduce/input/items/0']],
+      // A task that cannot take a chunk, or a list of partials, at all.
+      [mapReduce({ range: { start: 0, end: 4 } }, 'fibonacci'), ['/mapReduce/map/task']],
+      [mapReduce({ range: { start: 0, end: 4 } }, 'squares', 'fibonacci'), ['/mapReduce/reduce/task']],
+    ];
+    for (const [spec, expected] of cases) {
+      const problem = problemOf(await postJson(env.app, '/v1/jobs', spec), 400, 'INVALID_TASK_ARGS');
+      assert.deepEqual(pointers(problem), expected, JSON.stringify(spec));
+      assert.match(problem.detail, /receives/);
+    }
+  });
+
   it('rejects specs nested too deeply with 400', async () => {
     const ok = await postJson(env.app, '/v1/jobs', nested(3));
     assert.equal(ok.statusCode, 202, ok.body);

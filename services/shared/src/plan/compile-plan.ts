@@ -4,7 +4,7 @@ import type { JobNode, TaskNode } from '../spec/job-spec.js';
 import type { NodeOptions, ResolvedTaskOptions } from '../spec/node-options.js';
 import type { TaskCatalogue } from '../tasks/index.js';
 import { treeLevels } from './aggregation-tree.js';
-import { chunkOf, inputLength, isChunkable } from './chunks.js';
+import { chunkOf, inputLength, isChunkable, type ChunkableInput } from './chunks.js';
 import type { Plan, PlanComposite, PlanGroup, PlanNode, PlanTaskTemplate } from './plan.js';
 
 /** Knobs of plan compilation. */
@@ -55,33 +55,35 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
   const index = new Map<string, PlanNode>();
   let taskCount = 0;
 
-  const checkTask = (
-    node: TaskNode,
-    pointer: string,
-    firstArg: 'input' | 'none' | { sample: unknown },
-  ): { cpuBound: boolean; args: unknown[] } => {
+  const checkTask = (node: TaskNode, pointer: string, firstArg: 'input' | 'none' | FirstArgSample): { cpuBound: boolean; args: unknown[] } => {
     const def = catalogue.get(node.task);
     if (!def) throw new UnknownTaskError(node.task, `${pointer}/task`, catalogue.names());
     const args = node.args ?? [];
     const candidate = firstArg === 'none' ? args : [firstArg === 'input' ? null : firstArg.sample, ...args];
     const result = catalogue.parseArgs(node.task, candidate);
     if (!result.ok) {
-      // The incoming value is only known at run time: problems with it are reported then.
       const shift = firstArg === 'none' ? 0 : 1;
-      const issues: InputIssue[] = result.issues
-        .filter((i) => !(firstArg === 'input' && i.path[0] === 0))
-        .map((i) => {
-          const [head, ...rest] = i.path;
-          const argPath = typeof head === 'number' ? [head - shift, ...rest] : i.path;
-          return { pointer: `${pointer}/args${toPointer(argPath)}`, message: i.message };
-        });
+      const issues: InputIssue[] = [];
+      for (const issue of result.issues) {
+        const [head, ...rest] = issue.path;
+        if (firstArg !== 'none' && head === 0) {
+          // The incoming value is only known at run time: problems with it are reported then.
+          if (firstArg === 'input') continue;
+          // A map-reduce's own input: the fault lies in it, or in the task chosen for it.
+          const at = rest.length === 0 || firstArg.input === undefined ? `${pointer}/task` : `${firstArg.input}${toPointer(rest)}`;
+          issues.push({ pointer: at, message: `${firstArg.describe}: ${issue.message}` });
+          continue;
+        }
+        const argPath = typeof head === 'number' ? [head - shift, ...rest] : issue.path;
+        issues.push({ pointer: `${pointer}/args${toPointer(argPath)}`, message: issue.message });
+      }
       if (issues.length > 0) throw new InvalidTaskArgsError(node.task, issues);
     }
     return { cpuBound: def.cpuBound, args };
   };
 
-  const template = (node: TaskNode, pointer: string, parent: ResolvedTaskOptions, sample: unknown): PlanTaskTemplate => {
-    const { cpuBound, args } = checkTask(node, pointer, { sample });
+  const template = (node: TaskNode, pointer: string, parent: ResolvedTaskOptions, sample: FirstArgSample): PlanTaskTemplate => {
+    const { cpuBound, args } = checkTask(node, pointer, sample);
     return {
       task: node.task,
       args,
@@ -146,10 +148,9 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
       }
       const fanIn = mr.fanIn ?? options.defaultReduceFanIn ?? 16;
       const levels = treeLevels(chunkCount, fanIn);
-      const sampleChunk = files ? FILE_SPLIT_SAMPLE : chunkCount > 0 ? chunkOf(input, chunkSize, 0) : [];
-      const map = template(mr.map, `${mrPointer}/map`, opts, sampleChunk);
+      const map = template(mr.map, `${mrPointer}/map`, opts, mapSample(input, chunkSize, chunkCount, `${mrPointer}/input`));
       const reduce = mr.reduce
-        ? template(mr.reduce, `${mrPointer}/reduce`, opts, [])
+        ? template(mr.reduce, `${mrPointer}/reduce`, opts, { sample: [], describe: 'the reduce task receives a list of partial results first' })
         : { task: OUTPUT_ASSEMBLY_TASK, args: [], options: opts, cpuBound: false, pointer: `${mrPointer}/output`, label: undefined };
       taskCount += chunkCount + levels.reduce((a, b) => a + b, 0);
       const output = mr.output;
@@ -162,6 +163,27 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
 
   const root = build(spec, 'r', '', DEFAULT_TASK_OPTIONS, false);
   return { root, taskCount, node: (id) => index.get(id) };
+}
+
+/** What a map-reduce's map or reduce task is checked with at submission, in place of its first argument. */
+interface FirstArgSample {
+  readonly sample: unknown;
+  /** What the task is given, for messages. */
+  readonly describe: string;
+  /** Where in the spec the sample's contents come from, if they do. */
+  readonly input?: string;
+}
+
+/**
+ * The map task's first argument as it will come: inline items are checked all at
+ * once (each chunk is a slice of them, so an item no chunk could take is found now);
+ * a range by its first chunk, as all of them are alike; a file by the shape of a split.
+ */
+function mapSample(input: ChunkableInput, chunkSize: number, chunkCount: number, at: string): FirstArgSample {
+  const describe = 'the map task receives each chunk of the input first';
+  if ('files' in input) return { sample: FILE_SPLIT_SAMPLE, describe };
+  if ('items' in input) return { sample: input.items, describe, input: `${at}/items` };
+  return { sample: chunkCount > 0 ? chunkOf(input, chunkSize, 0) : [], describe, input: `${at}/range` };
 }
 
 function adopt(node: PlanComposite): void {
