@@ -252,6 +252,22 @@ describe('file jobs', () => {
     }
   });
 
+  it('refuses a checksum path outside the volume, and fails a missing file at once', async () => {
+    const refused = await postJson(env.app, '/v1/jobs', { task: 'checksum', args: [{ path: '../../etc/passwd' }] });
+    assert.equal(refused.statusCode, 400, refused.body);
+    const problem = bodyOf<{ code: string; errors: { pointer: string }[] }>(refused);
+    assert.equal(problem.code, 'INVALID_TASK_ARGS');
+    assert.equal(problem.errors[0]?.pointer, '/args/0/path');
+    for (const ref of [{ file: 'corpus/missing.txt' }, { path: 'corpus/missing.txt' }]) {
+      const response = await postJson(env.app, '/v1/jobs?wait=30', { task: 'checksum', args: [ref], retries: 3, backoffMs: 1000 });
+      assert.equal(response.statusCode, 200, response.body);
+      const job = bodyOf<JobView>(response);
+      assert.equal(job.status, 'failed');
+      // Not retried: the file will not appear by trying again.
+      assert.deepEqual([job.error?.code, job.error?.attempts], ['FILE_NOT_FOUND', 1], JSON.stringify(job.error));
+    }
+  });
+
   it('refuses a URL whose server claims a size no byte offset can reach', async () => {
     const response = await postJson(env.app, '/v1/jobs', wordCount({ url: `${webBase}/huge/corpus/plain.txt` }));
     assert.equal(response.statusCode, 400, response.body);

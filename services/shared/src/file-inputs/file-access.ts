@@ -11,12 +11,12 @@ import { MAX_SPLIT_BYTES } from '../files/byte-splits.js';
 import { readLineAlignedRange } from '../files/line-aligned-range.js';
 import { sourceName, type FileSplitRef } from './file-input-schemas.js';
 import { readUrl, urlByteSource } from './url-files.js';
-import { openVolumeFile, resolveVolumePath } from './volume-files.js';
+import { openVolumeFile, resolveVolumePath, VolumePathSchema } from './volume-files.js';
 
 /** One whole file, as a task argument: `{"file": "a.txt"}`, `{"path": "data/a.txt"}` or `{"url": "https://…"}`. */
 export const FileRefSchema = z.union([
   z.strictObject({ file: FileNameSchema }),
-  z.strictObject({ path: z.string().min(1) }),
+  z.strictObject({ path: VolumePathSchema }),
   z.strictObject({ url: z.url({ protocol: /^https?$/ }) }),
 ]);
 export type FileRef = z.infer<typeof FileRefSchema>;

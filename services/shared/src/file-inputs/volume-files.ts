@@ -6,6 +6,7 @@
 import { fstatSync } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { escapePath, glob as walk } from 'tinyglobby';
 import { GlobPattern } from './glob-pattern.js';
 import { FileChangedError, FileNotFoundError } from '../errors.js';
@@ -25,16 +26,22 @@ export function volumePatternProblem(pattern: string): string | undefined {
   return problem?.replace('a file name', 'a path');
 }
 
+/** A path on the shared volume, relative to its root (see {@link volumePatternProblem}). */
+export const VolumePathSchema = z.string().superRefine((value, ctx) => {
+  const problem = volumePatternProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 /**
  * The absolute path of `relative` under `root`, after following symbolic links.
- * @throws Error when it does not exist, is not a regular file, or lies outside the root
+ * @throws FileNotFoundError when it does not exist; Error when it is not a regular file or lies outside the root
  */
 export async function resolveVolumePath(root: string, relative: string): Promise<{ absolute: string; size: number }> {
   const problem = volumePatternProblem(relative);
   if (problem !== undefined) throw new Error(problem);
   const realRoot = await realpath(root);
   const absolute = await realpath(path.join(realRoot, relative)).catch(() => {
-    throw new Error(`no such file: ${relative}`);
+    throw new FileNotFoundError(relative);
   });
   if (!absolute.startsWith(realRoot + path.sep)) throw new Error(`${relative} lies outside the shared volume`);
   const info = await stat(absolute);

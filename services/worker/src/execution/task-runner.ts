@@ -229,7 +229,7 @@ export class TaskRunner {
       try {
         return await def.run(args, { signal, final, files: this.files });
       } catch (err) {
-        if (isPermanentTaskError(err)) throw new PermanentFailureError(err.code, err.message, { cause: err });
+        if (isPermanentTaskError(err) || isFileInputProblem(err)) throw new PermanentFailureError(err.code, err.message, { cause: err });
         throw err;
       }
     });
