@@ -37,6 +37,9 @@ describe('error responses', () => {
     assert.equal(problem.instance, '/v1/jobs');
     problemOf(await postJson(env.app, '/v1/jobs', ''), 400, 'MALFORMED_JSON');
     problemOf(await postJson(env.app, '/v1/jobs', '{"__proto__": {"x": 1}, "task": "add"}'), 400, 'MALFORMED_JSON');
+    // A number JSON can write but a double cannot hold: it would come back as null.
+    const infinite = problemOf(await postJson(env.app, '/v1/jobs', '{"task": "echo", "args": [1e400]}'), 400, 'MALFORMED_JSON');
+    assert.match(infinite.detail, /1e400 lies beyond the range of a double/);
   });
 
   it('rejects bodies that are not a node object', async () => {

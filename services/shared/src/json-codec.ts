@@ -154,6 +154,21 @@ export function decodeWireBytes(bytes: Uint8Array): unknown {
  */
 const LONG_INTEGER_LITERAL = /(?<![\d.])\d{16,}(?![\d.eE])/;
 
+/**
+ * A number literal that may lie beyond a double's range (±1.8e308): 309 digits or
+ * more before any `.`, or an exponent of three digits. Such texts take the slower
+ * parse, which checks every number.
+ */
+const HUGE_NUMBER_LITERAL = /(?<![\d.])\d{309,}|[eE]\+?\d{3}/;
+
+/**
+ * Most digits of one integer in user JSON, and of all its integers beyond 2^53
+ * together: room for F(100000) (20,899 digits), while converting them all between
+ * text and bigint takes some tens of milliseconds, not seconds.
+ */
+export const MAX_INTEGER_DIGITS = 32_768;
+export const MAX_TOTAL_INTEGER_DIGITS = 8 * MAX_INTEGER_DIGITS;
+
 // Keys that can poison prototypes, also when spelled with \u escapes
 // (the same detection as secure-json-parse).
 const PROTO_KEY =
@@ -161,11 +176,28 @@ const PROTO_KEY =
 const CONSTRUCTOR_KEY =
   /"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|\\u0073)(?:t|\\u0074)(?:r|\\u0072)(?:u|\\u0075)(?:c|\\u0063)(?:t|\\u0074)(?:o|\\u006[Ff])(?:r|\\u0072)"\s*:/;
 
-/** lossless-json number parser: unsafe integer literals become bigint, the rest numbers. */
-function parseNumberLiteral(literal: string): number | bigint {
-  const value = Number(literal);
-  if (Number.isSafeInteger(value) || !INTEGER_LITERAL.test(literal)) return value;
-  return BigInt(literal);
+/** A lossless-json number parser: unsafe integer literals become bigint, the rest numbers; each parse counts its own digits. */
+function numberLiteralParser(): (literal: string) => number | bigint {
+  let totalDigits = 0;
+  return (literal) => {
+    const value = Number(literal);
+    if (Number.isSafeInteger(value)) return value;
+    if (!INTEGER_LITERAL.test(literal)) {
+      if (!Number.isFinite(value)) throw new SyntaxError(`the number ${abbreviate(literal)} lies beyond the range of a double (±1.8e308)`);
+      return value;
+    }
+    const digits = literal.length - (literal.startsWith('-') ? 1 : 0);
+    totalDigits += digits;
+    if (digits > MAX_INTEGER_DIGITS) throw new SyntaxError(`the integer ${abbreviate(literal)} has more than ${MAX_INTEGER_DIGITS} digits`);
+    if (totalDigits > MAX_TOTAL_INTEGER_DIGITS) {
+      throw new SyntaxError(`the integers beyond 2^53 have more than ${MAX_TOTAL_INTEGER_DIGITS} digits together`);
+    }
+    return BigInt(literal);
+  };
+}
+
+function abbreviate(literal: string): string {
+  return literal.length <= 40 ? literal : `${literal.slice(0, 20)}…${literal.slice(-10)} (${literal.length} characters)`;
 }
 
 /** Like JSON.parse: the last of duplicate keys wins. */
@@ -205,12 +237,14 @@ function rejectPrototypePoisoning(root: unknown): void {
  * become `bigint`; everything else is exactly what `JSON.parse` returns (floats and
  * exponent notation such as `1e20` stay numbers; the last of duplicate keys wins).
  *
- * @throws SyntaxError when the text is not valid JSON, or when an object has a
- *   `__proto__` key or a `constructor` object with a `prototype` key.
+ * @throws SyntaxError when the text is not valid JSON, holds a number beyond a
+ *   double's range or integers of too many digits (see {@link MAX_INTEGER_DIGITS}), or
+ *   when an object has a `__proto__` key or a `constructor` object with a
+ *   `prototype` key.
  */
 export function parseJsonText(text: string): unknown {
-  const value: unknown = LONG_INTEGER_LITERAL.test(text)
-    ? parseLossless(text, null, { parseNumber: parseNumberLiteral, onDuplicateKey: keepLastDuplicate })
+  const value: unknown = LONG_INTEGER_LITERAL.test(text) || HUGE_NUMBER_LITERAL.test(text)
+    ? parseLossless(text, null, { parseNumber: numberLiteralParser(), onDuplicateKey: keepLastDuplicate })
     : JSON.parse(text);
   if (PROTO_KEY.test(text) || CONSTRUCTOR_KEY.test(text)) rejectPrototypePoisoning(value);
   return value;

@@ -6,6 +6,8 @@ import {
   encodeWire,
   encodeWireBytes,
   normalizeInteger,
+  MAX_INTEGER_DIGITS,
+  MAX_TOTAL_INTEGER_DIGITS,
   parseJsonText,
   stringifyJson,
 } from '../src/json-codec.js';
@@ -95,6 +97,18 @@ void describe('parseJsonText', () => {
     assert.deepEqual(parseJsonText(text), JSON.parse(text));
     const slow = '{"big":12345678901234567890,"a":{"b":[true,false,null,"\\u00e9\\n"]},"a2":1,"a2":2}';
     assert.deepEqual(parseJsonText(slow), { ...(JSON.parse(slow) as object), big: 12345678901234567890n });
+  });
+
+  void it('rejects numbers beyond a double, and integers of too many digits', () => {
+    for (const text of ['1e400', '[1, -1E+309]', '{"a": 1.5e0400}', `${'1'.repeat(400)}.5`]) {
+      assert.throws(() => parseJsonText(text), /beyond the range of a double/, text);
+    }
+    assert.deepEqual(parseJsonText('[1e308, 1e-400, 1e100]'), [1e308, 0, 1e100]);
+    const longest = '9'.repeat(MAX_INTEGER_DIGITS);
+    assert.equal(parseJsonText(`-${longest}`), -BigInt(longest));
+    assert.throws(() => parseJsonText(`[${longest}9]`), /more than 32768 digits/);
+    const many = `[${Array.from({ length: MAX_TOTAL_INTEGER_DIGITS / MAX_INTEGER_DIGITS + 1 }, () => longest).join(',')}]`;
+    assert.throws(() => parseJsonText(many), /digits together/);
   });
 
   void it('throws a SyntaxError on invalid JSON, on both paths', () => {

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { normalizeInteger } from '../json-codec.js';
+import { PermanentTaskError } from './task-definition.js';
 
 /** A number or a bigint. */
 export type Numeric = number | bigint;
@@ -140,6 +141,15 @@ export function isExactInteger(value: Numeric): boolean {
   return typeof value === 'bigint' || Number.isSafeInteger(value);
 }
 
+/**
+ * A float result, checked: JSON has no infinity, and one would reach users as `null`.
+ * @throws PermanentTaskError when it overflowed
+ */
+function finite(value: number): number {
+  if (!Number.isFinite(value)) throw new PermanentTaskError('the result lies beyond the range of a double (±1.8e308)');
+  return value;
+}
+
 /** Converts a numeric to a float. */
 function toFloat(value: Numeric): number {
   return typeof value === 'bigint' ? Number(value) : value;
@@ -153,11 +163,12 @@ export function addExact(a: Numeric, b: Numeric): Numeric {
   if (typeof a === 'number' && typeof b === 'number') {
     const sum = a + b;
     // For safe integers a and b, a safe float result implies an exact one.
-    if (Number.isSafeInteger(sum) || !Number.isSafeInteger(a) || !Number.isSafeInteger(b)) return sum;
+    if (Number.isSafeInteger(sum)) return sum;
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) return finite(sum);
     return BigInt(a) + BigInt(b);
   }
   if (isExactInteger(a) && isExactInteger(b)) return normalizeInteger(BigInt(a) + BigInt(b));
-  return toFloat(a) + toFloat(b);
+  return finite(toFloat(a) + toFloat(b));
 }
 
 /**
@@ -167,13 +178,13 @@ export function addExact(a: Numeric, b: Numeric): Numeric {
 export function multiplyExact(a: Numeric, b: Numeric): Numeric {
   if (typeof a === 'number' && typeof b === 'number') {
     const product = a * b;
-    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) return product;
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) return finite(product);
     // For safe integers a and b, a safe float result implies an exact one.
     if (Number.isSafeInteger(product)) return product === 0 ? 0 : product;
     return BigInt(a) * BigInt(b);
   }
   if (isExactInteger(a) && isExactInteger(b)) return normalizeInteger(BigInt(a) * BigInt(b));
-  return toFloat(a) * toFloat(b);
+  return finite(toFloat(a) * toFloat(b));
 }
 
 /** `value * value`, exact for integers (see {@link multiplyExact}). */
@@ -215,6 +226,6 @@ export class ExactSum {
   /** The sum so far: an exact integer (number when safe) unless a float term was added. */
   value(): Numeric {
     const exact = normalizeInteger(this.#big + BigInt(this.#small));
-    return this.#hasFloat ? toFloat(exact) + this.#float : exact;
+    return this.#hasFloat ? finite(toFloat(exact) + this.#float) : exact;
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isPermanentTaskError } from '../../src/tasks/task-definition.js';
 import { assertRejectedAt, chunks, runTask } from './helpers.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -84,5 +85,23 @@ void describe('sum', () => {
     assertRejectedAt('sum', [{ start: 3, end: 1 }], [0, 'end']);
     assertRejectedAt('sum', [{ start: 0.5, end: 1 }], [0, 'start']);
     assertRejectedAt('sum', [5], [0]);
+  });
+});
+
+void describe('results beyond a double', () => {
+  void it('fail for good instead of turning into null', async () => {
+    const huge = 10n ** 400n;
+    for (const [task, args] of [
+      ['add', [1e308, 1e308]],
+      ['add', [huge, 0.5]],
+      ['multiply', [1e308, 10]],
+      ['sum', [[1e308, 1e308]]],
+      ['squares', [[1e200]]],
+      ['sum-of-squares', [[1e200, 1]]],
+    ] as const) {
+      await assert.rejects(runTask(task, [...args]), (err: unknown) => isPermanentTaskError(err) && /beyond the range of a double/.test(err.message), task);
+    }
+    // Exact integers have no such limit.
+    assert.equal(await runTask('multiply', [huge, huge]), huge * huge);
   });
 });
