@@ -8,7 +8,10 @@
  *   (query or path parameters), SPEC_LIMIT_EXCEEDED for `maxDepth`;
  * - 413: SPEC_LIMIT_EXCEEDED for the size-like limits (`maxNodes`, `maxChunks`), and
  *   BODY_TOO_LARGE (more than `bodyLimitBytes`);
- * - 415: UNSUPPORTED_MEDIA_TYPE (only `application/json` bodies are accepted);
+ * - 415: UNSUPPORTED_MEDIA_TYPE (only `application/json` bodies are accepted, and by
+ *   the file routes any media type, but not a `Content-Type` that is not one);
+ * - answered before routing (see {@link answerClientError}): 400 MALFORMED_REQUEST (not
+ *   HTTP/1.1), 408 REQUEST_TIMEOUT, 431 HEADERS_TOO_LARGE;
  * - 404: JOB_NOT_FOUND, NOT_FOUND (no such route), POOL_NOT_FOUND (no such worker pool);
  * - 409: JOB_ENDED (a job to cancel succeeded or failed first), POOL_AUTOSCALED (the
  *   pool's replicas belong to an HPA or KEDA);
@@ -30,6 +33,7 @@
  * query or path parameters with a prefix (`/query/wait`, `/params/pool`).
  */
 import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   FileChangedError,
@@ -70,6 +74,14 @@ export class RouteNotFoundError extends WeftError {
   readonly code = 'NOT_FOUND';
   constructor(method: string, url: string) {
     super(`no route for ${method} ${url.split('?')[0] ?? url}`);
+  }
+}
+
+/** A request body's `Content-Type` is not a media type (`type/subtype`). */
+export class InvalidMediaTypeError extends WeftError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  constructor(contentType: string) {
+    super(`the Content-Type ${JSON.stringify(contentType)} is not a media type such as text/plain; send a valid one, or none`);
   }
 }
 
@@ -176,6 +188,7 @@ function fromWeftError(error: WeftError): ProblemInit {
   if (error instanceof RangeNotSatisfiableError) {
     return { status: 416, code: error.code, title: 'Range not satisfiable', detail: error.message, extensions: { size: error.size } };
   }
+  if (error instanceof InvalidMediaTypeError) return { status: 415, code: error.code, title: 'Unsupported media type', detail: error.message };
   if (error instanceof NotReadyError) return { status: 503, code: error.code, title: 'Not ready', detail: error.message };
   return fromClusterError(error) ?? INTERNAL;
 }
@@ -285,6 +298,11 @@ export function toProblem(error: unknown, instance: string, options: ProblemMapp
  */
 export function createErrorHandler(options: ProblemMappingOptions) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
+    if (request.raw.destroyed && !request.raw.complete) {
+      // The client went away mid-request (an upload cut off, say): nobody to answer.
+      request.log.info({ err: error instanceof Error ? error.message : String(error) }, 'client went away');
+      return;
+    }
     const problem = toProblem(error, request.url, options);
     if (problem.code === INTERNAL.code) request.log.error({ err: error }, 'request failed');
     else if (problem.status >= 500) request.log.warn({ err: error, code: problem.code, status: problem.status }, problem.detail);
@@ -292,4 +310,38 @@ export function createErrorHandler(options: ProblemMappingOptions) {
     if (reply.sent) return;
     void reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(stringifyJson(problem));
   };
+}
+
+/** What fastify reports of a connection whose bytes never made a request. */
+interface ClientError extends Error {
+  readonly code?: string;
+}
+
+/**
+ * Answers what never became a request — bytes that are not HTTP, headers too large,
+ * a request not received in time — with problem details like every other error
+ * (fastify's `clientErrorHandler`), then closes the connection.
+ */
+export function answerClientError(error: ClientError, socket: Duplex): void {
+  // A connection reset has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const init: ProblemInit =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? { status: 408, code: 'REQUEST_TIMEOUT', title: 'Request timeout', detail: 'the request did not arrive in time' }
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? { status: 431, code: 'HEADERS_TOO_LARGE', title: 'Request header fields too large', detail: 'the request headers exceed 16 KiB' }
+        : {
+            status: 400,
+            code: 'MALFORMED_REQUEST',
+            title: 'Bad request',
+            detail: `the request is not valid HTTP/1.1 (${error.code ?? error.message})`,
+          };
+  const body = stringifyJson({ type: problemType(init.code), title: init.title, status: init.status, detail: init.detail, code: init.code, instance: '' });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${init.status} ${STATUS_CODES[init.status] ?? init.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import Fastify from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { openFileStore, TaskCatalogue, ValueStore, type ApiConfig, type Infrastructure, type Logger } from '@weft/shared';
-import { createErrorHandler, RouteNotFoundError } from './api-errors.js';
+import { answerClientError, createErrorHandler, RouteNotFoundError } from './api-errors.js';
 import type { ApiInstance, AppContext } from './app-context.js';
 import { openClusterAccess } from './cluster/cluster-access.js';
 import { WorkerCluster } from './cluster/worker-cluster.js';
@@ -39,6 +39,9 @@ export interface BuildAppOptions {
   /** Timing of event streams. @default heartbeats every 15 s, 2 s grace for missing job events */
   readonly eventStreams?: Partial<JobEventStreamOptions>;
 }
+
+/** How much longer than the longest wait a connection may stay idle, in milliseconds. */
+const IDLE_GRACE_MS = 60_000;
 
 /** Request ids supplied by clients (or proxies) in `x-request-id` are kept when they look sane. */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -70,6 +73,10 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     bodyLimit: config.bodyLimitBytes,
     genReqId: requestId,
     frameworkErrors: errorHandler,
+    clientErrorHandler: answerClientError,
+    // A connection idle for longer than any wait (SSE streams send heartbeats) is
+    // given up, so a client that stops sending mid-upload does not hold it for good.
+    connectionTimeout: config.maxWaitMs + IDLE_GRACE_MS,
   }).withTypeProvider<ZodTypeProvider>();
 
   const shutdown = new AbortController();

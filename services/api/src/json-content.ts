@@ -51,6 +51,10 @@ function depthExceeds(value: unknown, max: number): boolean {
   return false;
 }
 
+function acceptsNoBody(schema: unknown): boolean {
+  return schema instanceof z.ZodType && schema.safeParse(undefined).success;
+}
+
 /** Route response schemas come bare or, from some fastify code paths, wrapped in `properties`. */
 function unwrap(schema: z.ZodType | { properties: z.ZodType }): z.ZodType {
   return schema instanceof z.ZodType ? schema : schema.properties;
@@ -82,7 +86,12 @@ export const jsonSerializerCompiler: FastifySerializerCompiler<z.ZodType | { pro
  */
 export function installJsonContent(app: ApiInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // A route whose body may be left out takes an empty one (with the header) as none.
+    if (body === '' && acceptsNoBody(request.routeOptions.schema?.body)) {
+      done(null, undefined);
+      return;
+    }
     try {
       done(null, parseJsonBody(body as string));
     } catch (err) {

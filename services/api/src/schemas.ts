@@ -54,14 +54,24 @@ export const CancelJobBodySchema = z
   })
   .nullish();
 
+/**
+ * A decimal number in a query string, such as `5` or `0.5`. Unlike `z.coerce.number()`,
+ * which takes `Number()`'s word for it, an empty value, `0x10` or ` 1` is refused.
+ */
+function queryNumber({ integer, min, max }: { integer: boolean; min: number; max: number }) {
+  const pattern = integer ? /^\d{1,15}$/ : /^\d{1,15}(?:\.\d{1,9})?$/;
+  return z
+    .string()
+    .regex(pattern, integer ? 'expected a whole number' : 'expected a number such as 5 or 0.5')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+}
+
 /** Query of the routes that can wait for a job to finish; the bound comes from the configuration. */
 export function waitQuerySchema(maxWaitMs: number) {
   const maxSeconds = maxWaitMs / 1000;
   return z.object({
-    wait: z.coerce
-      .number()
-      .min(0)
-      .max(maxSeconds)
+    wait: queryNumber({ integer: false, min: 0, max: maxSeconds })
       .optional()
       .describe(`Seconds to wait for the job to finish (0 to ${maxSeconds}).`),
   });
@@ -75,11 +85,7 @@ export const MAX_LIST_LIMIT = 500;
 /** Query of `GET /v1/jobs`. */
 export const JobListQuerySchema = z.object({
   status: JobStatusSchema.optional().describe('Only jobs in this status.'),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_LIST_LIMIT)
+  limit: queryNumber({ integer: true, min: 1, max: MAX_LIST_LIMIT })
     .default(50)
     .describe(`Most jobs to return (1 to ${MAX_LIST_LIMIT}).`),
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { TaskCatalogue } from '@weft/shared';
 import { toProblem, type Problem } from '../src/index.js';
@@ -160,6 +161,13 @@ describe('error responses', () => {
       ['/v1/jobs?limit=0', '/query/limit'],
       ['/v1/jobs?limit=501', '/query/limit'],
       ['/v1/jobs?status=bogus', '/query/status'],
+      // What Number() would take for a number, but no one means as one.
+      ['/v1/jobs/0000000000aaaaaaaaaaaaaaaa?wait=', '/query/wait'],
+      ['/v1/jobs/0000000000aaaaaaaaaaaaaaaa?wait=%20', '/query/wait'],
+      ['/v1/jobs/0000000000aaaaaaaaaaaaaaaa?wait=0x2', '/query/wait'],
+      ['/v1/jobs/0000000000aaaaaaaaaaaaaaaa?wait=1e0', '/query/wait'],
+      ['/v1/jobs?limit=1.5', '/query/limit'],
+      ['/v1/jobs?limit=', '/query/limit'],
     ];
     for (const [url, pointer] of cases) {
       const problem = problemOf(await env.app.inject({ method: 'GET', url }), 400, 'INVALID_REQUEST');
@@ -167,6 +175,26 @@ describe('error responses', () => {
     }
     const post = problemOf(await postJson(env.app, '/v1/jobs?wait=x', { task: 'add', args: [1, 2] }), 400, 'INVALID_REQUEST');
     assert.deepEqual(pointers(post), ['/query/wait']);
+    const fraction = await postJson(env.app, '/v1/jobs?wait=0.5', { task: 'add', args: [1, 2] });
+    assert.ok([200, 202].includes(fraction.statusCode), fraction.body);
+  });
+
+  it('answers what is not HTTP with problem details too, then closes the connection', async () => {
+    const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = new URL(address);
+    const cases: [string, number, string][] = [
+      ['FOO /v1/jobs HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+      ['GET /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+      [`GET /v1/jobs HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    ];
+    for (const [request, status, code] of cases) {
+      const answer = await rawExchange(Number(port), request);
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      assert.match(head, new RegExp(`^HTTP/1.1 ${status} `), request.slice(0, 40));
+      assert.match(head, /content-type: application\/problem\+json/i);
+      const problem = JSON.parse(body) as { code: string; status: number };
+      assert.deepEqual([problem.code, problem.status], [code, status]);
+    }
   });
 
   it('answers 404 NOT_FOUND for unknown routes', async () => {
@@ -183,3 +211,16 @@ describe('error responses', () => {
     assert.equal(JSON.stringify(problem).includes('secret'), false);
   });
 });
+
+/** Sends `request` as it is and reads the answer until the server closes the connection. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(request));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
+  });
+}

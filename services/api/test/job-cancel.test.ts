@@ -77,6 +77,10 @@ describe('POST /v1/jobs/:id/cancel', () => {
     const again = await cancel(id, { reason: 'twice' });
     assert.equal(again.statusCode, 200, again.body);
     assert.deepEqual(bodyOf<JobView>(again), first);
+    // As `curl -X POST -H 'content-type: application/json'` sends it: the header, no body.
+    const empty = await env.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel`, headers: { 'content-type': 'application/json' } });
+    assert.equal(empty.statusCode, 200, empty.body);
+    assert.deepEqual(bodyOf<JobView>(empty), first);
   });
 
   it('answers 409 JOB_ENDED for a job that succeeded, and leaves it as it was', async () => {

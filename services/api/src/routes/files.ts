@@ -6,6 +6,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { assertFileName, fileInfo, FileNotFoundError, FileTooLargeError, RangeNotSatisfiableError, type FileManifest } from '@weft/shared';
+import { InvalidMediaTypeError } from '../api-errors.js';
 import type { ApiInstance, AppContext } from '../app-context.js';
 import { parseRange, rangeApplies, type ByteRange } from '../files/http-range.js';
 import {
@@ -17,12 +18,20 @@ import {
   problemResponses,
 } from '../schemas.js';
 
+/** A media type (RFC 9110 §8.3.1): `type/subtype`, with parameters. */
+const MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(?:;.*)?$/;
+
 /** Declares the file routes, in a scope where request bodies are not parsed but streamed. */
 export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Promise<void> {
   const { files, config } = ctx;
 
   await app.register((scope: ApiInstance) => {
-    // Uploads of any type are streamed to the store untouched.
+    // Uploads of any type are streamed to the store untouched; fastify would refuse a
+    // header that is no media type with a message about JSON.
+    scope.addHook('onRequest', (request, _reply, done) => {
+      const contentType = request.headers['content-type'];
+      done(contentType === undefined || MEDIA_TYPE.test(contentType) ? undefined : new InvalidMediaTypeError(contentType));
+    });
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
@@ -99,7 +108,11 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
         .header('content-length', String(end - start))
         .header('accept-ranges', 'bytes')
         .header('etag', current.etag)
-        .header('last-modified', current.lastModified);
+        .header('last-modified', current.lastModified)
+        // Files are whatever users uploaded, served from the API's origin: a browser must
+        // neither guess another type nor run what it shows (an uploaded HTML page, say).
+        .header('x-content-type-options', 'nosniff')
+        .header('content-security-policy', 'sandbox');
       if (range) void reply.header('content-range', `bytes ${start}-${end - 1}/${manifest.size}`);
       if (request.method === 'HEAD') {
         // The headers only, with the real length (fastify would send its own for an empty body).

@@ -41,6 +41,9 @@ describe('file store API', () => {
     assert.equal(get.body, text);
     assert.equal(get.headers['accept-ranges'], 'bytes');
     assert.equal(get.headers.etag, `"${info.sha256}"`);
+    // Served from the API's origin, an upload must not be sniffed or run by a browser.
+    assert.equal(get.headers['x-content-type-options'], 'nosniff');
+    assert.equal(get.headers['content-security-policy'], 'sandbox');
 
     const del = await env.app.inject({ method: 'DELETE', url: '/v1/files/logs/2026/a.txt' });
     assert.equal(del.statusCode, 204);
@@ -98,6 +101,20 @@ describe('file store API', () => {
     assert.equal(get.body, 'two\nthree\n');
     const list = bodyOf<{ files: { name: string }[] }>(await env.app.inject({ url: '/v1/files' }));
     assert.equal(list.files.filter((f) => f.name === 'café/notes.txt').length, 1);
+  });
+
+  it('takes any media type, and refuses a Content-Type that is none with 415', async () => {
+    const typed = await env.app.inject({ method: 'PUT', url: '/v1/files/typed.html', headers: { 'content-type': 'text/html; charset=utf-8' }, payload: '<p>' });
+    assert.equal(typed.statusCode, 201, typed.body);
+    assert.equal((await env.app.inject({ url: '/v1/files/typed.html' })).headers['content-type'], 'text/html; charset=utf-8');
+    for (const contentType of ['foo', ';', 'text/plain,text/html']) {
+      const response = await env.app.inject({ method: 'PUT', url: '/v1/files/bad-type.txt', headers: { 'content-type': contentType }, payload: 'x' });
+      assert.equal(response.statusCode, 415, contentType);
+      const problem = bodyOf<{ code: string; detail: string }>(response);
+      assert.equal(problem.code, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.match(problem.detail, /is not a media type/);
+    }
+    assert.equal((await env.app.inject({ url: '/v1/files/bad-type.txt' })).statusCode, 404);
   });
 
   it('stores empty files', async () => {
