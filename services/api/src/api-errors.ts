@@ -24,7 +24,8 @@
  * - 502: KUBERNETES_FORBIDDEN (the cluster denied a call: RBAC), KUBERNETES_API_ERROR
  *   (unreachable, timed out, unexpected answer), POOL_DEPLOYMENT_NOT_FOUND (a
  *   configured pool's Deployment is missing); the Kubernetes details are logged, not shown;
- * - 503: NOT_READY (NATS or JetStream unreachable, from `/readyz`);
+ * - 503: NOT_READY (NATS or JetStream unreachable, from `/readyz`), NATS_UNAVAILABLE
+ *   (NATS did not answer a request's reads or writes; with `Retry-After`);
  * - other 4xx raised by fastify keep their status, with a code derived from it;
  * - anything else: 500 INTERNAL_ERROR, detail "internal error"; the error is logged
  *   with the request id but never shown.
@@ -44,6 +45,7 @@ import {
   InvalidSpecError,
   RangeNotSatisfiableError,
   InvalidTaskArgsError,
+  isNatsUnavailable,
   JobEndedError,
   JobNotFoundError,
   MalformedJsonError,
@@ -265,7 +267,20 @@ function fromFrameworkError(error: FrameworkError, options: ProblemMappingOption
   return INTERNAL;
 }
 
+/** NATS did not answer: nothing is wrong with the request, and it may be sent again. */
+const UNAVAILABLE: ProblemInit = {
+  status: 503,
+  code: 'NATS_UNAVAILABLE',
+  title: 'Service unavailable',
+  detail: 'NATS JetStream, where Weft keeps its state, did not answer; try again shortly',
+};
+
+/** Seconds a client is asked to wait before sending a request again after a 503. */
+const RETRY_AFTER_SECONDS = 2;
+
 function describe(error: unknown, options: ProblemMappingOptions): ProblemInit {
+  // A probe's own answer (NOT_READY) stays as it is.
+  if (isNatsUnavailable(error) && !(error instanceof NotReadyError)) return UNAVAILABLE;
   if (error instanceof WeftError) return fromWeftError(error);
   if (error instanceof Error) return fromFrameworkError(error, options);
   return INTERNAL;
@@ -308,6 +323,7 @@ export function createErrorHandler(options: ProblemMappingOptions) {
     else if (problem.status >= 500) request.log.warn({ err: error, code: problem.code, status: problem.status }, problem.detail);
     else request.log.info({ code: problem.code, status: problem.status }, problem.detail);
     if (reply.sent) return;
+    if (problem.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     void reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(stringifyJson(problem));
   };
 }

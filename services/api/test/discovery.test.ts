@@ -94,6 +94,31 @@ describe('catalogue, workers, health and OpenAPI', () => {
     }
   });
 
+  it('answers 503 NATS_UNAVAILABLE, not 400 or 500, while NATS does not answer', async () => {
+    const nc = await connectNats(env.config, 'weft-api-test-unavailable');
+    const infra = await provisionInfrastructure(nc, env.config);
+    const app = await buildApp({ config: env.config, infra, logger: createLogger('weft-api-test', 'silent') });
+    try {
+      await nc.close();
+      const fileJob = { mapReduce: { input: { file: 'books/a.txt' }, map: { task: 'word-count' }, reduce: { task: 'word-count' } } };
+      const requests = [
+        app.inject({ method: 'POST', url: '/v1/jobs', payload: { task: 'add', args: [1, 2] } }),
+        // A file that may well exist: not knowing is not "no stored file matches".
+        app.inject({ method: 'POST', url: '/v1/jobs', payload: fileJob }),
+        app.inject({ method: 'POST', url: '/v1/jobs', payload: { ...fileJob, mapReduce: { ...fileJob.mapReduce, input: { file: 'books/*.txt' } } } }),
+        app.inject({ method: 'GET', url: '/v1/jobs/0000000000aaaaaaaaaaaaaaaa' }),
+        app.inject({ method: 'GET', url: '/v1/files' }),
+      ];
+      for (const response of await Promise.all(requests)) {
+        assert.equal(response.statusCode, 503, response.body);
+        assert.equal(bodyOf<Problem>(response).code, 'NATS_UNAVAILABLE');
+        assert.equal(response.headers['retry-after'], '2');
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it('keeps well-formed request ids', async () => {
     const response = await env.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'req-42' } });
     assert.equal(response.headers['x-request-id'], 'req-42');

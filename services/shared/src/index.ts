@@ -17,7 +17,7 @@ export { connectNats } from './nats/connect.js';
 export { provisionInfrastructure, WORKER_HEARTBEAT_TTL_MS, type Infrastructure } from './nats/infrastructure.js';
 export { ValueStore } from './nats/value-store.js';
 export { bucketKeys } from './nats/bucket-keys.js';
-export { isWrongLastSequence } from './nats/jetstream-errors.js';
+export { isNatsUnavailable, isWrongLastSequence } from './nats/jetstream-errors.js';
 export { parseWriteAck, type WriteAck } from './nats/write-acks.js';
 export { JetStreamWriter, type JetStreamWriterOptions, type StoredWrite, type WriteOptions } from './nats/jetstream-writer.js';
 export {

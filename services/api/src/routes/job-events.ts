@@ -39,7 +39,7 @@ export function registerJobEventRoutes(app: ApiInstance, ctx: AppContext): void 
             description: 'An event stream.',
             content: { 'text/event-stream': { schema: z.string() } },
           },
-          ...problemResponses(404),
+          ...problemResponses(404, 503),
         },
       },
     },

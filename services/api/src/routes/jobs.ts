@@ -69,7 +69,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
             z.union([JobViewSchema, JobAcceptedSchema]),
             'The job is accepted: the short view without `wait`, else the job as it is when the wait ended.',
           ),
-          ...problemResponses(400, 410, 413, 415),
+          ...problemResponses(400, 410, 413, 415, 503),
         },
       },
       validatorCompiler: validateAllButBody,
@@ -124,7 +124,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
           'The job with its result once it succeeded. With `wait`, waits up to that many seconds for it to finish first.',
         params: JobParamsSchema,
         querystring: WaitQuerySchema,
-        response: { 200: jsonResponse(JobViewSchema, 'The job.'), ...problemResponses(400, 404, 410) },
+        response: { 200: jsonResponse(JobViewSchema, 'The job.'), ...problemResponses(400, 404, 410, 503) },
       },
     },
     async (request, reply) => {
@@ -151,7 +151,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
           'succeeded or failed first answers 409 `JOB_ENDED`. The body may be left out.',
         params: JobParamsSchema,
         body: CancelJobBodySchema,
-        response: { 200: jsonResponse(JobViewSchema, 'The job, cancelled.'), ...problemResponses(400, 404, 409, 410, 415) },
+        response: { 200: jsonResponse(JobViewSchema, 'The job, cancelled.'), ...problemResponses(400, 404, 409, 410, 415, 503) },
       },
     },
     async (request) => {
@@ -171,7 +171,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
         description:
           'The most recent jobs first, optionally only those in one status (looked for among the 10,000 most recent jobs). Results are left out.',
         querystring: JobListQuerySchema,
-        response: { 200: jsonResponse(JobListSchema, 'Recent jobs.'), ...problemResponses(400) },
+        response: { 200: jsonResponse(JobListSchema, 'Recent jobs.'), ...problemResponses(400, 503) },
       },
     },
     async (request) => {

@@ -4,6 +4,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { FileInputError, SpecLimitError, toPointer, type InputIssue } from '../errors.js';
 import type { FileManifest } from '../file-store/file-manifest.js';
+import { fileNameProblem } from '../file-store/file-names.js';
 import type { FileStore } from '../file-store/file-store.js';
 import type { JobNode, MapReduceNode } from '../spec/job-spec.js';
 import type { FileSource } from './file-input-schemas.js';
@@ -152,7 +153,8 @@ const PATTERNS_PER_TURN = 64;
 
 async function matchStored(store: FileStore, pattern: GlobPattern, listing: readonly FileManifest[]): Promise<FileManifest[]> {
   if (!pattern.isGlob) {
-    const manifest = await store.stat(pattern.source).catch(() => undefined);
+    // No stored file has a name that is not valid; other errors (NATS did not answer) are not a missing file.
+    const manifest = fileNameProblem(pattern.source) === undefined ? await store.stat(pattern.source) : undefined;
     return manifest ? [manifest] : [];
   }
   const matches: FileManifest[] = [];

@@ -1,4 +1,6 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
+import { WriteTimeoutError } from '../errors.js';
 
 /**
  * Whether `err` says a compare-and-set write lost: the key changed (or already
@@ -10,4 +12,26 @@ export function isWrongLastSequence(err: unknown): boolean {
     (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
       err.code === (JetStreamApiCodes as Record<string, number>).StreamWrongLastSequenceUnknown)
   );
+}
+
+/**
+ * Whether `err` (or its cause) says NATS or JetStream did not answer: the connection
+ * is closed or reconnecting, a request timed out or found no responder, a write was
+ * not acknowledged in time. Such a failure passes; whoever asked may try again.
+ */
+export function isNatsUnavailable(err: unknown): boolean {
+  for (let current = err, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    if (
+      current instanceof WriteTimeoutError ||
+      current instanceof TimeoutError ||
+      current instanceof NoRespondersError ||
+      current instanceof ClosedConnectionError ||
+      current instanceof DrainingConnectionError ||
+      current instanceof ConnectionError ||
+      current instanceof RequestError
+    ) {
+      return true;
+    }
+  }
+  return false;
 }

@@ -1,4 +1,4 @@
-import { createInbox, headers, nuid, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { ClosedConnectionError, createInbox, headers, nuid, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { WriteTimeoutError } from '../errors.js';
 import { kvSubject, type ResourceNames } from '../names.js';
 import { parseWriteAck, type WriteAck } from './write-acks.js';
@@ -121,11 +121,11 @@ export class JetStreamWriter {
     this.closed = true;
     clearInterval(this.sweeper);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
-    for (const reply of [...this.pending.keys()]) this.settle(reply, { ok: false, error: new Error('the JetStream writer is closed') });
+    for (const reply of [...this.pending.keys()]) this.settle(reply, { ok: false, error: writerClosed() });
   }
 
   private send(subject: string, data: Uint8Array | string, options: WriteOptions, reply: string): Promise<StoredWrite> {
-    if (this.closed) return Promise.reject(new Error('the JetStream writer is closed'));
+    if (this.closed) return Promise.reject(writerClosed());
     let hdrs: ReturnType<typeof headers> | undefined;
     if (options.msgId !== undefined || options.expectLastSubjectSequence !== undefined || options.headers !== undefined) {
       hdrs = headers();
@@ -163,4 +163,11 @@ export class JetStreamWriter {
       write.reject(new WriteTimeoutError(write.subject, this.ackTimeoutMs));
     }
   }
+}
+
+/** The error of a write to a closed writer: its connection is closed (as the writer is with it). */
+function writerClosed(): ClosedConnectionError {
+  const error = new ClosedConnectionError();
+  error.message = 'the JetStream writer is closed';
+  return error;
 }
