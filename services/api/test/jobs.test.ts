@@ -31,6 +31,13 @@ describe('jobs', () => {
     }
   });
 
+  it('gives back user data shaped like the internal big-integer envelope unchanged', async () => {
+    const data = { $bigint: '123', nested: [{ $bigint: '-4' }, { $$bigint: 'x' }] };
+    const job = await run({ chain: [{ task: 'echo', args: [data] }, { task: 'echo' }] });
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.deepEqual(job.result, data);
+  });
+
   it('runs add 4 6 → 10 and answers 200 when waiting', async () => {
     const response = await postJson(env.app, '/v1/jobs?wait=20', { task: 'add', args: [4, 6], label: 'sum' });
     assert.equal(response.statusCode, 200, response.body);

@@ -36,6 +36,21 @@ void describe('wire format', () => {
     for (const value of [0, -1.25, 'a', true, null, [], {}]) assert.deepEqual(decodeWire(encodeWire(value)), value);
   });
 
+  void it('returns user objects shaped like the envelope as they were', () => {
+    const values: unknown[] = [
+      { $bigint: '123' },
+      [{ $bigint: '123' }, 5n, { $$bigint: '7', x: { $$$bigint: 1 } }],
+      { a: { $bigint: '-9' }, b: 2n ** 70n, c: ['$bigint', 'bigint"'] },
+      { before: 1, $bigint: '1', after: 2 },
+    ];
+    for (const value of values) {
+      assert.deepEqual(decodeWire(encodeWire(value)), value, JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)));
+    }
+    // Key order is kept, escaped or not.
+    assert.deepEqual(Object.keys(decodeWire(encodeWire({ before: 1, $bigint: '1', after: 2 })) as object), ['before', '$bigint', 'after']);
+    assert.equal(encodeWire({ $bigint: '123' }), '{"$$bigint":"123"}');
+  });
+
   void it('leaves objects that merely resemble the envelope alone', () => {
     assert.deepEqual(decodeWire('{"$bigint":"12","other":1}'), { $bigint: '12', other: 1 });
     assert.deepEqual(decodeWire('{"$bigint":"12x"}'), { $bigint: '12x' });
