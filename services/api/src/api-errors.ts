@@ -15,6 +15,7 @@
  * - 404: JOB_NOT_FOUND, NOT_FOUND (no such route), POOL_NOT_FOUND (no such worker pool);
  * - 409: JOB_ENDED (a job to cancel succeeded or failed first), POOL_AUTOSCALED (the
  *   pool's replicas belong to an HPA or KEDA);
+ * - 422: IDEMPOTENCY_KEY_REUSED (an `Idempotency-Key` sent before with another body);
  * - 410: VALUE_NOT_FOUND (a finished job's result has expired from the object store);
  * - 400: INVALID_FILE_NAME, INVALID_FILE_INPUT (a job's input files cannot be resolved);
  *   404: FILE_NOT_FOUND; 409: FILE_CHANGED (replaced while read); 413: FILE_TOO_LARGE;
@@ -63,6 +64,7 @@ import {
   PoolDeploymentNotFoundError,
   PoolNotFoundError,
 } from './cluster/cluster-errors.js';
+import { IdempotencyKeyReusedError } from './jobs/submission-keys.js';
 import type { Problem, ProblemIssue } from './schemas.js';
 
 /** Base of problem `type` URIs; the code in kebab case is appended. */
@@ -189,6 +191,9 @@ function fromWeftError(error: WeftError): ProblemInit {
   }
   if (error instanceof RangeNotSatisfiableError) {
     return { status: 416, code: error.code, title: 'Range not satisfiable', detail: error.message, extensions: { size: error.size } };
+  }
+  if (error instanceof IdempotencyKeyReusedError) {
+    return { status: 422, code: error.code, title: 'Idempotency key reused', detail: error.message, extensions: { jobId: error.jobId } };
   }
   if (error instanceof InvalidMediaTypeError) return { status: 415, code: error.code, title: 'Unsupported media type', detail: error.message };
   if (error instanceof NotReadyError) return { status: 503, code: error.code, title: 'Not ready', detail: error.message };

@@ -10,6 +10,7 @@ import type { ReadinessProbe } from './health/readiness-probe.js';
 import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
 import type { JobViews } from './jobs/job-views.js';
 import type { JobWaiter } from './jobs/job-waiter.js';
+import type { SubmissionKeys } from './jobs/submission-keys.js';
 
 /** The fastify instance the routes are declared on: zod schemas type requests and replies; logs go to pino. */
 export type ApiInstance = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
@@ -24,6 +25,8 @@ export interface AppContext {
   readonly files: FileStore;
   readonly views: JobViews;
   readonly waiter: JobWaiter;
+  /** Idempotency keys of submissions. */
+  readonly submissions: SubmissionKeys;
   readonly readiness: ReadinessProbe;
   /** Worker pods and pools on Kubernetes, when there is a cluster. */
   readonly cluster: WorkerCluster;

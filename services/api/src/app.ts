@@ -19,6 +19,7 @@ import { installJsonContent } from './json-content.js';
 import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
 import { JobViews } from './jobs/job-views.js';
 import { JobWaiter } from './jobs/job-waiter.js';
+import { SubmissionKeys } from './jobs/submission-keys.js';
 import { registerOpenApi } from './openapi.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -121,6 +122,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     files,
     views: new JobViews(values),
     waiter: new JobWaiter(infra, logger),
+    submissions: new SubmissionKeys(infra.state),
     readiness: new ReadinessProbe(infra),
     cluster: new WorkerCluster(clusterAccess, config, logger),
     eventStreams: { heartbeatMs: 15_000, endGraceMs: 2_000, ...options.eventStreams },

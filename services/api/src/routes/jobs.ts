@@ -19,9 +19,7 @@ import { requestSignal, type ApiInstance, type AppContext } from '../app-context
 import { listJobs } from '../jobs/job-listing.js';
 import { isTerminal, readJobRecord } from '../jobs/job-records.js';
 import { jobPath } from '../jobs/job-views.js';
-
-/** How long a waiting submission gives the job to finish before creating its `queued` record, in milliseconds. */
-const QUICK_FINISH_MS = 50;
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeySchema } from '../jobs/submission-keys.js';
 import {
   CancelJobBodySchema,
   JobAcceptedSchema,
@@ -33,6 +31,12 @@ import {
   problemResponses,
   waitQuerySchema,
 } from '../schemas.js';
+
+/** How long a waiting submission gives the job to finish before creating its `queued` record, in milliseconds. */
+const QUICK_FINISH_MS = 50;
+
+/** Headers of `POST /v1/jobs`. */
+const SubmitHeadersSchema = z.object({ [IDEMPOTENCY_KEY_HEADER]: IdempotencyKeySchema.optional() });
 
 /**
  * Validates every request part with zod except the body, which is passed through
@@ -47,7 +51,7 @@ function validateAllButBody<S>(route: FastifyRouteSchemaDef<S>): FastifyValidati
 
 /** Declares the job routes. */
 export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
-  const { config, infra, catalogue, values, views, waiter } = ctx;
+  const { config, infra, catalogue, values, views, waiter, submissions } = ctx;
   const WaitQuerySchema = waitQuerySchema(config.maxWaitMs);
   const limits = { maxNodes: config.maxSpecNodes, maxDepth: config.maxSpecDepth, maxChunks: config.maxChunks };
 
@@ -63,13 +67,14 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
           'or 202 with the job as it is.',
         body: JobNodeSchema,
         querystring: WaitQuerySchema,
+        headers: SubmitHeadersSchema,
         response: {
           200: jsonResponse(JobViewSchema, 'The job finished within the wait.'),
           202: jsonResponse(
             z.union([JobViewSchema, JobAcceptedSchema]),
             'The job is accepted: the short view without `wait`, else the job as it is when the wait ended.',
           ),
-          ...problemResponses(400, 410, 413, 415, 503),
+          ...problemResponses(400, 410, 413, 415, 422, 503),
         },
       },
       validatorCompiler: validateAllButBody,
@@ -78,13 +83,32 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
       // Untrusted: the route schema does not validate the body (see validateAllButBody).
       const body: unknown = request.body;
       const signal = requestSignal(reply, ctx.shutdown);
-      const prepared = await prepareJob(body, catalogue, limits, {
+      let prepared = await prepareJob(body, catalogue, limits, {
         files: { store: ctx.files, dataRoot: config.dataRoot, urlInputs: config.urlInputs, signal },
       });
+      const { wait } = request.query;
+      const key = request.headers[IDEMPOTENCY_KEY_HEADER];
+      if (key !== undefined) {
+        const claim = await submissions.claim(key, body, prepared.id);
+        if (claim.repeated) {
+          void reply.header('location', jobPath(claim.jobId)).header('idempotent-replayed', 'true');
+          const existing = await readJobRecord(infra.jobs, claim.jobId);
+          if (existing !== undefined) {
+            const current =
+              wait === undefined || isTerminal(existing) ? existing : ((await waiter.wait(existing.id, wait * 1000, signal)) ?? existing);
+            request.log.info({ jobId: current.id }, 'job submitted again: answered with the job its key made');
+            if (wait === undefined) return reply.code(202).send(views.accepted(current));
+            return reply.code(isTerminal(current) ? 200 : 202).send(await views.full(current));
+          }
+          // No record yet: the first request is still starting the job, or died before
+          // it did. Starting it under its id is safe either way (the start item's
+          // message id makes JetStream store it once).
+          prepared = { ...prepared, id: claim.jobId, record: { ...prepared.record, id: claim.jobId } };
+        }
+      }
       void reply.header('location', jobPath(prepared.id));
       const submitted = () =>
         request.log.info({ jobId: prepared.id, kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
-      const { wait } = request.query;
       if (wait === undefined) {
         await publishJob(infra, values, prepared);
         submitted();
