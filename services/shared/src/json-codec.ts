@@ -26,6 +26,14 @@ export const WIRE_BIGINT_KEY = '$bigint';
  * a text without it is plain JSON.
  */
 const WIRE_MARKER = 'bigint"';
+
+/**
+ * Whether `text` may hold the marker. A search for one character is some twenty times
+ * quicker than for several, and `$` is rare: most texts are cleared by it alone.
+ */
+function mayHoldMarker(text: string): boolean {
+  return text.includes('$') && text.includes(WIRE_MARKER);
+}
 /** Keys of user objects that could be mistaken for an envelope; one `$` more on the wire. */
 const RESERVED_KEY = /^\$+bigint$/;
 /** Those keys as the wire writes them. */
@@ -130,7 +138,7 @@ export function encodeWire(value: unknown): string {
     return requireText(JSON.stringify(value, wireReplacer), value);
   }
   // Without bigints, only a reserved key needs the slow path; the marker finds any.
-  if (text?.includes(WIRE_MARKER)) text = JSON.stringify(value, wireReplacer);
+  if (text !== undefined && mayHoldMarker(text)) text = JSON.stringify(value, wireReplacer);
   return requireText(text, value);
 }
 
@@ -141,7 +149,7 @@ export function encodeWire(value: unknown): string {
  */
 export function decodeWire(text: string): unknown {
   const value: unknown = JSON.parse(text);
-  return text.includes(WIRE_MARKER) ? reviveWire(value) : value;
+  return mayHoldMarker(text) ? reviveWire(value) : value;
 }
 
 /**
