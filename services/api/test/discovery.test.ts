@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectNats, encodeWire, provisionInfrastructure, TaskCatalogue, type WorkerHeartbeat } from '@weft/shared';
 import { createLogger } from '@weft/shared';
-import { buildApp, type Problem, type TaskList, type WorkerList } from '../src/index.js';
+import { buildApp, type ApiInstance, type Problem, type TaskList, type WorkerList } from '../src/index.js';
 import { bodyOf } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
 
@@ -80,26 +80,29 @@ describe('catalogue, workers, health and OpenAPI', () => {
     assert.deepEqual(bodyOf(ready), { status: 'ok' });
   });
 
-  it('answers readyz with 503 when NATS is gone', async () => {
-    const nc = await connectNats(env.config, 'weft-api-test-readiness');
+  /** Runs `fn` with an app of its own whose NATS connection is closed. */
+  async function withNatsGone(fn: (app: ApiInstance) => Promise<void>): Promise<void> {
+    const nc = await connectNats(env.config, 'weft-api-test-nats-gone');
     const infra = await provisionInfrastructure(nc, env.config);
     const app = await buildApp({ config: env.config, infra, logger: createLogger('weft-api-test', 'silent') });
     try {
       await nc.close();
-      const response = await app.inject({ method: 'GET', url: '/readyz' });
-      assert.equal(response.statusCode, 503, response.body);
-      assert.equal(bodyOf<Problem>(response).code, 'NOT_READY');
+      await fn(app);
     } finally {
       await app.close();
     }
+  }
+
+  it('answers readyz with 503 when NATS is gone', async () => {
+    await withNatsGone(async (app) => {
+      const response = await app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(response.statusCode, 503, response.body);
+      assert.equal(bodyOf<Problem>(response).code, 'NOT_READY');
+    });
   });
 
   it('answers 503 NATS_UNAVAILABLE, not 400 or 500, while NATS does not answer', async () => {
-    const nc = await connectNats(env.config, 'weft-api-test-unavailable');
-    const infra = await provisionInfrastructure(nc, env.config);
-    const app = await buildApp({ config: env.config, infra, logger: createLogger('weft-api-test', 'silent') });
-    try {
-      await nc.close();
+    await withNatsGone(async (app) => {
       const fileJob = { mapReduce: { input: { file: 'books/a.txt' }, map: { task: 'word-count' }, reduce: { task: 'word-count' } } };
       const requests = [
         app.inject({ method: 'POST', url: '/v1/jobs', payload: { task: 'add', args: [1, 2] } }),
@@ -114,9 +117,7 @@ describe('catalogue, workers, health and OpenAPI', () => {
         assert.equal(bodyOf<Problem>(response).code, 'NATS_UNAVAILABLE');
         assert.equal(response.headers['retry-after'], '2');
       }
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it('keeps well-formed request ids', async () => {
