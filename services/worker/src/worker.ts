@@ -14,6 +14,7 @@ import {
   provisionInfrastructure,
   TaskCatalogue,
   ValueStore,
+  WeftError,
   WorkItemSchema,
   type Infrastructure,
   type Logger,
@@ -302,6 +303,28 @@ export class Worker {
     void counted.finally(() => this.counting.delete(counted));
   }
 
+  /**
+   * Fails the item's job when this failed delivery was the last one allowed, with
+   * the error it failed on (not the `WORKER_LOST` its next delivery would give).
+   * @returns whether it did
+   */
+  private async failOnLastDelivery(msg: WorkMessage, item: WorkItem, err: unknown): Promise<boolean> {
+    const deliveries = msg.info.deliveryCount;
+    if (deliveries < this.config.maxDeliveries) return false;
+    try {
+      const lost = deliveries - (await this.handBacks.count(msg.info.streamSequence));
+      if (lost < this.config.maxDeliveries) return false;
+      const code = err instanceof WeftError ? err.code : 'WORK_ITEM_FAILED';
+      const reason = err instanceof Error ? err.message : String(err);
+      this.log.error({ err, jobId: item.jobId, kind: item.kind, deliveries: lost }, 'work item failed on every delivery; failing its job');
+      await this.engine.failItem(item, { code, message: `the work item failed on each of its ${lost} deliveries, the last time with: ${reason}` });
+      return true;
+    } catch {
+      // NATS does not answer either: the next delivery tries again.
+      return false;
+    }
+  }
+
   private async process(msg: WorkMessage): Promise<void> {
     this.inFlight.add(msg);
     const claim = this.claim();
@@ -339,6 +362,8 @@ export class Worker {
         msg.term();
       } else if (this.shutdown.signal.aborted) {
         this.handBack(msg);
+      } else if (item !== undefined && (await this.failOnLastDelivery(msg, item, err))) {
+        msg.ack();
       } else {
         // Counted as a delivery lost: an item that never gets through is failed in the end.
         const delayMs = retryDelayMs(msg.info.deliveryCount);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AckPolicy } from '@nats-io/jetstream';
+import { encodeWire, prepareJob, storeJobSpec, TaskCatalogue } from '@weft/shared';
 import { startHarness, type Harness } from './harness.js';
 
 describe('a work item that never gets through', () => {
@@ -34,5 +35,18 @@ describe('a work item that never gets through', () => {
     assert.equal(job.status, 'failed');
     assert.equal(job.error?.code, 'WORKER_LOST');
     assert.match(job.error?.message ?? '', /delivered 3 times/);
+  });
+
+  it('fails its job with the error it failed on each time, at its last delivery', async () => {
+    // A spec the workers cannot plan, as one submitted to a newer API might be.
+    const job = await prepareJob({ task: 'add', args: [1, 2] }, TaskCatalogue.builtin(), { maxNodes: 10, maxDepth: 4, maxChunks: 10 });
+    const spec = await storeJobSpec(h.values, { ...job, spec: { task: 'no-such-task' } });
+    const start = { v: 1, kind: 'start', jobId: job.id, record: job.record, spec };
+    await h.infra.writer.publish(h.infra.names.taskSubject('unplannable'), encodeWire(start), { msgId: `${job.id}:start` });
+    await h.startWorker({ name: 'planner', queues: ['unplannable'], maxDeliveries: 2 });
+    const failed = await h.waitForJob(job.id, 20_000);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error?.code, 'UNKNOWN_TASK');
+    assert.match(failed.error?.message ?? '', /failed on each of its 2 deliveries, the last time with: .*no-such-task/);
   });
 });
