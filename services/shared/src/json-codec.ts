@@ -108,16 +108,29 @@ function reviveWire(root: unknown): unknown {
   if (typeof top !== 'object' || top === null) return top;
   const stack: object[] = [top];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-    const record = node as Record<string, unknown>;
-    for (const key in record) {
-      const child = record[key];
-      if (typeof child !== 'object' || child === null) continue;
-      const revived = revive(child);
-      if (revived !== child) record[key] = revived;
-      if (typeof revived === 'object' && revived !== null) stack.push(revived);
+    if (Array.isArray(node)) {
+      // Indexed: a for…in over a long list walks its indices as strings.
+      const list = node as unknown[];
+      for (let i = 0; i < list.length; i++) {
+        const child = list[i];
+        if (typeof child === 'object' && child !== null) list[i] = reviveChild(child, stack);
+      }
+    } else {
+      const record = node as Record<string, unknown>;
+      for (const key in record) {
+        const child = record[key];
+        if (typeof child === 'object' && child !== null) record[key] = reviveChild(child, stack);
+      }
     }
   }
   return top;
+}
+
+/** What `child` stands for (see {@link revive}); an object to walk is pushed on `stack`. */
+function reviveChild(child: object, stack: object[]): unknown {
+  const revived = revive(child);
+  if (typeof revived === 'object' && revived !== null) stack.push(revived);
+  return revived;
 }
 
 /**
@@ -188,11 +201,12 @@ export function decodeWireBytes(bytes: Uint8Array): unknown {
 const LONG_INTEGER_LITERAL = /(?<![\d.])\d{16,}(?![\d.eE])/;
 
 /**
- * A number literal that may lie beyond a double's range (±1.8e308): 309 digits or
- * more before any `.`, or an exponent of three digits. Such texts take the slower
- * parse, which checks every number.
+ * A number literal that may lie beyond a double's range (±1.8e308): 200 digits or
+ * more before any `.` (with an exponent of two digits at most, fewer cannot get
+ * there), or an exponent of three digits. Such texts take the slower parse, which
+ * checks every number.
  */
-const HUGE_NUMBER_LITERAL = /(?<![\d.])\d{309,}|[eE]\+?\d{3}/;
+const HUGE_NUMBER_LITERAL = /(?<![\d.])\d{200,}|[eE]\+?\d{3}/;
 
 /**
  * Most digits of one integer in user JSON, and of all its integers beyond 2^53

@@ -115,7 +115,7 @@ void describe('parseJsonText', () => {
   });
 
   void it('rejects numbers beyond a double, and integers of too many digits', () => {
-    for (const text of ['1e400', '[1, -1E+309]', '{"a": 1.5e0400}', `${'1'.repeat(400)}.5`]) {
+    for (const text of ['1e400', '[1, -1E+309]', '{"a": 1.5e0400}', `${'1'.repeat(400)}.5`, `[${'9'.repeat(300)}e10]`, `${'9'.repeat(299)}.0e10`]) {
       assert.throws(() => parseJsonText(text), /beyond the range of a double/, text);
     }
     assert.deepEqual(parseJsonText('[1e308, 1e-400, 1e100]'), [1e308, 0, 1e100]);

@@ -34,14 +34,16 @@ export const VolumePathSchema = z.string().superRefine((value, ctx) => {
 
 /**
  * The absolute path of `relative` under `root`, after following symbolic links.
- * @throws FileNotFoundError when it does not exist; Error when it is not a regular file or lies outside the root
+ * @throws FileNotFoundError when it does not exist; Error when it is not a regular file, lies outside the root or cannot be read
  */
 export async function resolveVolumePath(root: string, relative: string): Promise<{ absolute: string; size: number }> {
   const problem = volumePatternProblem(relative);
   if (problem !== undefined) throw new Error(problem);
   const realRoot = await realpath(root);
-  const absolute = await realpath(path.join(realRoot, relative)).catch(() => {
-    throw new FileNotFoundError(relative);
+  const absolute = await realpath(path.join(realRoot, relative)).catch((err: unknown) => {
+    // Only a missing file is for good; a volume not readable (yet) may be on the next try.
+    const code = (err as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT' || code === 'ENOTDIR' ? new FileNotFoundError(relative) : err;
   });
   if (!absolute.startsWith(realRoot + path.sep)) throw new Error(`${relative} lies outside the shared volume`);
   const info = await stat(absolute);

@@ -1,5 +1,13 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import { ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
+import {
+  AuthorizationError,
+  ClosedConnectionError,
+  ConnectionError,
+  DrainingConnectionError,
+  NoRespondersError,
+  PermissionViolationError,
+  TimeoutError,
+} from '@nats-io/transport-node';
 import { WriteTimeoutError } from '../errors.js';
 
 /**
@@ -17,9 +25,11 @@ export function isWrongLastSequence(err: unknown): boolean {
 /**
  * Whether `err` (or its cause) says NATS or JetStream did not answer: the connection
  * is closed or reconnecting, a request timed out or found no responder, a write was
- * not acknowledged in time. Such a failure passes; whoever asked may try again.
+ * not acknowledged in time. Such a failure passes; whoever asked may try again. A
+ * request refused (a permission denied, say) did get its answer: not this.
  */
 export function isNatsUnavailable(err: unknown): boolean {
+  // nats.js wraps a failed request in a RequestError whose cause says why; so may others.
   for (let current = err, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
     if (
       current instanceof WriteTimeoutError ||
@@ -27,11 +37,11 @@ export function isNatsUnavailable(err: unknown): boolean {
       current instanceof NoRespondersError ||
       current instanceof ClosedConnectionError ||
       current instanceof DrainingConnectionError ||
-      current instanceof ConnectionError ||
-      current instanceof RequestError
+      current instanceof ConnectionError
     ) {
       return true;
     }
+    if (current instanceof PermissionViolationError || current instanceof AuthorizationError) return false;
   }
   return false;
 }

@@ -133,7 +133,9 @@ export function forEachNumeric(input: NumericInput, fn: (value: Numeric) => void
 /** The exact sum of a range, in closed form. */
 export function rangeSum({ start, end }: Range): Numeric {
   if (end <= start) return 0;
-  return normalizeInteger(((BigInt(start) + BigInt(end) - 1n) * BigInt(end - start)) / 2n);
+  // In bigint throughout: the length of a range may exceed 2^53.
+  const [first, stop] = [BigInt(start), BigInt(end)];
+  return normalizeInteger(((first + stop - 1n) * (stop - first)) / 2n);
 }
 
 /** Whether a numeric takes part in exact integer arithmetic (a bigint or a safe integer). */

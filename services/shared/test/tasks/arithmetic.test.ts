@@ -78,6 +78,9 @@ void describe('sum', () => {
     assert.equal(await runTask('sum', [{ start: 0, end: MAX }]), (BigInt(MAX) * BigInt(MAX - 1)) / 2n);
     assert.equal(await runTask('sum', [{ start: -MAX, end: MAX }]), -MAX);
     assert.equal(await runTask('sum', [{ start: -3, end: 1 }]), -6);
+    // A length beyond 2^53, odd: no step may pass through a float.
+    const first = -BigInt(MAX);
+    assert.equal(await runTask('sum', [{ start: -MAX, end: 2 }]), ((first + 1n) * (2n - first)) / 2n);
   });
 
   void it('rejects bad arguments with their path', () => {
