@@ -149,6 +149,7 @@ describe('file jobs', () => {
     [{ url: 'http://127.0.0.1:1/x.txt' }, '/mapReduce/input/url'],
     [{ file: 'corpus/[ab.txt' }, '/mapReduce/input/file'],
     [{ path: ['corpus/*.txt', 'corpus/{a,b.txt'] }, '/mapReduce/input/path/1'],
+    [{ file: Array.from({ length: 257 }, (_, i) => `corpus/${i}*.txt`) }, '/mapReduce/input/file'],
   ] as const) {
     it(`rejects the input ${JSON.stringify(input)} with 400 at ${pointer}`, async () => {
       const response = await postJson(env.app, '/v1/jobs', wordCount(input));

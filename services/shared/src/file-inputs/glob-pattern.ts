@@ -18,6 +18,14 @@ export const GLOB_MAX_ALTERNATIVES = 256;
 
 const WILDCARDS = /[*?[{]/;
 
+/** Most globs in one input: each is matched against every stored name. */
+export const MAX_GLOBS_PER_INPUT = 256;
+
+/** Whether `pattern` has wildcards (else it names one file). */
+export function isGlobPattern(pattern: string): boolean {
+  return WILDCARDS.test(pattern);
+}
+
 /** A pattern that cannot be used, with the reason. */
 export class GlobSyntaxError extends Error {
   override readonly name = 'GlobSyntaxError';
@@ -52,7 +60,7 @@ export class GlobPattern {
    * @throws GlobSyntaxError on an unclosed `[` or `{`, an empty set, or too many alternatives
    */
   static parse(pattern: string): GlobPattern {
-    if (!WILDCARDS.test(pattern)) return new GlobPattern(pattern, false, '', 0, [pattern.split('/').map(literalSegment)]);
+    if (!isGlobPattern(pattern)) return new GlobPattern(pattern, false, '', 0, [pattern.split('/').map(literalSegment)]);
     const expanded = expandBraces(pattern);
     const alternatives = expanded.map((p) => p.split('/').map(compileSegment));
     const first = alternatives[0] ?? [];
@@ -82,47 +90,73 @@ function literalSegment(literal: string): Segment {
 function compileSegment(segment: string): Segment {
   if (segment === '**') return { any: true, re: undefined, literal: segment, dot: false };
   if (!WILDCARDS.test(segment)) return literalSegment(segment);
+  // By code point: a character beyond the BMP is one character of a name.
+  const chars = Array.from(segment);
+  const source = translate(chars, 0, chars.length);
+  return { any: false, re: RE2JS.compile(`^(?:${source})$`, RE2JS.DOTALL), literal: segment, dot: segment.startsWith('.') };
+}
+
+/** The RE2 form of `chars[from, to)`, a piece of one folder of a pattern. */
+function translate(chars: readonly string[], from: number, to: number): string {
   let source = '';
-  for (let i = 0; i < segment.length; i++) {
-    const char = segment[i] as string;
+  for (let i = from; i < to; i++) {
+    const char = chars[i] as string;
     if (char === '*') {
-      // `**` inside a segment is a plain `*`.
-      while (segment[i + 1] === '*') i += 1;
+      // `**` inside a folder is a plain `*`.
+      while (i + 1 < to && chars[i + 1] === '*') i += 1;
       source += '.*';
     } else if (char === '?') {
       source += '.';
     } else if (char === '[') {
-      const { regex, end } = characterSet(segment, i);
-      source += regex;
+      const end = setEnd(chars, i, to);
+      source += characterSet(chars, i, end);
       i = end;
+    } else if (char === '{') {
+      const group = braceGroup(chars, i, to);
+      if (group === undefined) {
+        source += literalChar(char);
+      } else {
+        // Alternatives within a folder are one RE2 alternation: no expansion needed.
+        source += `(?:${group.alternatives.map(([a, b]) => translate(chars, a, b)).join('|')})`;
+        i = group.close;
+      }
     } else {
       source += literalChar(char);
     }
   }
-  return { any: false, re: RE2JS.compile(`^(?:${source})$`, RE2JS.DOTALL), literal: segment, dot: segment.startsWith('.') };
+  return source;
 }
 
-/** The set starting at `segment[start]` (a `[`), as an RE2 class, and the index of its `]`. */
-function characterSet(segment: string, start: number): { regex: string; end: number } {
+/** Index of the `]` closing the set that opens at `chars[start]`. */
+function setEnd(chars: readonly string[], start: number, to: number): number {
   let i = start + 1;
-  const negated = segment[i] === '!' || segment[i] === '^';
+  if (chars[i] === '!' || chars[i] === '^') i += 1;
+  // A `]` right after the opening (or its negation) is a member, as in shells.
+  if (chars[i] === ']') i += 1;
+  while (i < to && chars[i] !== ']') i += 1;
+  if (i >= to) throw new GlobSyntaxError('a "[" is not closed by "]"');
+  return i;
+}
+
+/** The set `chars[start..end]` (from `[` to `]`) as an RE2 class. */
+function characterSet(chars: readonly string[], start: number, end: number): string {
+  let i = start + 1;
+  const negated = chars[i] === '!' || chars[i] === '^';
   if (negated) i += 1;
   const items: string[] = [];
-  // A `]` right after the opening (or its negation) is a member, as in shells.
-  for (let first = true; i < segment.length && (first || segment[i] !== ']'); first = false) {
-    const low = segment.codePointAt(i) as number;
-    i += low > 0xffff ? 2 : 1;
-    if (segment[i] === '-' && i + 1 < segment.length && segment[i + 1] !== ']') {
-      const high = segment.codePointAt(i + 1) as number;
-      i += high > 0xffff ? 3 : 2;
+  while (i < end) {
+    const low = (chars[i] as string).codePointAt(0) as number;
+    if (chars[i + 1] === '-' && i + 2 < end) {
+      const high = (chars[i + 2] as string).codePointAt(0) as number;
       if (high < low) throw new GlobSyntaxError(`the range ${String.fromCodePoint(low)}-${String.fromCodePoint(high)} is reversed`);
       items.push(`${hex(low)}-${hex(high)}`);
+      i += 3;
     } else {
       items.push(hex(low));
+      i += 1;
     }
   }
-  if (i >= segment.length) throw new GlobSyntaxError('a "[" is not closed by "]"');
-  return { regex: `[${negated ? '^' : ''}${items.join('')}]`, end: i };
+  return `[${negated ? '^' : ''}${items.join('')}]`;
 }
 
 const hex = (codePoint: number): string => `\\x{${codePoint.toString(16)}}`;
@@ -131,27 +165,53 @@ function literalChar(char: string): string {
   return /[A-Za-z0-9_]/.test(char) ? char : hex(char.codePointAt(0) as number);
 }
 
+/** A `{…}` with a comma at its own level: where it closes, and its alternatives as ranges. */
+interface BraceGroup {
+  readonly close: number;
+  readonly alternatives: readonly (readonly [number, number])[];
+}
+
 /**
- * The patterns `{a,b}` alternatives stand for, outermost first: `x{a,b{c,d}}` is
- * `xa`, `xbc`, `xbd`. A `{…}` without a comma is literal.
+ * The group opening at `chars[open]`, or `undefined` when it has no comma (then it is
+ * literal). Sets inside are skipped, so `[{,}]` is a set.
+ * @throws GlobSyntaxError when it is not closed
+ */
+function braceGroup(chars: readonly string[], open: number, to: number): BraceGroup | undefined {
+  let depth = 0;
+  const bounds = [open];
+  for (let i = open; i < to; i++) {
+    const char = chars[i];
+    if (char === '[') i = setEnd(chars, i, to);
+    else if (char === '{') depth += 1;
+    else if (char === '}' && --depth === 0) {
+      if (bounds.length === 1) return undefined;
+      bounds.push(i);
+      return { close: i, alternatives: bounds.slice(0, -1).map((b, k) => [b + 1, bounds[k + 1] as number] as const) };
+    } else if (char === ',' && depth === 1) bounds.push(i);
+  }
+  throw new GlobSyntaxError('a "{" is not closed by "}"');
+}
+
+/**
+ * The patterns a pattern stands for once its `{…}` groups that cross folders are
+ * expanded — those with a `/` inside, or at the start of a folder with an alternative
+ * starting with `.` (which decides whether hidden names match): `x/{a,b/c}` is
+ * `x/a` and `x/b/c`. Groups within one folder stay, as alternations.
  */
 function expandBraces(pattern: string): string[] {
   const done: string[] = [];
-  const pending = [pattern];
+  const pending = [Array.from(pattern)];
   while (pending.length > 0) {
-    const next = pending.shift() as string;
-    const group = firstGroup(next);
+    const chars = pending.shift() as string[];
+    const group = groupToExpand(chars);
     if (group === undefined) {
-      done.push(next);
+      done.push(chars.join(''));
       continue;
     }
-    const { open, close, commas } = group;
-    const head = next.slice(0, open);
-    const tail = next.slice(close + 1);
-    const bounds = [open, ...commas, close];
-    for (let k = 0; k + 1 < bounds.length; k++) {
-      pending.push(head + next.slice((bounds[k] as number) + 1, bounds[k + 1]) + tail);
-    }
+    const [open] = group.alternatives[0] ?? [0];
+    const head = chars.slice(0, open - 1);
+    const tail = chars.slice(group.close + 1);
+    for (const [a, b] of group.alternatives) pending.push([...head, ...chars.slice(a, b), ...tail]);
     if (done.length + pending.length > GLOB_MAX_ALTERNATIVES) {
       throw new GlobSyntaxError(`a pattern stands for at most ${GLOB_MAX_ALTERNATIVES} alternatives`);
     }
@@ -159,20 +219,20 @@ function expandBraces(pattern: string): string[] {
   return done;
 }
 
-/** The first `{…}` with a comma at its own level, or `undefined`. */
-function firstGroup(pattern: string): { open: number; close: number; commas: number[] } | undefined {
-  for (let open = pattern.indexOf('{'); open !== -1; open = pattern.indexOf('{', open + 1)) {
-    let depth = 0;
-    const commas: number[] = [];
-    for (let i = open; i < pattern.length; i++) {
-      const char = pattern[i];
-      if (char === '{') depth += 1;
-      else if (char === '}' && --depth === 0) {
-        if (commas.length > 0) return { open, close: i, commas };
-        break;
-      } else if (char === ',' && depth === 1) commas.push(i);
+/** The first group of `chars` that must be expanded (see {@link expandBraces}). */
+function groupToExpand(chars: readonly string[]): BraceGroup | undefined {
+  for (let i = 0; i < chars.length; i++) {
+    if (chars[i] === '[') {
+      i = setEnd(chars, i, chars.length);
+      continue;
     }
-    if (depth > 0) throw new GlobSyntaxError('a "{" is not closed by "}"');
+    if (chars[i] !== '{') continue;
+    const group = braceGroup(chars, i, chars.length);
+    if (group === undefined) continue;
+    const crossesFolders = chars.slice(i, group.close).includes('/');
+    const decidesDot = (i === 0 || chars[i - 1] === '/') && group.alternatives.some(([a]) => chars[a] === '.');
+    if (crossesFolders || decidesDot) return group;
+    i = group.close;
   }
   return undefined;
 }

@@ -8,7 +8,7 @@ import { fileNameProblem } from '../file-store/file-names.js';
 import type { FileStore } from '../file-store/file-store.js';
 import type { JobNode, MapReduceNode } from '../spec/job-spec.js';
 import type { FileSource } from './file-input-schemas.js';
-import { GlobPattern, GlobSyntaxError } from './glob-pattern.js';
+import { GlobPattern, GlobSyntaxError, isGlobPattern, MAX_GLOBS_PER_INPUT } from './glob-pattern.js';
 import { countFileSplits, planFileSplits, type SplittableSource } from './file-splits.js';
 import { probeUrl } from './url-files.js';
 import { findVolumeFiles } from './volume-files.js';
@@ -73,6 +73,12 @@ async function resolveSources(
   const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
   const at = (key: string, value: string | string[], i: number) => toPointer(Array.isArray(value) ? [...path, key, i] : [...path, key]);
   let found: SplittableSource[][];
+  const named = 'file' in input ? { key: 'file', patterns: list(input.file) } : 'path' in input ? { key: 'path', patterns: list(input.path) } : undefined;
+  if (named !== undefined && named.patterns.filter(isGlobPattern).length > MAX_GLOBS_PER_INPUT) {
+    const message = `at most ${MAX_GLOBS_PER_INPUT} of an input's patterns may be globs; name the files, or match them with fewer patterns`;
+    issues.push({ pointer: toPointer([...path, named.key]), message });
+    return undefined;
+  }
   if ('file' in input) {
     const patterns: (GlobPattern | undefined)[] = [];
     for (const [i, pattern] of list(input.file).entries()) {

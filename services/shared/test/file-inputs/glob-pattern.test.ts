@@ -47,6 +47,20 @@ describe('GlobPattern', () => {
     check('{x}.txt', ['{x}.txt'], ['x.txt']);
   });
 
+  it('keeps groups within a folder as alternations, however many they stand for', () => {
+    const pattern = `logs/*${'{a,b}'.repeat(12)}*.txt`; // 4,096 combinations
+    check(pattern, [`logs/x${'ab'.repeat(6)}y.txt`], [`logs/x${'c'.repeat(12)}.txt`]);
+    check('file[{,}].txt', ['file{.txt', 'file,.txt'], ['file.txt']);
+    check('{a,b[,]c}', ['a', 'b,c'], ['b']);
+    check('x/{a,b/c}', ['x/a', 'x/b/c'], ['x/b']);
+  });
+
+  it('takes a character beyond the BMP as one character', () => {
+    check('emo/😀?.txt', ['emo/😀x.txt', 'emo/😀😁.txt'], ['emo/😀.txt']);
+    check('emo/*😀*', ['emo/a😀b', 'emo/😀'], ['emo/abc']);
+    check('{😀,😁}.txt', ['😀.txt', '😁.txt'], ['😂.txt']);
+  });
+
   it('matches hidden segments only when the pattern names their dot', () => {
     check('.config/*', ['.config/a'], ['config/a', '.config/.b']);
     check('.*', ['.a', '.b.c'], ['a']);
@@ -70,7 +84,8 @@ describe('GlobPattern', () => {
     assert.throws(() => GlobPattern.parse('a[bc'), GlobSyntaxError);
     assert.throws(() => GlobPattern.parse('a{b,c'), GlobSyntaxError);
     assert.throws(() => GlobPattern.parse('[z-a]'), /reversed/);
-    const many = '{a,b,c,d}'.repeat(5); // 4^5 alternatives
+    // Groups that cross folders are expanded, 4^5 patterns here.
+    const many = '{a/x,b/x,c/x,d/x}'.repeat(5);
     assert.ok(4 ** 5 > GLOB_MAX_ALTERNATIVES);
     assert.throws(() => GlobPattern.parse(many), /alternatives/);
   });
