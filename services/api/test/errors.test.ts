@@ -86,6 +86,11 @@ describe('error responses', () => {
       // A bad item in any chunk, not only the first.
       [mapReduce({ items: [1, 2, 'x'] }, 'squares'), ['/mapReduce/input/items/2']],
       [mapReduce({ items: ['a', { b: 1 }] }, 'squares'), ['/mapReduce/input/items/0']],
+      // Past the first window of items the check goes on, and points at the item.
+      [
+        { mapReduce: { ...mapReduce({ items: [...Array.from({ length: 1500 }, () => 1), 'x'] }, 'squares').mapReduce, chunkSize: 100 } },
+        ['/mapReduce/input/items/1500'],
+      ],
       // A task that cannot take a chunk, or a list of partials, at all.
       [mapReduce({ range: { start: 0, end: 4 } }, 'fibonacci'), ['/mapReduce/map/task']],
       [mapReduce({ range: { start: 0, end: 4 } }, 'squares', 'fibonacci'), ['/mapReduce/reduce/task']],

@@ -31,6 +31,14 @@ describe('jobs', () => {
     }
   });
 
+  it('refuses a million items no map task can take with a short 400', async () => {
+    const items = Array.from({ length: 1_000_000 }, () => 'x');
+    const spec = { mapReduce: { input: { items }, chunkSize: 1000, map: { task: 'word-count' }, reduce: { task: 'word-count' } } };
+    const problem = problemOf(await postJson(env.app, '/v1/jobs', spec), 400, 'INVALID_TASK_ARGS');
+    assert.equal(problem.errors?.[0]?.pointer, '/mapReduce/input/items/0');
+    assert.ok((problem.errors?.length ?? 0) <= 20, `${problem.errors?.length} issues`);
+  });
+
   it('gives back user data shaped like the internal big-integer envelope unchanged', async () => {
     const data = { $bigint: '123', nested: [{ $bigint: '-4' }, { $$bigint: 'x' }] };
     const job = await run({ chain: [{ task: 'echo', args: [data] }, { task: 'echo' }] });

@@ -70,14 +70,16 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
           // The incoming value is only known at run time: problems with it are reported then.
           if (firstArg === 'input') continue;
           // A map-reduce's own input: the fault lies in it, or in the task chosen for it.
-          const at = rest.length === 0 || firstArg.input === undefined ? `${pointer}/task` : `${firstArg.input}${toPointer(rest)}`;
+          const [index, ...more] = rest;
+          const inInput = typeof index === 'number' ? [index + (firstArg.offset ?? 0), ...more] : rest;
+          const at = rest.length === 0 || firstArg.input === undefined ? `${pointer}/task` : `${firstArg.input}${toPointer(inInput)}`;
           issues.push({ pointer: at, message: `${firstArg.describe}: ${issue.message}` });
           continue;
         }
         const argPath = typeof head === 'number' ? [head - shift, ...rest] : issue.path;
         issues.push({ pointer: `${pointer}/args${toPointer(argPath)}`, message: issue.message });
       }
-      if (issues.length > 0) throw new InvalidTaskArgsError(node.task, issues);
+      if (issues.length > 0) throw new InvalidTaskArgsError(node.task, issues.slice(0, MAX_REPORTED_ISSUES));
     }
     return { cpuBound: def.cpuBound, args };
   };
@@ -148,7 +150,9 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
       }
       const fanIn = mr.fanIn ?? options.defaultReduceFanIn ?? 16;
       const levels = treeLevels(chunkCount, fanIn);
-      const map = template(mr.map, `${mrPointer}/map`, opts, mapSample(input, chunkSize, chunkCount, `${mrPointer}/input`));
+      const [first, ...others] = mapSamples(input, chunkSize, chunkCount, `${mrPointer}/input`);
+      const map = template(mr.map, `${mrPointer}/map`, opts, first as FirstArgSample);
+      for (const sample of others) checkTask(mr.map, `${mrPointer}/map`, sample);
       const reduce = mr.reduce
         ? template(mr.reduce, `${mrPointer}/reduce`, opts, { sample: [], describe: 'the reduce task receives a list of partial results first' })
         : { task: OUTPUT_ASSEMBLY_TASK, args: [], options: opts, cpuBound: false, pointer: `${mrPointer}/output`, label: undefined };
@@ -172,18 +176,33 @@ interface FirstArgSample {
   readonly describe: string;
   /** Where in the spec the sample's contents come from, if they do. */
   readonly input?: string;
+  /** Index in the input of the sample's first item. @default 0 */
+  readonly offset?: number;
 }
 
+/** Inline items checked at once, a window at a time: a bad window stops the check, and its issues are few. */
+const ITEM_CHECK_WINDOW = 1024;
+
+/** Most issues one rejected task reports. */
+const MAX_REPORTED_ISSUES = 20;
+
 /**
- * The map task's first argument as it will come: inline items are checked all at
- * once (each chunk is a slice of them, so an item no chunk could take is found now);
+ * The map task's first argument as it will come: inline items are all checked (each
+ * chunk is a slice of them, so an item no chunk could take is found now), in windows;
  * a range by its first chunk, as all of them are alike; a file by the shape of a split.
  */
-function mapSample(input: ChunkableInput, chunkSize: number, chunkCount: number, at: string): FirstArgSample {
+function mapSamples(input: ChunkableInput, chunkSize: number, chunkCount: number, at: string): FirstArgSample[] {
   const describe = 'the map task receives each chunk of the input first';
-  if ('files' in input) return { sample: FILE_SPLIT_SAMPLE, describe };
-  if ('items' in input) return { sample: input.items, describe, input: `${at}/items` };
-  return { sample: chunkCount > 0 ? chunkOf(input, chunkSize, 0) : [], describe, input: `${at}/range` };
+  if ('files' in input) return [{ sample: FILE_SPLIT_SAMPLE, describe }];
+  if ('items' in input) {
+    const { items } = input;
+    const windows: FirstArgSample[] = [];
+    for (let offset = 0; offset === 0 || offset < items.length; offset += ITEM_CHECK_WINDOW) {
+      windows.push({ sample: items.slice(offset, offset + ITEM_CHECK_WINDOW), describe, input: `${at}/items`, offset });
+    }
+    return windows;
+  }
+  return [{ sample: chunkCount > 0 ? chunkOf(input, chunkSize, 0) : [], describe, input: `${at}/range` }];
 }
 
 function adopt(node: PlanComposite): void {

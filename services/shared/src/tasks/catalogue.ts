@@ -68,7 +68,8 @@ function toArgIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Prope
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      result.push(...resolveUnion(issue.errors, path));
+      // One by one: a spread of a million issues overflows the stack.
+      for (const resolved of resolveUnion(issue.errors, path)) result.push(resolved);
     } else {
       result.push({ path: path.map(toPathSegment), message: issue.message });
     }
