@@ -48,6 +48,20 @@ describe('submissions with an Idempotency-Key', () => {
     assert.equal((await labelled(spec.label)).length, 1);
   });
 
+  it('answers a repeat with its job although its input file is gone, and whatever the order of its keys', async () => {
+    const key = randomUUID();
+    const name = `idempotent/${key}.txt`;
+    assert.equal((await env.app.inject({ method: 'PUT', url: `/v1/files/${name}`, payload: 'one two\nthree\n' })).statusCode, 201);
+    const spec = { mapReduce: { input: { file: name }, map: { task: 'line-count' }, reduce: { task: 'line-count' } } };
+    const first = bodyOf<JobView>(await submit(spec, key, '?wait=20'));
+    assert.deepEqual([first.status, first.result], ['succeeded', 2]);
+    assert.equal((await env.app.inject({ method: 'DELETE', url: `/v1/files/${name}` })).statusCode, 204);
+    const reordered = { mapReduce: { reduce: { task: 'line-count' }, map: { task: 'line-count' }, input: { file: name } } };
+    const again = await submit(reordered, key, '?wait=20');
+    assert.equal(again.statusCode, 200, again.body);
+    assert.deepEqual([bodyOf<JobView>(again).id, bodyOf<JobView>(again).result], [first.id, 2]);
+  });
+
   it('refuses a key used before for another request with 422, naming its job', async () => {
     const key = randomUUID();
     const id = bodyOf<JobAccepted>(await submit({ task: 'add', args: [1, 1] }, key)).id;

@@ -53,21 +53,51 @@ export class SubmissionKeys {
    * @throws IdempotencyKeyReusedError when the key was claimed for another body
    */
   async claim(key: string, body: unknown, jobId: string): Promise<SubmissionClaim> {
-    const entryKey = `submission.${sha256(key)}`;
-    const request = sha256(encodeWire(body));
+    const request = requestHash(body);
     for (;;) {
       try {
-        await this.state.create(entryKey, encodeWire({ jobId, request }));
+        await this.state.create(entryKey(key), encodeWire({ jobId, request }));
         return { jobId, repeated: false };
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
       }
-      const entry = await this.state.get(entryKey);
-      // Expired between the two calls: claim it afresh.
-      if (entry?.operation !== 'PUT') continue;
-      const claim = parseMessage(ClaimSchema, decodeWire(entry.string()), 'submission claim');
-      if (claim.request !== request) throw new IdempotencyKeyReusedError(claim.jobId);
-      return { jobId: claim.jobId, repeated: true };
+      // Gone between the two calls (expired): claim it afresh.
+      const found = await this.lookup(key, request);
+      if (found !== undefined) return found;
     }
   }
+
+  /**
+   * The job `key` stands for, when a request with `body` claimed it before.
+   * @throws IdempotencyKeyReusedError when the key was claimed for another body
+   */
+  find(key: string, body: unknown): Promise<SubmissionClaim | undefined> {
+    return this.lookup(key, requestHash(body));
+  }
+
+  private async lookup(key: string, request: string): Promise<SubmissionClaim | undefined> {
+    const entry = await this.state.get(entryKey(key));
+    if (entry?.operation !== 'PUT') return undefined;
+    const claim = parseMessage(ClaimSchema, decodeWire(entry.string()), 'submission claim');
+    if (claim.request !== request) throw new IdempotencyKeyReusedError(claim.jobId);
+    return { jobId: claim.jobId, repeated: true };
+  }
+}
+
+const entryKey = (key: string): string => `submission.${sha256(key)}`;
+
+/** The hash of a request body: the same JSON with its keys in another order is the same request. */
+function requestHash(body: unknown): string {
+  return sha256(encodeWire(sortedKeys(body)));
+}
+
+/** A copy of `value` with the keys of every object in sorted order (the depth of a body is bounded). */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    Object.defineProperty(sorted, key, { value: sortedKeys((value as Record<string, unknown>)[key]), enumerable: true });
+  }
+  return sorted;
 }

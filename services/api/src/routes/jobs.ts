@@ -83,28 +83,39 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
       // Untrusted: the route schema does not validate the body (see validateAllButBody).
       const body: unknown = request.body;
       const signal = requestSignal(reply, ctx.shutdown);
+      const { wait } = request.query;
+      const key = request.headers[IDEMPOTENCY_KEY_HEADER];
+      /** Answers a repeated request with the job its key made, if that job has a record. */
+      const answerRepeat = async (jobId: string) => {
+        void reply.header('location', jobPath(jobId)).header('idempotent-replayed', 'true');
+        const existing = await readJobRecord(infra.jobs, jobId);
+        if (existing === undefined) return undefined;
+        const current = wait === undefined || isTerminal(existing) ? existing : ((await waiter.wait(jobId, wait * 1000, signal)) ?? existing);
+        request.log.info({ jobId }, 'job submitted again: answered with the job its key made');
+        if (wait === undefined) return reply.code(202).send(views.accepted(current));
+        return reply.code(isTerminal(current) ? 200 : 202).send(await views.full(current));
+      };
+      // A repeat is answered before the spec is prepared again: its files may have changed.
+      let claim = key === undefined ? undefined : await submissions.find(key, body);
+      if (claim !== undefined) {
+        const answered = await answerRepeat(claim.jobId);
+        if (answered !== undefined) return answered;
+      }
       let prepared = await prepareJob(body, catalogue, limits, {
         files: { store: ctx.files, dataRoot: config.dataRoot, urlInputs: config.urlInputs, signal },
       });
-      const { wait } = request.query;
-      const key = request.headers[IDEMPOTENCY_KEY_HEADER];
-      if (key !== undefined) {
-        const claim = await submissions.claim(key, body, prepared.id);
+      if (key !== undefined && claim === undefined) {
+        claim = await submissions.claim(key, body, prepared.id);
         if (claim.repeated) {
-          void reply.header('location', jobPath(claim.jobId)).header('idempotent-replayed', 'true');
-          const existing = await readJobRecord(infra.jobs, claim.jobId);
-          if (existing !== undefined) {
-            const current =
-              wait === undefined || isTerminal(existing) ? existing : ((await waiter.wait(existing.id, wait * 1000, signal)) ?? existing);
-            request.log.info({ jobId: current.id }, 'job submitted again: answered with the job its key made');
-            if (wait === undefined) return reply.code(202).send(views.accepted(current));
-            return reply.code(isTerminal(current) ? 200 : 202).send(await views.full(current));
-          }
-          // No record yet: the first request is still starting the job, or died before
-          // it did. Starting it under its id is safe either way (the start item's
-          // message id makes JetStream store it once).
-          prepared = { ...prepared, id: claim.jobId, record: { ...prepared.record, id: claim.jobId } };
+          const answered = await answerRepeat(claim.jobId);
+          if (answered !== undefined) return answered;
         }
+      }
+      if (claim?.repeated === true) {
+        // No record yet: the first request is still starting the job, or died before
+        // it did. Starting it under its id is safe either way (the start item's
+        // message id makes JetStream store it once).
+        prepared = { ...prepared, id: claim.jobId, record: { ...prepared.record, id: claim.jobId } };
       }
       void reply.header('location', jobPath(prepared.id));
       const submitted = () =>
