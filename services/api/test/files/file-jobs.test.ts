@@ -189,13 +189,28 @@ describe('file jobs', () => {
   });
 
   it('fails a job whose URL serves other bytes than it had at submission', async () => {
-    for (const mode of ['shifty', 'grows']) {
+    // Ranges from the first byte after the first request; the body twice; empty ranges
+    // after the first; a size that doubled; fewer bytes than it said at submission.
+    for (const mode of ['shifty', 'grows', 'hollow', 'regrown', 'shrinks']) {
       const input = { url: `${webBase}/${mode}/corpus/plain.txt` };
       const response = await postJson(env.app, '/v1/jobs?wait=60', { mapReduce: { input, splitBytes: 20_000, map: { task: 'line-count' }, reduce: { task: 'line-count' } } });
       const job = bodyOf<JobView>(response);
       assert.equal(job.status, 'failed', mode);
       assert.equal(job.error?.code, 'FILE_CHANGED', `${mode}: ${JSON.stringify(job.error)}`);
     }
+  });
+
+  it('reads a URL whose server does not tell its size as one split', async () => {
+    const input = { url: `${webBase}/unsized/corpus/plain.txt` };
+    const job = await run({ mapReduce: { input, map: { task: 'text-stats' }, reduce: { task: 'text-stats' } } });
+    assert.deepEqual(job.result, expectedTextStats([TEXTS['corpus/plain.txt'] as string]));
+  });
+
+  it('stops reading a URL that drips at the map task\'s time limit', async () => {
+    const spec = { mapReduce: { input: { url: `${webBase}/drip/corpus/plain.txt` }, chunks: 2, map: { task: 'line-count', timeoutMs: 1000 }, reduce: { task: 'line-count' } } };
+    const job = bodyOf<JobView>(await postJson(env.app, '/v1/jobs?wait=60', spec));
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error?.code, 'TASK_TIMEOUT', JSON.stringify(job.error));
   });
 
   it('refuses splits larger than 512 MiB', async () => {
@@ -292,15 +307,34 @@ describe('file jobs', () => {
  * claims a size beyond 2^53 bytes.
  */
 async function serveTexts(): Promise<http.Server> {
+  const requests = new Map<string, number>();
   const server = http.createServer((request, response) => {
     const [, mode, ...rest] = (request.url ?? '').split('/');
     const text = TEXTS[decodeURIComponent(rest.join('/'))];
     if (text === undefined) return void response.writeHead(404).end();
     const bytes = Buffer.from(text);
     const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
+    const seen = (requests.get(request.url ?? '') ?? 0) + 1;
+    requests.set(request.url ?? '', seen);
     if (mode === 'grows' && !range) return void response.end(Buffer.concat([bytes, bytes]));
+    if (mode === 'shrinks') return void response.writeHead(200, { 'content-length': seen === 1 ? bytes.length : bytes.length >> 1 }).end(seen === 1 ? bytes : bytes.subarray(0, bytes.length >> 1));
+    if (mode === 'unsized' && range) {
+      const [start, end] = [Number(range[1]), Math.min(bytes.length - 1, Number(range[2]))];
+      return void response.writeHead(206, { 'content-range': `bytes ${start}-${end}/*` }).end(bytes.subarray(start, end + 1));
+    }
+    if (mode === 'drip' && range && seen > 1) {
+      response.writeHead(206, { 'content-range': `bytes ${range[1]}-${Math.min(bytes.length - 1, Number(range[2]))}/${bytes.length}` });
+      const timer = setInterval(() => response.write('x'), 200);
+      response.on('close', () => clearInterval(timer));
+      return;
+    }
+    if ((mode === 'hollow' || mode === 'regrown') && range && seen > 1 && Number(range[1]) > 0) {
+      const [start, end] = [Number(range[1]), Math.min(bytes.length - 1, Number(range[2]))];
+      const total = mode === 'regrown' ? bytes.length * 2 : bytes.length;
+      return void response.writeHead(206, { 'content-range': `bytes ${start}-${end}/${total}`, 'content-length': 0 }).end();
+    }
     if (mode === 'huge') return void response.writeHead(206, { 'content-range': `bytes 0-0/${2 ** 53 + 10}` }).end(bytes.subarray(0, 1));
-    if ((mode === 'ranged' || mode === 'shifty') && range) {
+    if ((mode === 'ranged' || mode === 'shifty' || mode === 'hollow' || mode === 'regrown' || mode === 'drip') && range) {
       const start = mode === 'shifty' && Number(range[2]) > 0 ? 0 : Number(range[1]);
       const end = Math.min(bytes.length - 1, Number(range[2]));
       if (start >= bytes.length) return void response.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();

@@ -5,6 +5,9 @@
 import { FileChangedError, FileNotFoundError, SplitTooLargeError } from '../errors.js';
 import type { ByteSource } from '../files/byte-source.js';
 
+/** Sizes are of the bytes as stored: a body compressed on the way would not match them. */
+const IDENTITY = { 'accept-encoding': 'identity' };
+
 /** How long one HTTP request may take, in milliseconds. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -18,11 +21,12 @@ export interface UrlProbe {
 
 /** Asks for the first byte of `url`, to learn its size and whether ranges work. @throws Error when the URL cannot be read */
 export async function probeUrl(url: string, signal?: AbortSignal): Promise<UrlProbe> {
-  const response = await fetch(url, { headers: { range: 'bytes=0-0' }, signal: withTimeout(signal) });
+  const response = await fetch(url, { headers: { range: 'bytes=0-0', ...IDENTITY }, signal: withTimeout(signal) });
   await response.body?.cancel();
   if (response.status === 206) {
     const total = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1];
-    if (total !== undefined) return { size: sizeOf(url, total), ranged: true };
+    // Ranges of a size the server does not tell (`bytes 0-0/*`) cannot be planned.
+    return total === undefined ? { size: null, ranged: false } : { size: sizeOf(url, total), ranged: true };
   }
   if (response.status === 416) return { size: 0, ranged: false };
   if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
@@ -44,18 +48,27 @@ export function urlByteSource(url: string, size: number): ByteSource {
     async read(offset, length, signal) {
       const last = Math.min(size, offset + length) - 1;
       if (last < offset) return new Uint8Array(0);
-      const response = await fetchHeaders(url, { headers: { range: `bytes=${offset}-${last}` } }, signal);
+      const response = await fetchHeaders(url, { headers: { range: `bytes=${offset}-${last}`, ...IDENTITY } }, signal);
       if (response.status !== 206) {
         await response.body?.cancel();
         throw answerProblem(url, response.status, `with a range answered ${response.status}, not 206`);
       }
       // Another range than the one asked for would put bytes in the wrong place.
-      const range = /^bytes (\d+)-(\d+)\//.exec(response.headers.get('content-range') ?? '');
+      const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
       if (Number(range?.[1]) !== offset || Number(range?.[2]) > last) {
         await response.body?.cancel();
         throw new FileChangedError(`GET ${url} answered bytes ${range?.[1] ?? '?'}-${range?.[2] ?? '?'} for bytes ${offset}-${last}`);
       }
-      return collect(bodyOf(url, response, signal), last - offset + 1);
+      if (range?.[3] !== String(size)) {
+        await response.body?.cancel();
+        throw new FileChangedError(`GET ${url} is now ${range?.[3] ?? '?'} bytes long, not ${size} as when the job was submitted`);
+      }
+      const bytes = await collect(bodyOf(url, response, signal), last - offset + 1);
+      // Fewer bytes than the range it named: the rest would be lost without a trace.
+      if (bytes.byteLength !== Number(range[2]) - offset + 1) {
+        throw new FileChangedError(`GET ${url} sent ${bytes.byteLength} bytes for bytes ${offset}-${range[2]}`);
+      }
+      return bytes;
     },
   };
 }
@@ -76,7 +89,7 @@ export interface ReadUrlOptions {
 export async function* readUrl(url: string, options: ReadUrlOptions = {}): AsyncGenerator<Uint8Array> {
   const { signal, size } = options;
   const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
-  const response = await fetchHeaders(url, {}, signal);
+  const response = await fetchHeaders(url, { headers: IDENTITY }, signal);
   if (!response.ok || !response.body) {
     await response.body?.cancel();
     throw answerProblem(url, response.status, `answered ${response.status}`);
@@ -89,6 +102,9 @@ export async function* readUrl(url: string, options: ReadUrlOptions = {}): Async
     }
     if (total > maxBytes) throw new SplitTooLargeError(`GET ${url} sent more than ${maxBytes} bytes, more than one split may hold`);
     yield chunk;
+  }
+  if (size !== undefined && size !== null && total < size) {
+    throw new FileChangedError(`GET ${url} sent ${total} bytes, fewer than its size when the job was submitted (${size})`);
   }
 }
 

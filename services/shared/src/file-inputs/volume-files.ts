@@ -66,6 +66,8 @@ export async function findVolumeFiles(root: string, pattern: string): Promise<Vo
   const realRoot = await realpath(root);
   // The walk only lists what lies below the pattern's base, as deep as the pattern
   // reaches; the pattern itself is matched here, in linear time (see GlobPattern).
+  // It passes symbolic links by (one to a folder could lead anywhere): a linked file
+  // is reached by its exact path.
   const baseSegments = glob.base === '' ? 0 : glob.base.split('/').length;
   const walked = await walk(glob.base === '' ? '**' : `${escapePath(glob.base)}/**`, {
     cwd: realRoot,
@@ -78,7 +80,7 @@ export async function findVolumeFiles(root: string, pattern: string): Promise<Vo
   const matches = walked.filter((match) => glob.matches(match));
   const files = await Promise.all(
     matches.sort().map(async (match) => {
-      // A match may be a symbolic link: it counts only if it points inside the root.
+      // A match below a base folder that is itself a link counts only inside the root.
       const resolved = await resolveVolumePath(realRoot, match).catch(() => undefined);
       return resolved ? { path: match, size: resolved.size } : undefined;
     }),

@@ -29,12 +29,19 @@ export class FileSteps {
    * How a map task gets its chunk: a split of a shared-volume file is located and
    * read where the task runs, a split of another file is read here, and any other
    * chunk is passed as it is, before the task's own arguments.
+   * @param signal aborted when the job stops or the worker closes: the read stops too
+   * @param timeoutMs the map task's time limit, which a read here counts against
    */
-  async mapInput(chunk: unknown, args: readonly unknown[]): Promise<StepResult<Pick<TaskRun, 'args' | 'firstArgSplit'>>> {
+  async mapInput(
+    chunk: unknown,
+    args: readonly unknown[],
+    signal: AbortSignal,
+    timeoutMs: number | undefined,
+  ): Promise<StepResult<Pick<TaskRun, 'args' | 'firstArgSplit'>>> {
     if (!isFileSplit(chunk)) return { ok: true, value: { args: [chunk, ...args] } };
     const local = await this.locate(chunk);
     if (local) return local.ok ? { ok: true, value: { args, firstArgSplit: local.value } } : local;
-    const read = await this.read(chunk);
+    const read = await this.read(chunk, signal, timeoutMs);
     return read.ok ? { ok: true, value: { args: [read.value, ...args] } } : read;
   }
 
@@ -43,13 +50,21 @@ export class FileSteps {
    * `isFileInputProblem`) fails the job; other read errors are thrown, so the item is
    * delivered again.
    */
-  private async read(split: FileSplitRef): Promise<StepResult<unknown>> {
+  private async read(split: FileSplitRef, signal: AbortSignal, timeoutMs: number | undefined): Promise<StepResult<unknown>> {
     const started = performance.now();
+    // A server may send a split slowly enough never to fall silent: the read stops
+    // with the job, and within the task's time limit when it has one.
+    const limit = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
     try {
-      return { ok: true, value: await this.files.readSplit(split) };
+      return { ok: true, value: await this.files.readSplit(split, limit ? AbortSignal.any([signal, limit]) : signal) };
     } catch (err) {
+      signal.throwIfAborted();
+      const durationMs = performance.now() - started;
+      if (limit?.aborted === true) {
+        return { ok: false, code: 'TASK_TIMEOUT', message: `reading its split took longer than ${timeoutMs} ms`, attempts: 1, durationMs };
+      }
       if (!isFileInputProblem(err)) throw err;
-      return { ok: false, code: err.code, message: err.message, attempts: 1, durationMs: performance.now() - started };
+      return { ok: false, code: err.code, message: err.message, attempts: 1, durationMs };
     }
   }
 
