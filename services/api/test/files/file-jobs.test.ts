@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -166,12 +166,22 @@ describe('file jobs', () => {
     mkdirSync(path.join(dataRoot, 'changing'));
     const ids: Record<string, string> = {};
     for (const task of ['line-count', 'word-count']) {
-      const file = `changing/${task}.txt`;
-      writeFileSync(path.join(dataRoot, file), 'one two\nthree\n');
-      const response = await postJson(env.app, '/v1/jobs', { mapReduce: { input: { path: file }, map: { task }, reduce: { task } }, queue });
-      assert.equal(response.statusCode, 202, response.body);
-      ids[task] = bodyOf<JobView>(response).id;
-      appendFileSync(path.join(dataRoot, file), 'four\n');
+      for (const change of ['appended', 'rewritten']) {
+        const file = path.join(dataRoot, `changing/${task}-${change}.txt`);
+        writeFileSync(file, 'one two\nthree\n');
+        const input = { path: path.relative(dataRoot, file) };
+        const response = await postJson(env.app, '/v1/jobs', { mapReduce: { input, map: { task }, reduce: { task } }, queue });
+        assert.equal(response.statusCode, 202, response.body);
+        ids[`${task} ${change}`] = bodyOf<JobView>(response).id;
+        if (change === 'appended') {
+          appendFileSync(file, 'four\n');
+        } else {
+          // The same size, other words, written a second later.
+          writeFileSync(file, 'ONE TWO\nTHREE\n');
+          const later = new Date(Date.now() + 1000);
+          utimesSync(file, later, later);
+        }
+      }
     }
     const late = await Worker.create(
       resolveWorkerConfig({ natsUrl: env.server.url, prefix: env.config.prefix, queues: [queue], threads: 1, dataRoot, logLevel: 'silent' }),

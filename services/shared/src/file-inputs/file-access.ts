@@ -36,6 +36,8 @@ export interface LocalSplit {
   /** Absolute path, checked to lie inside the volume. */
   readonly path: string;
   readonly size: number;
+  /** When it was last written as the job was submitted, if known (see `VolumeFile`). */
+  readonly mtimeMs?: number | undefined;
   readonly start: number;
   readonly end: number;
 }
@@ -79,7 +81,7 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
   const locate = async ({ source, start, end }: FileSplitRef): Promise<LocalSplit | undefined> => {
     if (source.kind !== 'volume') return undefined;
     const { absolute } = await resolveVolumePath(volumeRoot(), source.path);
-    return { file: source.path, path: absolute, size: source.size, start, end };
+    return { file: source.path, path: absolute, size: source.size, mtimeMs: source.mtimeMs, start, end };
   };
 
   return {
@@ -109,8 +111,8 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
         const manifest = await store.require(ref.file);
         yield* store.read(manifest, 0, manifest.size, signal);
       } else if ('path' in ref) {
-        const { absolute, size } = await resolveVolumePath(volumeRoot(), ref.path);
-        const source = await openVolumeFile(absolute, size, ref.path);
+        const { absolute, size, mtimeMs } = await resolveVolumePath(volumeRoot(), ref.path);
+        const source = await openVolumeFile(absolute, { size, mtimeMs }, ref.path);
         try {
           for (let at = 0; at < size; at += READ_CHUNK_BYTES) {
             signal?.throwIfAborted();
@@ -149,7 +151,7 @@ const LOCAL_READ_MAX_BYTES = 64 * 1024 * 1024;
  * @throws SplitTooLargeError when its lines hold more than a split may
  */
 export async function readLocalSplit(split: LocalSplit, signal?: AbortSignal): Promise<SplitText> {
-  const opened = await openVolumeFile(split.path, split.size, split.file);
+  const opened = await openVolumeFile(split.path, split, split.file);
   // Usually one read: the split and the end of its last line.
   const chunkBytes = Math.min(split.end - split.start + LOCAL_READ_SLACK_BYTES, LOCAL_READ_MAX_BYTES);
   try {

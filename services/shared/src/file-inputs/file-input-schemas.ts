@@ -31,7 +31,7 @@ export const FileSourceSchema = z.discriminatedUnion('kind', [
   /** A stored file; `id` pins the upload, so a replaced file is noticed instead of mixed. */
   z.strictObject({ kind: z.literal('store'), name: FileNameSchema, id: z.string().min(1), size }),
   /** A file on the shared volume, relative to its root. */
-  z.strictObject({ kind: z.literal('volume'), path: z.string().min(1), size }),
+  z.strictObject({ kind: z.literal('volume'), path: z.string().min(1), size, mtimeMs: z.number().nonnegative().optional() }),
   /** A file over HTTP(S); `ranged` when the server honours `Range` requests (then it is split by bytes). */
   z.strictObject({ kind: z.literal('url'), url: z.string().min(1), size: size.nullable(), ranged: z.boolean() }),
 ]);

@@ -107,7 +107,7 @@ async function resolveSources(
         try {
           const files = await findVolumeFiles(root, pattern);
           if (files.length === 0) issues.push({ pointer: at('path', input.path, i), message: `no file on the shared volume matches ${JSON.stringify(pattern)}` });
-          return files.map((f): SplittableSource => ({ source: { kind: 'volume', path: f.path, size: f.size } }));
+          return files.map((f): SplittableSource => ({ source: { kind: 'volume', path: f.path, size: f.size, mtimeMs: f.mtimeMs } }));
         } catch (err) {
           issues.push({ pointer: at('path', input.path, i), message: err instanceof Error ? err.message : String(err) });
           return [];

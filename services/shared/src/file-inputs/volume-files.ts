@@ -18,6 +18,8 @@ export interface VolumeFile {
   /** Path relative to the root, with `/` separators. */
   readonly path: string;
   readonly size: number;
+  /** When it was last written, in milliseconds since the epoch (as `stat` tells). */
+  readonly mtimeMs: number;
 }
 
 /** Why a volume path or pattern is not acceptable, or `undefined`. */
@@ -36,7 +38,7 @@ export const VolumePathSchema = z.string().superRefine((value, ctx) => {
  * The absolute path of `relative` under `root`, after following symbolic links.
  * @throws FileNotFoundError when it does not exist; Error when it is not a regular file, lies outside the root or cannot be read
  */
-export async function resolveVolumePath(root: string, relative: string): Promise<{ absolute: string; size: number }> {
+export async function resolveVolumePath(root: string, relative: string): Promise<{ absolute: string; size: number; mtimeMs: number }> {
   const problem = volumePatternProblem(relative);
   if (problem !== undefined) throw new Error(problem);
   const realRoot = await realpath(root);
@@ -48,7 +50,7 @@ export async function resolveVolumePath(root: string, relative: string): Promise
   if (!absolute.startsWith(realRoot + path.sep)) throw new Error(`${relative} lies outside the shared volume`);
   const info = await stat(absolute);
   if (!info.isFile()) throw new Error(`${relative} is not a regular file`);
-  return { absolute, size: info.size };
+  return { absolute, size: info.size, mtimeMs: info.mtimeMs };
 }
 
 /**
@@ -60,8 +62,8 @@ export async function findVolumeFiles(root: string, pattern: string): Promise<Vo
   if (problem !== undefined) throw new Error(problem);
   const glob = GlobPattern.parse(pattern);
   if (!glob.isGlob) {
-    const { size } = await resolveVolumePath(root, pattern);
-    return [{ path: pattern, size }];
+    const { size, mtimeMs } = await resolveVolumePath(root, pattern);
+    return [{ path: pattern, size, mtimeMs }];
   }
   const realRoot = await realpath(root);
   // The walk only lists what lies below the pattern's base, as deep as the pattern
@@ -82,7 +84,7 @@ export async function findVolumeFiles(root: string, pattern: string): Promise<Vo
     matches.sort().map(async (match) => {
       // A match below a base folder that is itself a link counts only inside the root.
       const resolved = await resolveVolumePath(realRoot, match).catch(() => undefined);
-      return resolved ? { path: match, size: resolved.size } : undefined;
+      return resolved ? { path: match, size: resolved.size, mtimeMs: resolved.mtimeMs } : undefined;
     }),
   );
   return files.filter((f): f is VolumeFile => f !== undefined);
@@ -91,12 +93,18 @@ export async function findVolumeFiles(root: string, pattern: string): Promise<Vo
 /**
  * Random access to a file on the volume, through one open handle; `close()` when done.
  * @param absolute where the file is (see {@link resolveVolumePath})
- * @param size its size when it was resolved: inputs are cut into splits by it
+ * @param version its size when it was resolved (inputs are cut into splits by it),
+ *   and when it was last written then, if known
  * @param name its name as inputs give it, for errors
  * @throws FileNotFoundError when the file is gone
- * @throws FileChangedError when its size is no longer `size`
+ * @throws FileChangedError when its size or time of writing is no longer that of `version`
  */
-export async function openVolumeFile(absolute: string, size: number, name: string): Promise<ByteSource & { close(): Promise<void> }> {
+export async function openVolumeFile(
+  absolute: string,
+  version: { readonly size: number; readonly mtimeMs?: number | undefined },
+  name: string,
+): Promise<ByteSource & { close(): Promise<void> }> {
+  const { size } = version;
   let handle: FileHandle;
   try {
     handle = await open(absolute, 'r');
@@ -105,10 +113,12 @@ export async function openVolumeFile(absolute: string, size: number, name: strin
     throw err;
   }
   // Splits cut by the old size would cut the new content anywhere, not at line ends.
-  const now = fstatSync(handle.fd).size;
-  if (now !== size) {
+  // A file rewritten at the same size would mix two versions: its time of writing tells.
+  const now = fstatSync(handle.fd);
+  if (now.size !== size || (version.mtimeMs !== undefined && now.mtimeMs !== version.mtimeMs)) {
     await handle.close();
-    throw new FileChangedError(`file ${JSON.stringify(name)} on the shared volume changed since the job was submitted (${size} bytes then, ${now} now)`);
+    const how = now.size === size ? 'written again at the same size' : `${size} bytes then, ${now.size} now`;
+    throw new FileChangedError(`file ${JSON.stringify(name)} on the shared volume changed since the job was submitted (${how})`);
   }
   return {
     size,
