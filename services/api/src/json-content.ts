@@ -16,6 +16,18 @@ import type { ApiInstance } from './app-context.js';
  */
 const MAX_JSON_DEPTH = 1000;
 
+// Fatal: text that is not UTF-8 would otherwise reach jobs with U+FFFD in its place.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A request body as text. @throws MalformedJsonError when it is not UTF-8 */
+function decodeBody(body: Buffer): string {
+  try {
+    return utf8.decode(body);
+  } catch (err) {
+    throw new MalformedJsonError('the request body is not valid UTF-8', { cause: err });
+  }
+}
+
 /** Parses a request body as user JSON. @throws MalformedJsonError when it is not JSON, or nested deeper than {@link MAX_JSON_DEPTH} */
 export function parseJsonBody(text: string): unknown {
   let value: unknown;
@@ -86,14 +98,14 @@ export const jsonSerializerCompiler: FastifySerializerCompiler<z.ZodType | { pro
  */
 export function installJsonContent(app: ApiInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     // A route whose body may be left out takes an empty one (with the header) as none.
-    if (body === '' && acceptsNoBody(request.routeOptions.schema?.body)) {
+    if ((body as Buffer).byteLength === 0 && acceptsNoBody(request.routeOptions.schema?.body)) {
       done(null, undefined);
       return;
     }
     try {
-      done(null, parseJsonBody(body as string));
+      done(null, parseJsonBody(decodeBody(body as Buffer)));
     } catch (err) {
       done(err as Error, undefined);
     }

@@ -38,6 +38,8 @@ describe('error responses', () => {
     assert.equal(problem.instance, '/v1/jobs');
     problemOf(await postJson(env.app, '/v1/jobs', ''), 400, 'MALFORMED_JSON');
     problemOf(await postJson(env.app, '/v1/jobs', '{"__proto__": {"x": 1}, "task": "add"}'), 400, 'MALFORMED_JSON');
+    const latin1 = problemOf(await postJson(env.app, '/v1/jobs', Buffer.from('{"task": "echo", "args": ["caf\xe9"]}', 'latin1')), 400, 'MALFORMED_JSON');
+    assert.match(latin1.detail, /not valid UTF-8/);
     // A number JSON can write but a double cannot hold: it would come back as null.
     const infinite = problemOf(await postJson(env.app, '/v1/jobs', '{"task": "echo", "args": [1e400]}'), 400, 'MALFORMED_JSON');
     assert.match(infinite.detail, /1e400 lies beyond the range of a double/);
