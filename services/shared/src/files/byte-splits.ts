@@ -6,10 +6,11 @@
 export const DEFAULT_SPLIT_BYTES = 8 * 1024 * 1024;
 
 /**
- * Most bytes a split may hold, its last line finished included: 512 MiB, about the
- * longest string a JavaScript engine makes of decoded text.
+ * Most bytes a split may hold, its last line finished included: 512 MiB less 64 KiB.
+ * Decoded, a split is at most as many characters as it has bytes, and V8's longest
+ * string is 24 characters short of 512 Mi: a split of 512 MiB could not be decoded.
  */
-export const MAX_SPLIT_BYTES = 512 * 1024 * 1024;
+export const MAX_SPLIT_BYTES = 512 * 1024 * 1024 - 64 * 1024;
 
 /** A half-open byte range of a file: `start` inclusive, `end` exclusive. */
 export interface ByteSplit {

@@ -30,7 +30,7 @@ export interface LineAlignedReadOptions {
 
 /** Options of {@link readLineAlignedRange}. */
 export interface LineAlignedRangeOptions extends LineAlignedReadOptions {
-  /** Most bytes to collect. @default MAX_SPLIT_BYTES (512 MiB) */
+  /** Most bytes to collect. @default MAX_SPLIT_BYTES (512 MiB less 64 KiB) */
   readonly maxBytes?: number;
 }
 

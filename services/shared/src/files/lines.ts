@@ -36,7 +36,8 @@ export function* iterateTextLines(text: string): Generator<string, void, undefin
   while (from < text.length) {
     const newline = text.indexOf('\n', from);
     const end = newline < 0 ? text.length : newline;
-    yield text.charCodeAt(end - 1) === 0x0d && end > from ? text.slice(from, end - 1) : text.slice(from, end);
+    // Only a `\r` that ends a line before its `\n` goes: a last line's own `\r` is its text.
+    yield newline >= 0 && end > from && text.charCodeAt(end - 1) === 0x0d ? text.slice(from, end - 1) : text.slice(from, end);
     if (newline < 0) return;
     from = newline + 1;
   }

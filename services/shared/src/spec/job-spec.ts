@@ -98,7 +98,7 @@ export const MapReduceNodeSchema = z.strictObject({
       chunkSize: z.number().int().min(1).optional(),
       /** Number of chunks (for file inputs: the target number of splits), as an alternative to `chunkSize`/`splitBytes`. */
       chunks: z.number().int().min(1).optional(),
-      /** Bytes per split of a file input, at most 512 MiB. @default 8 MiB */
+      /** Bytes per split of a file input, at most 512 MiB less 64 KiB (see `MAX_SPLIT_BYTES`). @default 8 MiB */
       splitBytes: z.number().int().min(1).max(MAX_SPLIT_BYTES).optional(),
       /** How many partials one reduce step combines. @default 16 */
       fanIn: z.number().int().min(2).max(1024).optional(),

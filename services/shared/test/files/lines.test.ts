@@ -20,7 +20,9 @@ void describe('iterateLines', () => {
     assert.deepEqual(lines('a\r\nb\r\n'), ['a', 'b']);
     assert.deepEqual(lines('\r\n\r\n'), ['', '']);
     assert.deepEqual(lines('a\rb\r\n'), ['a\rb']);
-    assert.deepEqual(lines('a\r'), ['a']);
+    // A last line's own `\r`, with no `\n` after it, is part of its text.
+    assert.deepEqual(lines('a\r'), ['a\r']);
+    assert.deepEqual(lines('a\rb\r'), ['a\rb\r']);
     assert.deepEqual(lines('a\r\r\n'), ['a\r']);
   });
 
