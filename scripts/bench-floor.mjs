@@ -179,7 +179,7 @@ async function runThread(task) {
   const { openVolumeFile, TaskCatalogue } = await import(new URL('../services/shared/dist/src/index.js', import.meta.url).href);
   const definition = TaskCatalogue.builtin().get(task);
   const readRange = async (file, start, end) => {
-    const source = await openVolumeFile(file, statSync(file).size, file);
+    const source = await openVolumeFile(file, { size: statSync(file).size }, file);
     try {
       return await source.read(start, end - start);
     } finally {
