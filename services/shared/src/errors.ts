@@ -135,8 +135,12 @@ export class InvalidFileNameError extends WeftError {
 /** No stored file has the given name. */
 export class FileNotFoundError extends WeftError {
   readonly code = 'FILE_NOT_FOUND';
-  constructor(readonly fileName: string) {
-    super(`file ${JSON.stringify(fileName)} not found`);
+  /** @param why what makes it not found when it is not plainly missing */
+  constructor(
+    readonly fileName: string,
+    why?: string,
+  ) {
+    super(`file ${JSON.stringify(fileName)} not found${why === undefined ? '' : `: ${why}`}`);
   }
 }
 

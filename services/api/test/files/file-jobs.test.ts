@@ -278,13 +278,14 @@ describe('file jobs', () => {
     }
   });
 
-  it('refuses a checksum path outside the volume, and fails a missing file at once', async () => {
+  it('refuses a checksum path outside the volume, and fails a file it cannot read at once', async () => {
     const refused = await postJson(env.app, '/v1/jobs', { task: 'checksum', args: [{ path: '../../etc/passwd' }] });
     assert.equal(refused.statusCode, 400, refused.body);
     const problem = bodyOf<{ code: string; errors: { pointer: string }[] }>(refused);
     assert.equal(problem.code, 'INVALID_TASK_ARGS');
     assert.equal(problem.errors[0]?.pointer, '/args/0/path');
-    for (const ref of [{ file: 'corpus/missing.txt' }, { path: 'corpus/missing.txt' }]) {
+    // Missing, a folder, a link out of the volume: none is a file it can read.
+    for (const ref of [{ file: 'corpus/missing.txt' }, { path: 'corpus/missing.txt' }, { path: 'corpus' }, { path: 'corpus/link.txt' }]) {
       const response = await postJson(env.app, '/v1/jobs?wait=30', { task: 'checksum', args: [ref], retries: 3, backoffMs: 1000 });
       assert.equal(response.statusCode, 200, response.body);
       const job = bodyOf<JobView>(response);

@@ -36,7 +36,7 @@ export const VolumePathSchema = z.string().superRefine((value, ctx) => {
 
 /**
  * The absolute path of `relative` under `root`, after following symbolic links.
- * @throws FileNotFoundError when it does not exist; Error when it is not a regular file, lies outside the root or cannot be read
+ * @throws FileNotFoundError when it does not exist, is not a regular file or lies outside the root; Error when it cannot be read
  */
 export async function resolveVolumePath(root: string, relative: string): Promise<{ absolute: string; size: number; mtimeMs: number }> {
   const problem = volumePatternProblem(relative);
@@ -47,9 +47,9 @@ export async function resolveVolumePath(root: string, relative: string): Promise
     const code = (err as NodeJS.ErrnoException).code;
     throw code === 'ENOENT' || code === 'ENOTDIR' ? new FileNotFoundError(relative) : err;
   });
-  if (!absolute.startsWith(realRoot + path.sep)) throw new Error(`${relative} lies outside the shared volume`);
+  if (!absolute.startsWith(realRoot + path.sep)) throw new FileNotFoundError(relative, 'it lies outside the shared volume');
   const info = await stat(absolute);
-  if (!info.isFile()) throw new Error(`${relative} is not a regular file`);
+  if (!info.isFile()) throw new FileNotFoundError(relative, 'it is not a regular file');
   return { absolute, size: info.size, mtimeMs: info.mtimeMs };
 }
 
