@@ -34,6 +34,7 @@ const WIRE_MARKER = 'bigint"';
 function mayHoldMarker(text: string): boolean {
   return text.includes('$') && text.includes(WIRE_MARKER);
 }
+
 /** Keys of user objects that could be mistaken for an envelope; one `$` more on the wire. */
 const RESERVED_KEY = /^\$+bigint$/;
 /** Those keys as the wire writes them. */

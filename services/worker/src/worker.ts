@@ -303,16 +303,21 @@ export class Worker {
     void counted.finally(() => this.counting.delete(counted));
   }
 
+  /** Earlier deliveries of `msg` that did not get through, not counting hand-backs of closing workers. */
+  private async lostDeliveries(msg: WorkMessage): Promise<number> {
+    return msg.info.deliveryCount - 1 - (await this.handBacks.count(msg.info.streamSequence));
+  }
+
   /**
    * Fails the item's job when this failed delivery was the last one allowed, with
    * the error it failed on (not the `WORKER_LOST` its next delivery would give).
    * @returns whether it did
    */
   private async failOnLastDelivery(msg: WorkMessage, item: WorkItem, err: unknown): Promise<boolean> {
-    const deliveries = msg.info.deliveryCount;
-    if (deliveries < this.config.maxDeliveries) return false;
+    if (msg.info.deliveryCount < this.config.maxDeliveries) return false;
     try {
-      const lost = deliveries - (await this.handBacks.count(msg.info.streamSequence));
+      // This delivery is lost too.
+      const lost = (await this.lostDeliveries(msg)) + 1;
       if (lost < this.config.maxDeliveries) return false;
       const code = err instanceof WeftError ? err.code : 'WORK_ITEM_FAILED';
       const reason = err instanceof Error ? err.message : String(err);
@@ -335,8 +340,7 @@ export class Worker {
       if (item.kind === 'batch') claim.release();
       // Deliveries that did not get through (a worker died running it, or NATS failed
       // it), not counting hand-backs of closing workers.
-      const deliveries = msg.info.deliveryCount;
-      const lost = deliveries > this.config.maxDeliveries ? deliveries - 1 - (await this.handBacks.count(msg.info.streamSequence)) : 0;
+      const lost = msg.info.deliveryCount > this.config.maxDeliveries ? await this.lostDeliveries(msg) : 0;
       if (lost >= this.config.maxDeliveries) {
         await this.engine.failItem(item, new PoisonWorkItemError(lost));
       } else {

@@ -17,6 +17,12 @@ export interface PlanOptions {
   readonly defaultReduceFanIn?: number;
   /** Chunks a map-reduce is cut into when the spec gives neither `chunkSize` nor `chunks`. @default 64 */
   readonly defaultChunks?: number;
+  /**
+   * Whether every inline map-reduce item is checked against the map task's arguments;
+   * a spec checked at submission need not be again, and only its first items are.
+   * @default true
+   */
+  readonly checkAllItems?: boolean;
 }
 
 const DEFAULT_TASK_OPTIONS: ResolvedTaskOptions = { queue: DEFAULT_QUEUE, retries: 0, backoffMs: 1000 };
@@ -150,7 +156,7 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
       }
       const fanIn = mr.fanIn ?? options.defaultReduceFanIn ?? 16;
       const levels = treeLevels(chunkCount, fanIn);
-      const [first, ...others] = mapSamples(input, chunkSize, chunkCount, `${mrPointer}/input`);
+      const [first, ...others] = mapSamples(input, chunkSize, chunkCount, `${mrPointer}/input`, options.checkAllItems ?? true);
       const map = template(mr.map, `${mrPointer}/map`, opts, first as FirstArgSample);
       for (const sample of others) checkTask(mr.map, `${mrPointer}/map`, sample);
       const reduce = mr.reduce
@@ -188,16 +194,18 @@ const MAX_REPORTED_ISSUES = 20;
 
 /**
  * The map task's first argument as it will come: inline items are all checked (each
- * chunk is a slice of them, so an item no chunk could take is found now), in windows;
- * a range by its first chunk, as all of them are alike; a file by the shape of a split.
+ * chunk is a slice of them, so an item no chunk could take is found now), in windows,
+ * or only the first window unless `allItems`; a range by its first chunk, as all of
+ * them are alike; a file by the shape of a split.
  */
-function mapSamples(input: ChunkableInput, chunkSize: number, chunkCount: number, at: string): FirstArgSample[] {
+function mapSamples(input: ChunkableInput, chunkSize: number, chunkCount: number, at: string, allItems: boolean): FirstArgSample[] {
   const describe = 'the map task receives each chunk of the input first';
   if ('files' in input) return [{ sample: FILE_SPLIT_SAMPLE, describe }];
   if ('items' in input) {
     const { items } = input;
     const windows: FirstArgSample[] = [];
-    for (let offset = 0; offset === 0 || offset < items.length; offset += ITEM_CHECK_WINDOW) {
+    const end = allItems ? items.length : Math.min(items.length, ITEM_CHECK_WINDOW);
+    for (let offset = 0; offset === 0 || offset < end; offset += ITEM_CHECK_WINDOW) {
       windows.push({ sample: items.slice(offset, offset + ITEM_CHECK_WINDOW), describe, input: `${at}/items`, offset });
     }
     return windows;

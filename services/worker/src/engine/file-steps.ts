@@ -13,6 +13,7 @@ import {
   type PlanMapReduce,
   type UploadedParts,
 } from '@weft/shared';
+import { TaskTimeoutError } from '../errors.js';
 import type { TaskOutcome, TaskRun } from '../execution/task-runner.js';
 
 /** A step that either gives a value or fails like a task. */
@@ -60,8 +61,9 @@ export class FileSteps {
     } catch (err) {
       signal.throwIfAborted();
       const durationMs = performance.now() - started;
-      if (limit?.aborted === true) {
-        return { ok: false, code: 'TASK_TIMEOUT', message: `reading its split took longer than ${timeoutMs} ms`, attempts: 1, durationMs };
+      if (timeoutMs !== undefined && limit?.aborted === true) {
+        const { code, message } = new TaskTimeoutError(timeoutMs);
+        return { ok: false, code, message: `${message} while reading its split`, attempts: 1, durationMs };
       }
       if (!isFileInputProblem(err)) throw err;
       return { ok: false, code: err.code, message: err.message, attempts: 1, durationMs };

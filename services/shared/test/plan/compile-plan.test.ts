@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidTaskArgsError } from '../../src/errors.js';
+import { compilePlan } from '../../src/plan/compile-plan.js';
+import { parseJobSpec } from '../../src/spec/parse-job-spec.js';
+import { TaskCatalogue } from '../../src/tasks/index.js';
+
+void describe('compilePlan', () => {
+  const catalogue = TaskCatalogue.builtin();
+  const spec = parseJobSpec(
+    { mapReduce: { input: { items: [...Array.from({ length: 3000 }, () => 1), 'x'] }, chunkSize: 100, map: { task: 'squares' }, reduce: { task: 'sum' } } },
+    { maxNodes: 100, maxDepth: 8 },
+  );
+
+  void it('checks every inline item by default, and only the first ones of a spec checked before', () => {
+    assert.throws(
+      () => compilePlan(spec, catalogue, { maxChunks: 100 }),
+      (err: unknown) => err instanceof InvalidTaskArgsError && err.issues[0]?.pointer === '/mapReduce/input/items/3000',
+    );
+    assert.equal(compilePlan(spec, catalogue, { maxChunks: 100, checkAllItems: false }).taskCount, 31 + 2 + 1);
+  });
+});
