@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { parseJsonText } from '@weft/shared';
 import type { JobAccepted, JobList, JobView } from '../src/index.js';
 import { bodyOf, postJson, problemOf } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
@@ -142,6 +143,36 @@ describe('jobs', () => {
     assert.equal(response.statusCode, 200, response.body);
     assert.match(response.body, /"result":333333833333500000[,}]/);
     assert.equal(bodyOf<JobView>(response).status, 'succeeded');
+  });
+
+  it('sends a result larger than a message as stored, streamed, and one with big integers decoded', async () => {
+    const squares = Array.from({ length: 150_000 }, (_, i) => i * i);
+    // ~1.7 MB of plain JSON; then the same beside an integer beyond 2^53, stored with a big-integer envelope.
+    const cases = [
+      { spec: { task: 'squares', args: [{ start: 0, end: 150_000 }] }, result: squares, streamed: true },
+      {
+        spec: { group: [{ task: 'squares', args: [{ start: 0, end: 150_000 }] }, { task: 'add', args: [2 ** 53, 1] }] },
+        result: [squares, 2n ** 53n + 1n],
+        streamed: false,
+      },
+    ];
+    for (const { spec, result, streamed } of cases) {
+      const submitted = await postJson(env.app, '/v1/jobs?wait=20', spec);
+      const fetched = await env.app.inject({ method: 'GET', url: `/v1/jobs/${bodyOf<JobView>(submitted).id}` });
+      for (const response of [submitted, fetched]) {
+        assert.equal(response.statusCode, 200, response.body.slice(0, 500));
+        assert.match(response.headers['content-type'] as string, /^application\/json/);
+        // A stream has no length known ahead.
+        assert.equal(response.headers['content-length'] === undefined, streamed, `streamed: ${streamed}`);
+        const job = parseJsonText(response.body) as JobView;
+        assert.equal(job.status, 'succeeded');
+        assert.deepEqual(job.result, result);
+        assert.deepEqual(job.links, { self: `/v1/jobs/${job.id}`, events: `/v1/jobs/${job.id}/events` });
+      }
+      const head = await env.app.inject({ method: 'HEAD', url: `/v1/jobs/${bodyOf<JobView>(submitted).id}` });
+      assert.equal(head.statusCode, 200);
+      assert.equal(head.body, '');
+    }
   });
 
   it('accepts integers beyond 2^53 in specs', async () => {

@@ -1,8 +1,9 @@
 /**
  * How jobs are shown: records from the jobs bucket turned into API views.
  */
-import type { JobRecord, ValueStore } from '@weft/shared';
-import type { JobAccepted, JobLinks, JobSummary, JobView } from '../schemas.js';
+import { Readable } from 'node:stream';
+import { stringifyJson, type JobRecord, type ValueStore } from '@weft/shared';
+import { JobSummarySchema, type JobAccepted, type JobLinks, type JobSummary, type JobView } from '../schemas.js';
 
 /** Path of a job's resource. */
 export function jobPath(id: string): string {
@@ -21,6 +22,31 @@ function durationOf(record: JobRecord): number | undefined {
   const from = Date.parse(record.startedAt ?? record.createdAt);
   const to = Date.parse(record.finishedAt);
   return Number.isFinite(from) && Number.isFinite(to) ? Math.max(0, to - from) : undefined;
+}
+
+/**
+ * A full view whose result is sent as the JSON text it is stored as, read as it is
+ * sent: a result too large for a message is neither held whole nor decoded.
+ */
+export class StreamedJobView {
+  constructor(
+    readonly summary: JobSummary,
+    private readonly resultJson: AsyncIterable<Uint8Array>,
+  ) {}
+
+  /** The view's JSON text: the summary's members, then `result`. */
+  toStream(): Readable {
+    const { summary, resultJson } = this;
+    const head = stringifyJson(JobSummarySchema.encode(summary));
+    return Readable.from(
+      (async function* () {
+        // The summary is an object with members (an id at least): its text ends in `}`.
+        yield `${head.slice(0, -1)},"result":`;
+        yield* resultJson;
+        yield '}';
+      })(),
+    );
+  }
 }
 
 /** Builds job views, loading results from wherever they are stored. */
@@ -53,5 +79,17 @@ export class JobViews {
     const summary = this.summary(record);
     if (record.status !== 'succeeded' || record.result === undefined) return summary;
     return { ...summary, result: await this.values.load(record.result) };
+  }
+
+  /**
+   * The full view, as {@link full}, but a result stored as plain JSON in the blobs
+   * store comes as its text, streamed (see {@link StreamedJobView}).
+   * @throws ValueNotFoundError when the result is no longer stored
+   */
+  async fullSendable(record: JobRecord): Promise<JobView | StreamedJobView> {
+    const summary = this.summary(record);
+    if (record.status !== 'succeeded' || record.result === undefined) return summary;
+    const sendable = await this.values.loadSendable(record.result);
+    return 'value' in sendable ? { ...summary, result: sendable.value } : new StreamedJobView(summary, sendable.jsonChunks);
   }
 }

@@ -2,6 +2,7 @@
  * Job submission, status, listing and cancellation: `POST /v1/jobs`, `GET /v1/jobs/:id`,
  * `GET /v1/jobs`, `POST /v1/jobs/:id/cancel`.
  */
+import type { FastifyReply } from 'fastify';
 import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/types/schema.js';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -18,7 +19,7 @@ import {
 import { requestSignal, type ApiInstance, type AppContext } from '../app-context.js';
 import { listJobs } from '../jobs/job-listing.js';
 import { isTerminal, readJobRecord } from '../jobs/job-records.js';
-import { jobPath } from '../jobs/job-views.js';
+import { jobPath, StreamedJobView } from '../jobs/job-views.js';
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeySchema } from '../jobs/submission-keys.js';
 import {
   CancelJobBodySchema,
@@ -28,6 +29,7 @@ import {
   JobParamsSchema,
   JobViewSchema,
   jsonResponse,
+  type JobView,
   problemResponses,
   waitQuerySchema,
 } from '../schemas.js';
@@ -47,6 +49,15 @@ function validateAllButBody<S>(route: FastifyRouteSchemaDef<S>): FastifyValidati
   if (route.httpPart === 'body') return (data: unknown) => ({ value: data });
   // Fastify types `route.schema` as the whole route schema; it is the part's zod schema.
   return validatorCompiler(route as FastifyRouteSchemaDef<unknown> as FastifyRouteSchemaDef<z.ZodType>);
+}
+
+/**
+ * Sends a full job view with status `code`. A streamed view goes out as its JSON
+ * text, which fastify passes through without the route's serializer.
+ */
+function sendJobView(reply: FastifyReply, code: 200 | 202, view: JobView | StreamedJobView): FastifyReply {
+  if (!(view instanceof StreamedJobView)) return reply.code(code).send(view);
+  return reply.code(code).type('application/json; charset=utf-8').send(view.toStream());
 }
 
 /** Declares the job routes. */
@@ -93,7 +104,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
         const current = wait === undefined || isTerminal(existing) ? existing : ((await waiter.wait(jobId, wait * 1000, signal)) ?? existing);
         request.log.info({ jobId }, 'job submitted again: answered with the job its key made');
         if (wait === undefined) return reply.code(202).send(views.accepted(current));
-        return reply.code(isTerminal(current) ? 200 : 202).send(await views.full(current));
+        return sendJobView(reply, isTerminal(current) ? 200 : 202, await views.fullSendable(current));
       };
       // A repeat is answered before the spec is prepared again: its files may have changed.
       let claim = key === undefined ? undefined : await submissions.find(key, body);
@@ -141,8 +152,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
           record =
             (await watch.terminalWithin(waitMs - QUICK_FINISH_MS, signal)) ?? (await watch.read()) ?? prepared.record;
         }
-        const view = await views.full(record);
-        return isTerminal(record) ? reply.code(200).send(view) : reply.code(202).send(view);
+        return sendJobView(reply, isTerminal(record) ? 200 : 202, await views.fullSendable(record));
       } finally {
         watch.close();
       }
@@ -170,7 +180,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
           ? await readJobRecord(infra.jobs, id)
           : await waiter.wait(id, wait * 1000, requestSignal(reply, ctx.shutdown));
       if (record === undefined) throw new JobNotFoundError(id);
-      return views.full(record);
+      return sendJobView(reply, 200, await views.fullSendable(record));
     },
   );
 

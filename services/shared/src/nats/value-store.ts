@@ -3,8 +3,20 @@ import { ValueNotFoundError } from '../errors.js';
 import { decodeWireBytes, encodeWire, encodeWireBytes, WireBytes } from '../json-codec.js';
 import type { StoredValue } from '../messages.js';
 import type { Infrastructure } from './infrastructure.js';
+import { readObjectChunks } from './object-chunks.js';
 
 const encoder = new TextEncoder();
+
+/**
+ * Object metadata of a spilled value whose wire text is plain JSON: it holds no `$`,
+ * so no big-integer envelope nor escaped key, and is exactly the value's JSON.
+ */
+const PLAIN_JSON_METADATA_KEY = 'weft-plain-json';
+
+const DOLLAR = 0x24;
+
+/** A stored value as it can be sent: the value, or its JSON text in chunks, read as they are sent. */
+export type SendableValue = { readonly value: unknown } | { readonly jsonChunks: AsyncIterable<Uint8Array> };
 
 /** Room left in a message for headers, in bytes. */
 const MESSAGE_OVERHEAD_BYTES = 16 * 1024;
@@ -55,7 +67,8 @@ export class ValueStore {
       const ack = await this.infra.writer.publish(this.infra.names.valuesSubject, bytes);
       return { seq: ack.seq, bytes: bytes.byteLength };
     }
-    await this.blobs.putBlob({ name }, bytes);
+    const plain = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(DOLLAR) === -1;
+    await this.blobs.putBlob({ name, ...(plain ? { metadata: { [PLAIN_JSON_METADATA_KEY]: 'true' } } : {}) }, bytes);
     return { ref: name, bytes: bytes.byteLength };
   }
 
@@ -63,6 +76,22 @@ export class ValueStore {
   async load(stored: StoredValue): Promise<unknown> {
     if ('v' in stored) return stored.v;
     return decodeWireBytes(await this.fetch(stored));
+  }
+
+  /**
+   * Resolves a stored value for sending as JSON. A value in the blobs store written as
+   * plain JSON comes as its text, read chunk by chunk as it is sent (a result of
+   * hundreds of megabytes is neither held whole nor decoded); any other is loaded.
+   * The chunks throw when one is gone or they do not add up (see
+   * {@link readObjectChunks}).
+   * @throws ValueNotFoundError when it is gone
+   */
+  async loadSendable(stored: StoredValue): Promise<SendableValue> {
+    if (!('ref' in stored)) return { value: await this.load(stored) };
+    const info = await this.blobs.info(stored.ref);
+    if (info === null || info.deleted) throw new ValueNotFoundError(`stored value "${stored.ref}" not found`);
+    if (info.metadata?.[PLAIN_JSON_METADATA_KEY] !== 'true') return { value: await this.load(stored) };
+    return { jsonChunks: readObjectChunks(this.infra.jsm, info) };
   }
 
   /**
@@ -97,3 +126,4 @@ export class ValueStore {
     if ('ref' in stored) await this.blobs.delete(stored.ref).catch(() => undefined);
   }
 }
+

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, decodeWireBytes, encodeWireBytes, provisionInfrastructure, resolveWorkerConfig, ValueStore, WireBytes } from '../../src/index.js';
+import { readObjectChunks } from '../../src/nats/object-chunks.js';
 import { startNatsServer, type RunningNatsServer } from '../../src/testing/index.js';
 
 describe('provisionInfrastructure', () => {
@@ -82,5 +83,43 @@ describe('provisionInfrastructure', () => {
     assert.equal(await values.load(stored), huge);
     await values.discard(stored);
     await assert.rejects(values.load(stored), { code: 'VALUE_NOT_FOUND' });
+  });
+
+  it('gives a plain JSON value of the object store as its text, chunk by chunk, and checks what it read', async () => {
+    const infra = await provisionInfrastructure(nc, config());
+    const values = new ValueStore(infra, 1024);
+    const words = Array.from({ length: 200_000 }, (_, i) => `w${i}`);
+    const read = async (chunks: AsyncIterable<Uint8Array>) => {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of chunks) parts.push(chunk);
+      return parts;
+    };
+
+    const plain = await values.store(words, 'plain');
+    assert.ok('ref' in plain, JSON.stringify(plain));
+    const sendable = await values.loadSendable(plain);
+    assert.ok('jsonChunks' in sendable);
+    const parts = await read(sendable.jsonChunks);
+    assert.ok(parts.length > 1, `${parts.length} chunks`);
+    assert.equal(Buffer.concat(parts).toString(), JSON.stringify(words));
+
+    // Big integers travel in envelopes: such a value is decoded.
+    const withBigint = [...words, 2n ** 64n];
+    const enveloped = await values.store(withBigint, 'enveloped');
+    assert.deepEqual(await values.loadSendable(enveloped), { value: withBigint });
+    // Values of the values stream are small enough to decode.
+    assert.deepEqual(await values.loadSendable(await values.store('x'.repeat(5000), 'message')), { value: 'x'.repeat(5000) });
+
+    // A chunk gone, and chunks that do not match the digest, fail the read.
+    const info = await infra.blobs.info('plain');
+    assert.ok(info);
+    await assert.rejects(read(readObjectChunks(infra.jsm, { ...info, digest: `SHA-256=${Buffer.alloc(32).toString('base64url')}=` })), /read corrupt/);
+    const chunkSubject = `$O.${info.bucket}.C.${info.nuid}`;
+    const first = await infra.jsm.direct.getMessage(`OBJ_${info.bucket}`, { seq: 1, next_by_subj: chunkSubject });
+    assert.ok(first);
+    await infra.jsm.streams.deleteMessage(`OBJ_${info.bucket}`, first.seq);
+    await assert.rejects(read(readObjectChunks(infra.jsm, info)), { code: 'VALUE_NOT_FOUND' });
+    await values.discard(plain);
+    await assert.rejects(values.loadSendable(plain), { code: 'VALUE_NOT_FOUND' });
   });
 });

@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { ObjectInfo } from '@nats-io/obj';
+import { ValueNotFoundError } from '../errors.js';
+
+/** How an object store writes the digest of an object: `SHA-256=` and base64 (URL alphabet, padded). */
+const DIGEST_PREFIX = 'SHA-256=';
+
+/**
+ * Reads the chunks of an object of an object store one at a time, each with one
+ * direct get, as the caller asks for them: however slowly it takes them, one chunk
+ * is held. (The store's own `get` pushes every chunk into an unbounded buffer.)
+ * Once the last chunk is read, their count, length and SHA-256 digest are checked
+ * against `info`.
+ *
+ * @throws ValueNotFoundError when a chunk is gone (the object was deleted or replaced)
+ * @throws Error when the chunks do not add up to the object `info` describes
+ */
+export async function* readObjectChunks(jsm: JetStreamManager, info: ObjectInfo): AsyncGenerator<Uint8Array> {
+  const stream = `OBJ_${info.bucket}`;
+  const subject = `$O.${info.bucket}.C.${info.nuid}`;
+  const hash = createHash('sha256');
+  let size = 0;
+  let seq = 1;
+  for (let chunk = 0; chunk < info.chunks; chunk++) {
+    const msg = await jsm.direct.getMessage(stream, { seq, next_by_subj: subject });
+    if (msg === null) throw new ValueNotFoundError(`chunk ${chunk} of object "${info.name}" is gone`);
+    hash.update(msg.data);
+    size += msg.data.byteLength;
+    seq = msg.seq + 1;
+    yield msg.data;
+  }
+  const digest = hash.digest();
+  const expected = info.digest.startsWith(DIGEST_PREFIX) ? Buffer.from(info.digest.slice(DIGEST_PREFIX.length), 'base64') : undefined;
+  if (size !== info.size || expected === undefined || !digest.equals(expected)) {
+    throw new Error(`object "${info.name}" was read corrupt: ${size} bytes of ${info.size}, digest ${info.digest}`);
+  }
+}
