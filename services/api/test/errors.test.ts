@@ -63,6 +63,17 @@ describe('error responses', () => {
     assert.deepEqual(pointers(problem), ['/chain/1/retries']);
   });
 
+  it('asks a map-reduce for `reduce` or `output`, and for only one of them', async () => {
+    const mapReduce = { input: { items: [1, 2] }, map: { task: 'squares' } };
+    const neither = problemOf(await postJson(env.app, '/v1/jobs', { mapReduce }), 400, 'INVALID_SPEC');
+    assert.deepEqual(pointers(neither), ['/mapReduce/reduce']);
+    assert.match(neither.detail, /needs `reduce` \(to combine the map values\) or `output`/);
+    const both = { mapReduce: { ...mapReduce, reduce: { task: 'sum' }, output: 'out.txt' } };
+    const problem = problemOf(await postJson(env.app, '/v1/jobs', both), 400, 'INVALID_SPEC');
+    assert.deepEqual(pointers(problem), ['/mapReduce/output']);
+    assert.match(problem.detail, /takes `reduce` or `output`, not both/);
+  });
+
   it('rejects unknown tasks and lists the known ones', async () => {
     const problem = problemOf(await postJson(env.app, '/v1/jobs', { group: [{ task: 'nope' }] }), 400, 'UNKNOWN_TASK');
     assert.deepEqual(pointers(problem), ['/group/0/task']);

@@ -108,8 +108,11 @@ export const MapReduceNodeSchema = z.strictObject({
       output: FileNameSchema.optional(),
     })
     .superRefine((mr, ctx) => {
-      if ((mr.reduce === undefined) === (mr.output === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['reduce'], message: 'a map-reduce needs either `reduce` or `output`, not both' });
+      if (mr.reduce === undefined && mr.output === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['reduce'], message: 'a map-reduce needs `reduce` (to combine the map values) or `output` (a file to write them to)' });
+      }
+      if (mr.reduce !== undefined && mr.output !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['output'], message: 'a map-reduce takes `reduce` or `output`, not both' });
       }
       if (mr.map.save !== undefined) ctx.addIssue({ code: 'custom', path: ['map', 'save'], message: '`save` is not allowed on map tasks' });
       if (mr.reduce?.save !== undefined) {
