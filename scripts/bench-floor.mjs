@@ -93,11 +93,12 @@ async function runApi(natsUrl, port) {
 }
 
 /**
- * Latency of `jobs` sequential one-task jobs through the floor's processes, on the
- * nats-server at `natsUrl` (with streams of its own, removed afterwards).
+ * Latency of `jobs` sequential one-task jobs through the floor's processes, after
+ * `warmupJobs` unmeasured ones (200 unless given), on the nats-server at `natsUrl`
+ * (with streams of its own, removed afterwards).
  * @returns percentiles in milliseconds
  */
-export async function latencyFloor({ natsUrl, apiPort, jobs, post }) {
+export async function latencyFloor({ natsUrl, apiPort, jobs, warmupJobs = 200, post }) {
   const nc = await connect({ servers: natsUrl });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: STREAM, subjects: ['weft-floor.tasks'], retention: RetentionPolicy.Workqueue });
@@ -110,7 +111,7 @@ export async function latencyFloor({ natsUrl, apiPort, jobs, post }) {
       children[2].once('exit', () => reject(new Error('the floor API exited')));
     });
     const url = `http://127.0.0.1:${apiPort}/`;
-    for (let i = 0; i < 200; i++) await post(url, { task: 'add', args: [i, 1] });
+    for (let i = 0; i < warmupJobs; i++) await post(url, { task: 'add', args: [i, 1] });
     const latencies = [];
     for (let i = 0; i < jobs; i++) {
       const t0 = performance.now();
