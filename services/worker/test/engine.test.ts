@@ -185,4 +185,14 @@ describe('job engine with real workers', () => {
     );
     assert.equal(job.value, 72001800010000);
   });
+
+  it('stores a large task value as a job result and as a group member', async () => {
+    const squares = Array.from({ length: 60_000 }, (_, i) => (i + 1) ** 2);
+    const single = await h.waitForJob(await h.submit({ task: 'squares', args: [{ start: 1, end: 60_001 }] }));
+    assert.deepEqual(single.value, squares);
+    const group = [{ task: 'squares', args: [{ start: 1, end: 60_001 }] }, { task: 'squares', args: [{ start: 1, end: 3 }] }];
+    const job = await h.waitForJob(await h.submit({ group }));
+    assert.deepEqual(job.value, [squares, [1, 4]]);
+    await eachCompletedOnce(job);
+  });
 });

@@ -210,7 +210,10 @@ export class JobEngine {
       case 'task': {
         const node = taskNode(plan, item.node);
         const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
-        const outcome = await this.run(node, node.receivesInput ? [input, ...node.args] : node.args, true, context);
+        // A large value comes back encoded on the pool thread (`WireBytes`): it is only
+        // stored, and passed on by reference.
+        const args = node.receivesInput ? [input, ...node.args] : node.args;
+        const outcome = await this.deps.runner.run({ ...taskRun(node, args, true, context), wire: true });
         if (!outcome.ok) return this.failTask(job, node, outcome);
         // A job of one task reports the task in its end event: one publication less.
         if (plan.root === node) job.endTasks = [completion(node, outcome)];
