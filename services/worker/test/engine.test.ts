@@ -184,6 +184,15 @@ describe('job engine with real workers', () => {
       await h.submit({ chain: [{ task: 'squares', args: [{ start: 1, end: 60_001 }] }, { task: 'sum' }] }),
     );
     assert.equal(job.value, 72001800010000);
+    // The same input to a task of the pool threads (decoded there) and to one of the event loop.
+    let fourthPowers = 0n;
+    for (let i = 1n; i <= 60_000n; i++) fourthPowers += i ** 4n;
+    const onThread = await h.waitForJob(
+      await h.submit({ chain: [{ task: 'squares', args: [{ start: 1, end: 60_001 }] }, { task: 'sum-of-squares' }] }),
+    );
+    assert.equal(onThread.value, fourthPowers);
+    const onLoop = await h.waitForJob(await h.submit({ chain: [{ task: 'squares', args: [{ start: 1, end: 60_001 }] }, { task: 'echo' }] }));
+    assert.deepEqual(onLoop.value, Array.from({ length: 60_000 }, (_, i) => (i + 1) ** 2));
   });
 
   it('stores a large task value as a job result and as a group member', async () => {

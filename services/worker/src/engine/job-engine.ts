@@ -209,11 +209,18 @@ export class JobEngine {
     switch (item.kind) {
       case 'task': {
         const node = taskNode(plan, item.node);
-        const input = item.input === undefined ? undefined : await this.deps.values.load(item.input);
-        // A large value comes back encoded on the pool thread (`WireBytes`): it is only
-        // stored, and passed on by reference.
-        const args = node.receivesInput ? [input, ...node.args] : node.args;
-        const outcome = await this.deps.runner.run({ ...taskRun(node, args, true, context), wire: true });
+        // A large input goes to where the task runs as it is stored, and a large value
+        // comes back encoded there (`WireBytes`): it is only stored, and passed on by
+        // reference. This thread neither decodes nor encodes them.
+        const { input } = item;
+        const run = { ...taskRun(node, node.args, true, context), wire: true };
+        const outcome = await this.deps.runner.run(
+          !node.receivesInput
+            ? run
+            : input !== undefined && !('v' in input)
+              ? { ...run, firstArgEncoded: await this.deps.values.loadWire(input) }
+              : { ...run, args: [input?.v, ...node.args] },
+        );
         if (!outcome.ok) return this.failTask(job, node, outcome);
         // A job of one task reports the task in its end event: one publication less.
         if (plan.root === node) job.endTasks = [completion(node, outcome)];

@@ -36,8 +36,10 @@ export interface TaskRun {
   readonly cpuBound: boolean;
   /** Whether the run produces its node's final value (see `TaskContext.final`). */
   readonly final: boolean;
-  /** The first argument as values in wire bytes (put before `args`); decoded where the task runs. */
+  /** The first argument as a list of values in wire bytes (put before `args`); decoded where the task runs. */
   readonly firstArgWire?: readonly Uint8Array[];
+  /** The first argument as one value in wire bytes (put before `args`); decoded where the task runs. */
+  readonly firstArgEncoded?: Uint8Array;
   /** The first argument as a split of a file on the shared volume (put before `args`); read where the task runs. */
   readonly firstArgSplit?: LocalSplit;
   /**
@@ -202,7 +204,7 @@ export class TaskRunner {
   }
 
   private async onThread(
-    { task, final, firstArgWire, firstArgSplit, wire }: TaskRun,
+    { task, final, firstArgWire, firstArgEncoded, firstArgSplit, wire }: TaskRun,
     args: unknown[],
     signal: AbortSignal,
     onStart: () => void,
@@ -213,6 +215,7 @@ export class TaskRunner {
       final,
       encodeResult: wire === true,
       ...(firstArgWire ? { firstArgWire } : {}),
+      ...(firstArgEncoded ? { firstArgEncoded } : {}),
       ...(firstArgSplit ? { firstArgSplit } : {}),
     };
     const response = await this.pool.run(request, signal, onStart);
@@ -239,6 +242,7 @@ export class TaskRunner {
 /** The full argument list of a run, with a first argument given in another form decoded or read. */
 async function mainThreadArgs(run: TaskRun): Promise<unknown[]> {
   if (run.firstArgWire) return [run.firstArgWire.map(decodeWireBytes), ...run.args];
+  if (run.firstArgEncoded) return [decodeWireBytes(run.firstArgEncoded), ...run.args];
   if (run.firstArgSplit) return [await readLocalSplit(run.firstArgSplit), ...run.args];
   return [...run.args];
 }

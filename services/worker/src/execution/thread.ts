@@ -3,7 +3,8 @@
  * back as values, because error classes do not survive the trip between threads.
  *
  * Large values cross between threads in the wire format, as bytes: a first argument
- * given as wire bytes (the partials of a reduce step) is decoded here, and a large
+ * given as wire bytes (the partials of a reduce step, a large input of a chain step)
+ * is decoded here, and a large
  * result is encoded here when asked (and its buffer transferred, not copied), so the
  * main thread neither decodes nor encodes them.
  */
@@ -32,6 +33,8 @@ export interface ThreadRequest {
   readonly final: boolean;
   /** The first argument as a list of values in wire bytes, decoded and put before `args` here. */
   readonly firstArgWire?: readonly Uint8Array[];
+  /** The first argument as one value in wire bytes, decoded and put before `args` here. */
+  readonly firstArgEncoded?: Uint8Array;
   /** The first argument as a split of a file on the shared volume, read (line-aligned) here. */
   readonly firstArgSplit?: LocalSplit;
   /** Return a large result in wire bytes (`wire`, transferred) instead of as a value. */
@@ -51,9 +54,11 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
   try {
     raw = request.firstArgWire
       ? [request.firstArgWire.map(decodeWireBytes), ...request.args]
-      : request.firstArgSplit
-        ? [await readLocalSplit(request.firstArgSplit), ...request.args]
-        : request.args;
+      : request.firstArgEncoded
+        ? [decodeWireBytes(request.firstArgEncoded), ...request.args]
+        : request.firstArgSplit
+          ? [await readLocalSplit(request.firstArgSplit), ...request.args]
+          : request.args;
   } catch (err) {
     return failure(err);
   }
