@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { parseJsonText } from '@weft/shared';
+import { decodeJobRecord, parseJsonText } from '@weft/shared';
 import type { JobAccepted, JobList, JobView } from '../src/index.js';
 import { bodyOf, postJson, problemOf } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
@@ -173,6 +174,41 @@ describe('jobs', () => {
       assert.equal(head.statusCode, 200);
       assert.equal(head.body, '');
     }
+  });
+
+  it('cuts the connection when a streamed result cannot be read to its end', async () => {
+    const job = bodyOf<JobView>(await postJson(env.app, '/v1/jobs?wait=20', { task: 'squares', args: [{ start: 0, end: 150_000 }] }));
+    const entry = await env.infra.jobs.get(job.id);
+    assert.ok(entry);
+    const stored = decodeJobRecord(entry.value).result;
+    assert.ok(stored !== undefined && 'ref' in stored, JSON.stringify(stored));
+    const info = await env.infra.blobs.info(stored.ref);
+    assert.ok(info && info.chunks > 2, `${info?.chunks} chunks`);
+    // The second chunk goes missing: the first is sent before that shows.
+    const stream = `OBJ_${info.bucket}`;
+    const first = await env.infra.jsm.direct.getMessage(stream, { seq: 1, next_by_subj: `$O.${info.bucket}.C.${info.nuid}` });
+    assert.ok(first);
+    const second = await env.infra.jsm.direct.getMessage(stream, { seq: first.seq + 1, next_by_subj: `$O.${info.bucket}.C.${info.nuid}` });
+    assert.ok(second);
+    await env.infra.jsm.streams.deleteMessage(stream, second.seq);
+
+    const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
+    const { status, complete, body } = await new Promise<{ status: number | undefined; complete: boolean; body: string }>((resolve, reject) => {
+      http
+        .get(`${address}/v1/jobs/${job.id}`, (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          // Errors with "aborted" when the server cuts the connection.
+          response.on('error', () => undefined);
+          response.on('close', () => resolve({ status: response.statusCode, complete: response.complete, body: text }));
+        })
+        .on('error', reject);
+    });
+    assert.equal(status, 200);
+    assert.equal(complete, false, 'the response was cut short');
+    assert.ok(body.startsWith(`{"id":"${job.id}"`), body.slice(0, 100));
+    assert.throws(() => JSON.parse(body));
   });
 
   it('accepts integers beyond 2^53 in specs', async () => {
