@@ -195,6 +195,17 @@ describe('job engine with real workers', () => {
     assert.deepEqual(onLoop.value, Array.from({ length: 60_000 }, (_, i) => (i + 1) ** 2));
   });
 
+  it('puts short values of many entries into task events, whether from a thread or the event loop', async () => {
+    const zeros = new Array<number>(300).fill(0);
+    const job = await h.waitForJob(
+      await h.submit({ group: [{ chain: [{ task: 'squares', args: [zeros] }, { task: 'echo' }] }, { task: 'squares', args: [zeros] }] }),
+    );
+    assert.deepEqual(job.value, [zeros, zeros]);
+    const values = new Map<string, unknown>();
+    for (const event of await h.events(job.id)) for (const task of event.tasks ?? []) values.set(task.node, task.value);
+    assert.deepEqual(Object.fromEntries(values), { '/group/0/chain/0': zeros, '/group/0/chain/1': zeros, '/group/1': zeros });
+  });
+
   it('stores a large task value as a job result and as a group member', async () => {
     const squares = Array.from({ length: 60_000 }, (_, i) => (i + 1) ** 2);
     const single = await h.waitForJob(await h.submit({ task: 'squares', args: [{ start: 1, end: 60_001 }] }));

@@ -1,7 +1,7 @@
 /**
  * Task completions as job events carry them: small values inline, large ones left out.
  */
-import { WireBytes, type PlanTask, type TaskCompletion } from '@weft/shared';
+import { decodeWireBytes, WireBytes, type PlanTask, type TaskCompletion } from '@weft/shared';
 import type { TaskOutcome } from '../execution/task-runner.js';
 
 /** Largest task value copied into events, in bytes of JSON (roughly). */
@@ -9,14 +9,18 @@ const EVENT_VALUE_MAX_CHARS = 1024;
 
 /** The event form of a task that succeeded. */
 export function completion(node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: true }): TaskCompletion {
-  const small = isSmall(outcome.value);
+  // A value of many entries comes encoded from its thread, yet may be short.
+  const value = outcome.value instanceof WireBytes && outcome.value.bytes.byteLength <= EVENT_VALUE_MAX_CHARS
+    ? decodeWireBytes(outcome.value.bytes)
+    : outcome.value;
+  const small = isSmall(value);
   return {
     node: node.pointer,
     task: node.task,
     attempts: outcome.attempts,
     durationMs: Math.round(outcome.durationMs * 1000) / 1000,
     ...(node.label === undefined ? {} : { label: node.label }),
-    ...(small ? { value: outcome.value } : {}),
+    ...(small ? { value } : {}),
   };
 }
 
