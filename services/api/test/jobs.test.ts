@@ -176,7 +176,7 @@ describe('jobs', () => {
     }
   });
 
-  it('cuts the connection when a streamed result cannot be read to its end', async () => {
+  it('answers 410 for a streamed result with chunks missing, and cuts the connection on one read corrupt', async () => {
     const job = bodyOf<JobView>(await postJson(env.app, '/v1/jobs?wait=20', { task: 'squares', args: [{ start: 0, end: 150_000 }] }));
     const entry = await env.infra.jobs.get(job.id);
     assert.ok(entry);
@@ -184,13 +184,15 @@ describe('jobs', () => {
     assert.ok(stored !== undefined && 'ref' in stored, JSON.stringify(stored));
     const info = await env.infra.blobs.info(stored.ref);
     assert.ok(info && info.chunks > 2, `${info?.chunks} chunks`);
-    // The second chunk goes missing: the first is sent before that shows.
+    // The second chunk is replaced by other bytes: that shows only once all are read.
     const stream = `OBJ_${info.bucket}`;
-    const first = await env.infra.jsm.direct.getMessage(stream, { seq: 1, next_by_subj: `$O.${info.bucket}.C.${info.nuid}` });
+    const chunkSubject = `$O.${info.bucket}.C.${info.nuid}`;
+    const first = await env.infra.jsm.direct.getMessage(stream, { seq: 1, next_by_subj: chunkSubject });
     assert.ok(first);
-    const second = await env.infra.jsm.direct.getMessage(stream, { seq: first.seq + 1, next_by_subj: `$O.${info.bucket}.C.${info.nuid}` });
+    const second = await env.infra.jsm.direct.getMessage(stream, { seq: first.seq + 1, next_by_subj: chunkSubject });
     assert.ok(second);
     await env.infra.jsm.streams.deleteMessage(stream, second.seq);
+    await env.infra.js.publish(chunkSubject, second.data.map((byte) => (byte === 0x30 ? 0x31 : byte)));
 
     const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
     const { status, complete, body } = await new Promise<{ status: number | undefined; complete: boolean; body: string }>((resolve, reject) => {
@@ -209,6 +211,13 @@ describe('jobs', () => {
     assert.equal(complete, false, 'the response was cut short');
     assert.ok(body.startsWith(`{"id":"${job.id}"`), body.slice(0, 100));
     assert.throws(() => JSON.parse(body));
+
+    // A HEAD request does not read the result.
+    const head = await env.app.inject({ method: 'HEAD', url: `/v1/jobs/${job.id}` });
+    assert.equal(head.statusCode, 200);
+    // With a chunk gone, the result is known to be gone before anything is sent.
+    await env.infra.jsm.streams.deleteMessage(stream, first.seq);
+    problemOf(await env.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}` }), 410, 'VALUE_NOT_FOUND');
   });
 
   it('accepts integers beyond 2^53 in specs', async () => {

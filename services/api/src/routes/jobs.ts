@@ -2,6 +2,7 @@
  * Job submission, status, listing and cancellation: `POST /v1/jobs`, `GET /v1/jobs/:id`,
  * `GET /v1/jobs`, `POST /v1/jobs/:id/cancel`.
  */
+import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/types/schema.js';
 import { validatorCompiler } from 'fastify-type-provider-zod';
@@ -57,7 +58,9 @@ function validateAllButBody<S>(route: FastifyRouteSchemaDef<S>): FastifyValidati
  */
 function sendJobView(reply: FastifyReply, code: 200 | 202, view: JobView | StreamedJobView): FastifyReply {
   if (!(view instanceof StreamedJobView)) return reply.code(code).send(view);
-  return reply.code(code).type('application/json; charset=utf-8').send(view.toStream());
+  void reply.code(code).type('application/json; charset=utf-8');
+  // A HEAD request's body is dropped, so the result is not read for it.
+  return reply.send(reply.request.method === 'HEAD' ? Readable.from([]) : view.toStream());
 }
 
 /** Declares the job routes. */

@@ -7,6 +7,21 @@ import { ValueNotFoundError } from '../errors.js';
 const DIGEST_PREFIX = 'SHA-256=';
 
 /**
+ * Opens an object of an object store for reading chunk by chunk (see
+ * {@link readObjectChunks}), after checking that its chunks are all there: an object
+ * deleted, or whose chunks expired before its metadata, is found missing before
+ * anything of it is read.
+ * @throws ValueNotFoundError when chunks are missing
+ */
+export async function openObjectChunks(jsm: JetStreamManager, info: ObjectInfo): Promise<AsyncGenerator<Uint8Array>> {
+  const { stream, subject } = chunkAddress(info);
+  const state = (await jsm.streams.info(stream, { subjects_filter: subject })).state;
+  const stored = state.subjects?.[subject] ?? 0;
+  if (stored !== info.chunks) throw new ValueNotFoundError(`object "${info.name}" has ${stored} of its ${info.chunks} chunks`);
+  return readObjectChunks(jsm, info);
+}
+
+/**
  * Reads the chunks of an object of an object store one at a time, each with one
  * direct get, as the caller asks for them: however slowly it takes them, one chunk
  * is held. (The store's own `get` pushes every chunk into an unbounded buffer.)
@@ -17,8 +32,7 @@ const DIGEST_PREFIX = 'SHA-256=';
  * @throws Error when the chunks do not add up to the object `info` describes
  */
 export async function* readObjectChunks(jsm: JetStreamManager, info: ObjectInfo): AsyncGenerator<Uint8Array> {
-  const stream = `OBJ_${info.bucket}`;
-  const subject = `$O.${info.bucket}.C.${info.nuid}`;
+  const { stream, subject } = chunkAddress(info);
   const hash = createHash('sha256');
   let size = 0;
   let seq = 1;
@@ -35,4 +49,9 @@ export async function* readObjectChunks(jsm: JetStreamManager, info: ObjectInfo)
   if (size !== info.size || expected === undefined || !digest.equals(expected)) {
     throw new Error(`object "${info.name}" was read corrupt: ${size} bytes of ${info.size}, digest ${info.digest}`);
   }
+}
+
+/** The stream of an object's bucket, and the subject of its chunks. */
+function chunkAddress(info: ObjectInfo): { stream: string; subject: string } {
+  return { stream: `OBJ_${info.bucket}`, subject: `$O.${info.bucket}.C.${info.nuid}` };
 }

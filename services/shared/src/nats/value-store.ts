@@ -3,7 +3,7 @@ import { ValueNotFoundError } from '../errors.js';
 import { decodeWireBytes, encodeWire, encodeWireBytes, WireBytes } from '../json-codec.js';
 import type { StoredValue } from '../messages.js';
 import type { Infrastructure } from './infrastructure.js';
-import { readObjectChunks } from './object-chunks.js';
+import { openObjectChunks } from './object-chunks.js';
 
 const encoder = new TextEncoder();
 
@@ -82,8 +82,8 @@ export class ValueStore {
    * Resolves a stored value for sending as JSON. A value in the blobs store written as
    * plain JSON comes as its text, read chunk by chunk as it is sent (a result of
    * hundreds of megabytes is neither held whole nor decoded); any other is loaded.
-   * The chunks throw when one is gone or they do not add up (see
-   * {@link readObjectChunks}).
+   * Missing chunks are found before this resolves; the chunks throw when one is gone
+   * meanwhile or they do not add up (see {@link openObjectChunks}).
    * @throws ValueNotFoundError when it is gone
    */
   async loadSendable(stored: StoredValue): Promise<SendableValue> {
@@ -91,7 +91,7 @@ export class ValueStore {
     const info = await this.blobs.info(stored.ref);
     if (info === null || info.deleted) throw new ValueNotFoundError(`stored value "${stored.ref}" not found`);
     if (info.metadata?.[PLAIN_JSON_METADATA_KEY] !== 'true') return { value: await this.load(stored) };
-    return { jsonChunks: readObjectChunks(this.infra.jsm, info) };
+    return { jsonChunks: await openObjectChunks(this.infra.jsm, info) };
   }
 
   /**

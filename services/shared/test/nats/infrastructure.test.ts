@@ -119,6 +119,8 @@ describe('provisionInfrastructure', () => {
     assert.ok(first);
     await infra.jsm.streams.deleteMessage(`OBJ_${info.bucket}`, first.seq);
     await assert.rejects(read(readObjectChunks(infra.jsm, info)), { code: 'VALUE_NOT_FOUND' });
+    // Found missing before any chunk is read.
+    await assert.rejects(values.loadSendable(plain), { code: 'VALUE_NOT_FOUND', message: /has \d+ of its \d+ chunks/ });
     await values.discard(plain);
     await assert.rejects(values.loadSendable(plain), { code: 'VALUE_NOT_FOUND' });
   });

@@ -211,7 +211,8 @@ export class JobEngine {
         const node = taskNode(plan, item.node);
         // A large input goes to where the task runs as it is stored, and a large value
         // comes back encoded there (`WireBytes`): it is only stored, and passed on by
-        // reference. This thread neither decodes nor encodes them.
+        // reference. For a task of the pool threads, this thread neither decodes nor
+        // encodes them.
         const { input } = item;
         const run = { ...taskRun(node, node.args, true, context), wire: true };
         const outcome = await this.deps.runner.run(
