@@ -14,11 +14,21 @@ const DIGEST_PREFIX = 'SHA-256=';
  * @throws ValueNotFoundError when chunks are missing
  */
 export async function openObjectChunks(jsm: JetStreamManager, info: ObjectInfo): Promise<AsyncGenerator<Uint8Array>> {
+  await requireObjectChunks(jsm, info);
+  return readObjectChunks(jsm, info);
+}
+
+/**
+ * Checks that every chunk of an object is stored. (The object store client's own
+ * reads wait for chunks that are gone for good: an object whose chunks expired
+ * before its metadata, or were purged, would hold its reader forever.)
+ * @throws ValueNotFoundError when chunks are missing
+ */
+export async function requireObjectChunks(jsm: JetStreamManager, info: ObjectInfo): Promise<void> {
   const { stream, subject } = chunkAddress(info);
   const state = (await jsm.streams.info(stream, { subjects_filter: subject })).state;
   const stored = state.subjects?.[subject] ?? 0;
   if (stored !== info.chunks) throw new ValueNotFoundError(`object "${info.name}" has ${stored} of its ${info.chunks} chunks`);
-  return readObjectChunks(jsm, info);
 }
 
 /**

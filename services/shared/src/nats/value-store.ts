@@ -1,9 +1,9 @@
-import type { ObjectStore } from '@nats-io/obj';
+import type { ObjectInfo, ObjectStore } from '@nats-io/obj';
 import { ValueNotFoundError } from '../errors.js';
 import { decodeWireBytes, encodeWire, encodeWireBytes, WireBytes } from '../json-codec.js';
 import type { StoredValue } from '../messages.js';
 import type { Infrastructure } from './infrastructure.js';
-import { openObjectChunks } from './object-chunks.js';
+import { openObjectChunks, requireObjectChunks } from './object-chunks.js';
 
 const encoder = new TextEncoder();
 
@@ -88,8 +88,7 @@ export class ValueStore {
    */
   async loadSendable(stored: StoredValue): Promise<SendableValue> {
     if (!('ref' in stored)) return { value: await this.load(stored) };
-    const info = await this.blobs.info(stored.ref);
-    if (info === null || info.deleted) throw new ValueNotFoundError(`stored value "${stored.ref}" not found`);
+    const info = await this.blobInfo(stored.ref);
     if (info.metadata?.[PLAIN_JSON_METADATA_KEY] !== 'true') return { value: await this.load(stored) };
     return { jsonChunks: await openObjectChunks(this.infra.jsm, info) };
   }
@@ -115,9 +114,17 @@ export class ValueStore {
       if (!msg || msg.subject !== names.valuesSubject) throw new ValueNotFoundError(`stored value #${stored.seq} not found`);
       return msg.data;
     }
+    await requireObjectChunks(this.infra.jsm, await this.blobInfo(stored.ref));
     const bytes = await this.blobs.getBlob(stored.ref);
     if (bytes === null) throw new ValueNotFoundError(`stored value "${stored.ref}" not found`);
     return bytes;
+  }
+
+  /** The object of the blobs store a value refers to. @throws ValueNotFoundError when it is gone */
+  private async blobInfo(ref: string): Promise<ObjectInfo> {
+    const info = await this.blobs.info(ref);
+    if (info === null || info.deleted) throw new ValueNotFoundError(`stored value "${ref}" not found`);
+    return info;
   }
 
   /** Deletes what a stored value refers to, if anything. */

@@ -124,4 +124,20 @@ describe('provisionInfrastructure', () => {
     await values.discard(plain);
     await assert.rejects(values.loadSendable(plain), { code: 'VALUE_NOT_FOUND' });
   });
+
+  it('finds a value of the object store whose chunks are all gone missing, instead of waiting for them', { timeout: 20_000 }, async () => {
+    const infra = await provisionInfrastructure(nc, config());
+    const values = new ValueStore(infra, 1024);
+    // With big integers: a value loaded and decoded whole.
+    const value = [...Array.from({ length: 200_000 }, (_, i) => `w${i}`), 2n ** 64n];
+    const stored = await values.store(value, 'expired');
+    assert.ok('ref' in stored, JSON.stringify(stored));
+    assert.deepEqual(await values.load(stored), value);
+    // As when the chunks expire before the metadata written after them.
+    const info = await infra.blobs.info('expired');
+    assert.ok(info);
+    await infra.jsm.streams.purge(`OBJ_${info.bucket}`, { filter: `$O.${info.bucket}.C.${info.nuid}` });
+    await assert.rejects(values.load(stored), { code: 'VALUE_NOT_FOUND', message: /has 0 of its \d+ chunks/ });
+    await assert.rejects(values.loadSendable(stored), { code: 'VALUE_NOT_FOUND' });
+  });
 });
