@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import type { ObjectInfo } from '@nats-io/obj';
 import { ValueNotFoundError } from '../errors.js';
 
@@ -31,27 +31,46 @@ export async function requireObjectChunks(jsm: JetStreamManager, info: ObjectInf
   if (stored !== info.chunks) throw new ValueNotFoundError(`object "${info.name}" has ${stored} of its ${info.chunks} chunks`);
 }
 
+/** How many chunks beyond the one being read are asked for ahead of time. */
+const READ_AHEAD_CHUNKS = 8;
+
 /**
- * Reads the chunks of an object of an object store one at a time, each with one
- * direct get, as the caller asks for them: however slowly it takes them, one chunk
- * is held. (The store's own `get` pushes every chunk into an unbounded buffer.)
- * Once the last chunk is read, their count, length and SHA-256 digest are checked
- * against `info`.
+ * Reads the chunks of an object of an object store in order, as the caller asks for
+ * them, holding at most {@link READ_AHEAD_CHUNKS} beyond the one it has. An object's
+ * chunks are usually stored one after another: the next ones are asked for by
+ * sequence ahead of time, each taken only if it is a chunk of this object, and where
+ * another message sits between them the next chunk is looked for by its subject.
+ * (The store's own `get` pushes every chunk into an unbounded buffer.) Once the last
+ * chunk is read, their length and SHA-256 digest are checked against `info`.
  *
  * @throws ValueNotFoundError when a chunk is gone (the object was deleted or replaced)
  * @throws Error when the chunks do not add up to the object `info` describes
  */
 export async function* readObjectChunks(jsm: JetStreamManager, info: ObjectInfo): AsyncGenerator<Uint8Array> {
   const { stream, subject } = chunkAddress(info);
+  const bySeq = (seq: number) => jsm.direct.getMessage(stream, { seq }).catch(() => null);
   const hash = createHash('sha256');
   let size = 0;
-  let seq = 1;
+  /** Where the next chunk is looked for from. */
+  let from = 1;
+  /** Messages asked for ahead, at the sequences after `from`. */
+  let ahead: { seq: number; msg: Promise<StoredMsg | null> }[] = [];
   for (let chunk = 0; chunk < info.chunks; chunk++) {
-    const msg = await jsm.direct.getMessage(stream, { seq, next_by_subj: subject });
+    const guess = ahead.shift();
+    let msg = guess?.seq === from ? await guess.msg : null;
+    if (msg === null || msg.subject !== subject) {
+      ahead = [];
+      msg = await jsm.direct.getMessage(stream, { seq: from, next_by_subj: subject });
+    }
     if (msg === null) throw new ValueNotFoundError(`chunk ${chunk} of object "${info.name}" is gone`);
     hash.update(msg.data);
     size += msg.data.byteLength;
-    seq = msg.seq + 1;
+    from = msg.seq + 1;
+    const wanted = Math.min(READ_AHEAD_CHUNKS, info.chunks - chunk - 1);
+    for (let seq = ahead.at(-1)?.seq ?? msg.seq; ahead.length < wanted; ) {
+      seq += 1;
+      ahead.push({ seq, msg: bySeq(seq) });
+    }
     yield msg.data;
   }
   const digest = hash.digest();

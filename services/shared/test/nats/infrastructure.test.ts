@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, decodeWireBytes, encodeWireBytes, provisionInfrastructure, resolveWorkerConfig, ValueStore, WireBytes } from '../../src/index.js';
-import { readObjectChunks } from '../../src/nats/object-chunks.js';
+import { openObjectChunks, readObjectChunks } from '../../src/nats/object-chunks.js';
 import { startNatsServer, type RunningNatsServer } from '../../src/testing/index.js';
 
 describe('provisionInfrastructure', () => {
@@ -123,6 +123,35 @@ describe('provisionInfrastructure', () => {
     await assert.rejects(values.loadSendable(plain), { code: 'VALUE_NOT_FOUND', message: /has \d+ of its \d+ chunks/ });
     await values.discard(plain);
     await assert.rejects(values.loadSendable(plain), { code: 'VALUE_NOT_FOUND' });
+  });
+
+  it('reads an object whose chunks lie between other messages, in order', async () => {
+    const infra = await provisionInfrastructure(nc, config());
+    const bucket = infra.names.blobsStore;
+    const bytes = new TextEncoder().encode(JSON.stringify(Array.from({ length: 300_000 }, (_, i) => `w${i}`)));
+    const piece = 100 * 1024;
+    let at = 0;
+    const source = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (at >= bytes.length) return controller.close();
+        // Another object's chunk lands between this one's.
+        await infra.js.publish(`$O.${bucket}.C.interloper`, new Uint8Array(10));
+        controller.enqueue(bytes.subarray(at, (at += piece)));
+      },
+    });
+    const info = await infra.blobs.put({ name: 'interleaved' }, source);
+    assert.ok(info.chunks > 10, `${info.chunks} chunks`);
+    const seqs: number[] = [];
+    for (let seq = 1; seqs.length < info.chunks; ) {
+      const msg = await infra.jsm.direct.getMessage(`OBJ_${bucket}`, { seq, next_by_subj: `$O.${bucket}.C.${info.nuid}` });
+      assert.ok(msg);
+      seqs.push(msg.seq);
+      seq = msg.seq + 1;
+    }
+    assert.ok(seqs.some((seq, i) => i > 0 && seq !== (seqs[i - 1] as number) + 1), 'the chunks are not stored one after another');
+    const parts: Uint8Array[] = [];
+    for await (const chunk of await openObjectChunks(infra.jsm, info)) parts.push(chunk);
+    assert.ok(Buffer.concat(parts).equals(bytes));
   });
 
   it('finds a value of the object store whose chunks are all gone missing, instead of waiting for them', { timeout: 20_000 }, async () => {
