@@ -16,7 +16,6 @@ import type { ChildTracker } from './child-tracker.js';
 import type { JobStops } from './job-stops.js';
 import { workItemId, type Dispatch, type Dispatcher } from './dispatcher.js';
 import type { JobRecords } from './job-records.js';
-import { groupKey, nodeKey } from './keys.js';
 import type { PlanCache } from './plan-cache.js';
 import { batchMembers, groupNode, mapReduceNode, taskNode } from './plan-nodes.js';
 import type { ReduceInputs } from './reduce-inputs.js';
@@ -24,6 +23,7 @@ import type { ProgressReporter } from './progress-reporter.js';
 import { FileSteps } from './file-steps.js';
 import { JobEndings, track } from './job-endings.js';
 import { Progression, type JobHandle } from './progression.js';
+import { resumeIfDone } from './resumption.js';
 import { completion } from './task-completions.js';
 import type { Results } from './results.js';
 
@@ -112,7 +112,7 @@ export class JobEngine {
       const plan = await this.deps.plans.get(item.jobId);
       const job = this.handleFor(item.jobId, plan);
       const out: Dispatch[] = [];
-      if (!(delivery.repeat && (await this.resumeIfDone(job, plan, item, out)))) {
+      if (!(delivery.repeat && (await resumeIfDone(this.deps.results, this.progression, job, plan, item, out)))) {
         await this.execute(job, plan, item, out, context);
       }
       await this.deps.dispatcher.dispatch(out, delivery.repeat);
@@ -157,7 +157,7 @@ export class JobEngine {
       }, RUNNING_MARK_DELAY_MS);
       const next: Dispatch[] = [];
       try {
-        if (!(delivery.repeat && (await this.resumeIfDone(job, plan, only.item, next)))) {
+        if (!(delivery.repeat && (await resumeIfDone(this.deps.results, this.progression, job, plan, only.item, next)))) {
           await this.execute(job, plan, only.item, next, context);
         }
       } finally {
@@ -298,50 +298,6 @@ export class JobEngine {
         if (!outcome.ok) return this.failTask(job, { ...mr.reduce, pointer }, outcome);
         this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 });
         return this.progression.reduceDone(job, mr, item.level, item.index, outcome.value, out);
-      }
-    }
-  }
-
-  /**
-   * A repeated item (see `Delivery.repeat`) whose result is already stored is not run
-   * again: the advancement that may have been cut short is repeated instead (it is
-   * idempotent).
-   * @returns whether the item was already done
-   */
-  private async resumeIfDone(job: JobHandle, plan: Plan, item: Exclude<WorkItem, { kind: 'start' }>, out: Dispatch[]): Promise<boolean> {
-    const { results } = this.deps;
-    switch (item.kind) {
-      case 'task': {
-        const node = taskNode(plan, item.node);
-        const done = await results.get(nodeKey(job.id, node.id));
-        if (done) await this.progression.complete(job, node, done.value, done.stored, out);
-        return done !== undefined;
-      }
-      case 'batch': {
-        const group = groupNode(plan, item.node);
-        const top = group.levels.length === 1;
-        const done = await results.get(top ? nodeKey(job.id, group.id) : groupKey(job.id, group.id, 1, item.index));
-        if (done) await this.progression.groupLevelDone(job, group, 1, item.index, done.value as unknown[], out);
-        return done !== undefined;
-      }
-      case 'chunk': {
-        // The chunk's value is an input of its reduce step; once stored there, only the
-        // dispatch of that step may be missing (the value passed on is then ignored).
-        const mr = mapReduceNode(plan, item.node);
-        const done = await this.progression.hasReduceInput(job.id, mr, 1, item.index);
-        if (done) await this.progression.chunkDone(job, mr, item.index, undefined, out);
-        return done;
-      }
-      case 'reduce': {
-        const mr = mapReduceNode(plan, item.node);
-        if (item.level === mr.levels.length) {
-          const done = await results.get(nodeKey(job.id, mr.id));
-          if (done) await this.progression.reduceDone(job, mr, item.level, item.index, done.value, out);
-          return done !== undefined;
-        }
-        const done = await this.progression.hasReduceInput(job.id, mr, item.level + 1, item.index);
-        if (done) await this.progression.reduceDone(job, mr, item.level, item.index, undefined, out);
-        return done;
       }
     }
   }
