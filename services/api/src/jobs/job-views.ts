@@ -72,21 +72,12 @@ export class JobViews {
   }
 
   /**
-   * The full view: the summary plus the decoded result when the job succeeded.
+   * The full view: the summary plus the result when the job succeeded. A result
+   * stored as plain JSON in the blobs store comes as its text, streamed (see
+   * {@link StreamedJobView}); any other is decoded.
    * @throws ValueNotFoundError when the result is no longer stored
    */
-  async full(record: JobRecord): Promise<JobView> {
-    const summary = this.summary(record);
-    if (record.status !== 'succeeded' || record.result === undefined) return summary;
-    return { ...summary, result: await this.values.load(record.result) };
-  }
-
-  /**
-   * The full view, as {@link full}, but a result stored as plain JSON in the blobs
-   * store comes as its text, streamed (see {@link StreamedJobView}).
-   * @throws ValueNotFoundError when the result is no longer stored
-   */
-  async fullSendable(record: JobRecord): Promise<JobView | StreamedJobView> {
+  async full(record: JobRecord): Promise<JobView | StreamedJobView> {
     const summary = this.summary(record);
     if (record.status !== 'succeeded' || record.result === undefined) return summary;
     const sendable = await this.values.loadSendable(record.result);

@@ -107,7 +107,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
         const current = wait === undefined || isTerminal(existing) ? existing : ((await waiter.wait(jobId, wait * 1000, signal)) ?? existing);
         request.log.info({ jobId }, 'job submitted again: answered with the job its key made');
         if (wait === undefined) return reply.code(202).send(views.accepted(current));
-        return sendJobView(reply, isTerminal(current) ? 200 : 202, await views.fullSendable(current));
+        return sendJobView(reply, isTerminal(current) ? 200 : 202, await views.full(current));
       };
       // A repeat is answered before the spec is prepared again: its files may have changed.
       let claim = key === undefined ? undefined : await submissions.find(key, body);
@@ -155,7 +155,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
           record =
             (await watch.terminalWithin(waitMs - QUICK_FINISH_MS, signal)) ?? (await watch.read()) ?? prepared.record;
         }
-        return sendJobView(reply, isTerminal(record) ? 200 : 202, await views.fullSendable(record));
+        return sendJobView(reply, isTerminal(record) ? 200 : 202, await views.full(record));
       } finally {
         watch.close();
       }
@@ -183,7 +183,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
           ? await readJobRecord(infra.jobs, id)
           : await waiter.wait(id, wait * 1000, requestSignal(reply, ctx.shutdown));
       if (record === undefined) throw new JobNotFoundError(id);
-      return sendJobView(reply, 200, await views.fullSendable(record));
+      return sendJobView(reply, 200, await views.full(record));
     },
   );
 
@@ -202,11 +202,11 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
         response: { 200: jsonResponse(JobViewSchema, 'The job, cancelled.'), ...problemResponses(400, 404, 409, 410, 415, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const reason = request.body?.reason;
       const { record, cancelled } = await cancelJob(infra, request.params.id, reason === undefined ? {} : { reason });
       if (cancelled) request.log.info({ jobId: record.id, reason }, 'job cancelled');
-      return views.full(record);
+      return sendJobView(reply, 200, await views.full(record));
     },
   );
 
