@@ -79,6 +79,8 @@ export class Worker {
   private readonly inFlight = new Set<WorkMessage>();
   /** Work items held that may still need a thread (see {@link ThreadClaim}). */
   private claims = 0;
+  /** Whether a poke of the pullers is queued (see {@link pokeSoon}). */
+  private pokePending = false;
   private readonly stats = { processed: 0, failed: 0 };
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
@@ -290,9 +292,25 @@ export class Worker {
         if (!held) return;
         held = false;
         this.claims -= 1;
-        for (const puller of this.pullers) puller.poke();
+        this.pokeSoon();
       },
     };
+  }
+
+  /**
+   * Pokes the pullers once the current synchronous work is done. A claim given up
+   * just before its item's acknowledgement then lets that acknowledgement carry the
+   * request for more (see `WorkMessage.ack`): a request sent on its own ahead of the
+   * acknowledgement could be served first, and the worker would hold one item more
+   * than its room for a moment.
+   */
+  private pokeSoon(): void {
+    if (this.pokePending) return;
+    this.pokePending = true;
+    queueMicrotask(() => {
+      this.pokePending = false;
+      for (const puller of this.pullers) puller.poke();
+    });
   }
 
   /** Gives `msg` back for redelivery as the worker closes, counted as handed back, not lost. */

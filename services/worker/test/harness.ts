@@ -44,8 +44,7 @@ export interface Harness {
 
 const LIMITS = { maxNodes: 1_000_000, maxDepth: 64, maxChunks: 1_000_000 };
 
-/** Primes below 4,000,000 and 8,000,000: `count-primes` tasks of some hundreds of milliseconds. */
-export const PRIMES_BELOW_4M = 283_146;
+/** Primes below 8,000,000: a `count-primes` task of about a second. */
 export const PRIMES_BELOW_8M = 539_777;
 
 /** Starts a nats-server and provisions a fresh prefix on it, with `settings` for the infrastructure and every worker. */

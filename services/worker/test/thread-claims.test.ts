@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PRIMES_BELOW_4M, PRIMES_BELOW_8M, startHarness, type Harness } from './harness.js';
+import { PRIMES_BELOW_8M, startHarness, type Harness } from './harness.js';
 
 describe('work a worker holds', () => {
   let h: Harness;
@@ -12,8 +12,9 @@ describe('work a worker holds', () => {
   it('takes no more CPU-bound work than its threads start soon; a worker started later takes the rest', async () => {
     const { jsm, names } = h.infra;
     const first = await h.startWorker({ name: 'first', threads: 1, concurrency: 8 });
-    // Four CPU-bound tasks of some hundreds of milliseconds each, one work item each.
-    const group = Array.from({ length: 4 }, () => ({ task: 'count-primes', args: [{ start: 0, end: 4_000_000 }] }));
+    // Four CPU-bound tasks, one work item each, each longer than the worker is watched
+    // (an ended task gives its claim up while its result is stored).
+    const group = Array.from({ length: 4 }, () => ({ task: 'count-primes', args: [{ start: 0, end: 8_000_000 }] }));
     const id = await h.submit({ group });
 
     // One thread: one task running and one ready, although eight slots are free.
@@ -32,12 +33,44 @@ describe('work a worker holds', () => {
     const second = await h.startWorker({ name: 'second', threads: 1 });
     const job = await h.waitForJob(id, 30_000);
     assert.equal(job.status, 'succeeded');
-    assert.deepEqual(job.value, [PRIMES_BELOW_4M, PRIMES_BELOW_4M, PRIMES_BELOW_4M, PRIMES_BELOW_4M]);
+    assert.deepEqual(job.value, [PRIMES_BELOW_8M, PRIMES_BELOW_8M, PRIMES_BELOW_8M, PRIMES_BELOW_8M]);
     // The start item and the four tasks; a worker counts an item once it has acknowledged it.
     const processed = () => first.counters.processed + second.counters.processed;
     for (let tries = 0; processed() < 5 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(processed(), 5);
     assert.ok(second.counters.processed >= 1, 'the second worker ran some of the tasks');
+  });
+
+  it('asks for more work with the acknowledgement of an item that gave its claim up, not ahead of it', async () => {
+    const { jsm, names } = h.infra;
+    const queue = 'acks';
+    const stream = names.tasksStream;
+    const consumer = names.consumerName(queue);
+    // What the worker sends its consumer, in order: pull requests, and acknowledgements by stream sequence.
+    const sent: string[] = [];
+    const requests = h.nc.subscribe(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, {
+      callback: () => {
+        sent.push('pull');
+      },
+    });
+    const acks = h.nc.subscribe(`$JS.ACK.${stream}.${consumer}.>`, {
+      callback: (_err, msg) => {
+        sent.push(`${msg.string().slice(0, 4)} ${msg.subject.split('.')[5] ?? ''}`);
+      },
+    });
+    await h.nc.flush();
+    await h.startWorker({ name: 'acker', threads: 1, concurrency: 8, queues: [queue] });
+    const group = Array.from({ length: 3 }, () => ({ task: 'count-primes', args: [{ start: 0, end: 100_000 }], queue }));
+    const startSequence = (await jsm.streams.info(stream)).state.last_seq + 1;
+    const job = await h.waitForJob(await h.submit({ group, queue }), 30_000);
+    requests.unsubscribe();
+    acks.unsubscribe();
+    assert.equal(job.status, 'succeeded');
+    // The start item holds a claim while it dispatches the tasks; its acknowledgement
+    // carries the request its claim made room for.
+    const startAck = sent.findIndex((entry) => entry.endsWith(` ${startSequence}`));
+    assert.ok(startAck > 0, sent.join(', '));
+    assert.deepEqual(sent.slice(0, startAck + 1), ['pull', `+NXT ${startSequence}`], sent.join(', '));
   });
 
   it('gives up the claim of a task waiting to retry, so the thread takes other work meanwhile', async () => {
