@@ -66,6 +66,11 @@ export class QueuePuller {
     this.expiresMs = options.pullExpiresMs ?? 5000;
   }
 
+  /** Slots free for more messages now. */
+  get freeSlots(): number {
+    return this.free;
+  }
+
   /** Starts pulling in the background. */
   start(): void {
     if (this.sub || this.stopped) return;

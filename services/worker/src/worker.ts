@@ -303,6 +303,10 @@ export class Worker {
    * request for more (see `WorkMessage.ack`): a request sent on its own ahead of the
    * acknowledgement could be served first, and the worker would hold one item more
    * than its room for a moment.
+   *
+   * Finished map chunks waiting to write their inputs with a chunk still running
+   * here hold slots too: when a thread is about to want work and they hold every
+   * slot of a queue, they write now, or the thread would wait for them.
    */
   private pokeSoon(): void {
     if (this.pokePending) return;
@@ -310,6 +314,7 @@ export class Worker {
     queueMicrotask(() => {
       this.pokePending = false;
       for (const puller of this.pullers) puller.poke();
+      if (this.pullRoom(1) > 0 && this.pullers.some((p) => p.freeSlots === 0)) this.engine.writeHeldInputs();
     });
   }
 

@@ -52,6 +52,23 @@ describe('KeyedBatches', () => {
     assert.deepEqual(batches, [['k', 'a']]);
   });
 
+  it('lets the operations queued go when flushed, and holds the ones queued after', async () => {
+    const { batches, batcher } = recording();
+    const running = batcher.hold('k');
+    const a = batcher.run('k', 'a');
+    const x = batcher.run('j', 'x', batcher.hold('j'));
+    await sleep(20);
+    assert.deepEqual(batches, [['j', 'x']]);
+    batcher.flush();
+    assert.equal(await a, 'a!');
+    const b = batcher.run('k', 'b');
+    await sleep(20);
+    assert.deepEqual(batches, [['j', 'x'], ['k', 'a']], 'b waits for the hold again');
+    running.release();
+    assert.deepEqual(await Promise.all([b, x]), ['b!', 'x!']);
+    assert.deepEqual(batches, [['j', 'x'], ['k', 'a'], ['k', 'b']]);
+  });
+
   it('runs an operation given a hold released before', async () => {
     const { batches, batcher } = recording();
     const hold = batcher.hold('k');

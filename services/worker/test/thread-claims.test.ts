@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { decodeWire } from '@weft/shared';
 import { PRIMES_BELOW_8M, startHarness, type Harness } from './harness.js';
 
 describe('work a worker holds', () => {
@@ -130,5 +131,33 @@ describe('work a worker holds', () => {
     assert.equal(job.value, 63_951);
     // One write per chunk if each went alone; a few when they wait for each other.
     assert.ok(writes >= 1 && writes <= 3, `${writes} writes of the reduce step's inputs`);
+  });
+
+  it('writes the inputs waiting for a running chunk when the next chunk needs their slot', async () => {
+    const queue = 'slots';
+    // Three slots: one chunk running, one ready, one finished and waiting to write with
+    // the running one. A second finished chunk waiting too would leave no slot for the
+    // next chunk, and the thread would run dry.
+    await h.startWorker({ name: 'slots', threads: 1, concurrency: 3, queues: [queue] });
+    const filled: number[] = [];
+    const subscription = h.nc.subscribe(`$KV.${h.infra.names.stateBucket}.>`, {
+      callback: (_err, msg) => {
+        if (!msg.subject.endsWith('.r1-0')) return;
+        const { parts } = decodeWire(msg.string()) as { parts: unknown[] };
+        filled.push(parts.filter((part) => part !== null).length);
+      },
+    });
+    await h.nc.flush();
+    // Six chunks of about 100 ms, all inputs of one reduce step.
+    const mapReduce = { input: { range: { start: 0, end: 4_800_000 } }, chunks: 6, map: { task: 'count-primes' }, reduce: { task: 'sum' } };
+    const job = await h.waitForJob(await h.submit({ mapReduce, queue }), 30_000);
+    subscription.unsubscribe();
+    assert.equal(job.value, 335_439);
+    assert.equal(filled.at(-1), 6);
+    const written = filled.map((count, i) => count - (filled[i - 1] ?? 0));
+    assert.ok(
+      written.every((count) => count <= 2),
+      `inputs written at once: ${written.join(', ')}`,
+    );
   });
 });

@@ -122,6 +122,14 @@ export class JobEngine {
     }
   }
 
+  /**
+   * Writes now the inputs of finished map chunks that wait to go out with a chunk
+   * still running here: their work items hold slots the worker needs.
+   */
+  writeHeldInputs(): void {
+    this.deps.reduceInputs.flush();
+  }
+
   /** Fails the job a work item belongs to, e.g. because the item kept killing its workers. */
   async failItem(item: WorkItem, error: { code: string; message: string }): Promise<void> {
     const plan = item.kind === 'start' ? undefined : await this.deps.plans.get(item.jobId).catch(() => undefined);

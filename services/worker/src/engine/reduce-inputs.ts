@@ -63,6 +63,11 @@ export class ReduceInputs {
     return this.batches.hold(key);
   }
 
+  /** Lets the inputs waiting for held ones now be written without them (see `KeyedBatches.flush`). */
+  flush(): void {
+    this.batches.flush();
+  }
+
   /**
    * Stores input `index` of `size` inputs under `key`, unless it is already there.
    * Values larger than their share of the entry go to the values stream.
