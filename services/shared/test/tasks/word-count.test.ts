@@ -61,6 +61,19 @@ void describe('word-count', () => {
     }
   });
 
+  void it('folds case as toLowerCase() folds each whole word', async () => {
+    // Final sigma, dotted capital I, titlecase and astral capitals, capitals that are
+    // numbers (Roman numerals), and words that are their own lowercase beside them.
+    const text =
+      'ΣΑΣ σας ΌΣΟΣ İstanbul istanbul ǅemal ǆemal 𐐀𐐨 𐐨𐐨 STRAẞE straße Ⅻ ⅻ DON’T don’t naïve NAÏVE\n' +
+      'ΣΑΣ’Σ ÉTÉ été x1 X1 ǈ 𝐀 Ab ab\n';
+    const job = { task: 'word-count' };
+    for (const splitBytes of splitSizes(encoder.encode(text).length)) {
+      const partials = await mapSplits(job, [{ name: 'f.txt', text }], splitBytes);
+      for (const fanIn of FAN_INS) assert.deepEqual(await reduceTree(job, partials, fanIn), reference(text), `${splitBytes}/${fanIn}`);
+    }
+  });
+
   void it('follows the word rule', async () => {
     const text = "Don't dogs' 'tis a''b co-op snake_case x1 2026 é\u0301 ’twas rock’n’roll";
     const result = (await runText('word-count', [split(text)], true)) as {
