@@ -23,7 +23,7 @@
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -119,6 +119,47 @@ function rssOf(pid) {
   }
 }
 
+/**
+ * CPU time each thread of `pid` has used, in milliseconds, by thread id (from
+ * /proc/<pid>/task/<tid>/schedstat, in nanoseconds); empty where /proc cannot tell.
+ */
+function threadCpuMs(pid) {
+  const byThread = new Map();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        byThread.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // no /proc here
+  }
+  return byThread;
+}
+
+/**
+ * Starts counting the CPU time of the stack's processes; the returned function tells
+ * how much each used since, in milliseconds: the workers' main threads apart from
+ * their other threads (the pool threads that run tasks, and a few of Node.js's own).
+ */
+function cpuMeter(pids) {
+  const before = pids.map(({ pid }) => threadCpuMs(pid));
+  return () => {
+    const used = { nats: 0, api: 0, workerMain: 0, workerOther: 0 };
+    pids.forEach(({ role, pid }, i) => {
+      for (const [tid, ms] of threadCpuMs(pid)) {
+        const delta = ms - (before[i].get(tid) ?? 0);
+        if (role !== 'worker') used[role] += delta;
+        else if (tid === String(pid)) used.workerMain += delta;
+        else used.workerOther += delta;
+      }
+    });
+    return used;
+  };
+}
+
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 /** The middle value of `values` (the upper one of an even count). */
 const median = (values) => percentile([...values].sort((a, b) => a - b), 50);
@@ -190,15 +231,24 @@ try {
   const chunks = Array.from({ length: 50 }, (_, k) => ({ start: k * 100_000, end: (k + 1) * 100_000 }));
   const baselines = [];
   const weftRuns = [];
+  const weftCpu = [];
   const threadRuns = [];
+  const stackPids = stack.stack();
+  const rolePids = [
+    { role: 'nats', pid: stackPids.nats.pid },
+    { role: 'api', pid: stackPids.api.pid },
+    ...stackPids.workers.map((w) => ({ role: 'worker', pid: w.pid })),
+  ];
   for (let i = 0; i < (quick ? 1 : 5); i++) {
     let t0 = performance.now();
     const count = await countPrimes.run([{ start: 0, end: 5_000_000 }], { signal: never });
     baselines.push(performance.now() - t0);
     if (count !== 348513) throw new Error(`baseline counted ${count}`);
+    const cpuUsed = cpuMeter(rolePids);
     t0 = performance.now();
     const { job } = await submit(base, { mapReduce: { input: { range: { start: 0, end: 5_000_000 } }, chunks: 50, map: { task: 'count-primes' }, reduce: { task: 'sum' } } });
     weftRuns.push(performance.now() - t0);
+    weftCpu.push(cpuUsed());
     if (job.result !== 348513) throw new Error(`weft counted ${job.result}`);
     const { ms, values } = await onThreads({ threads: results.machine.cpus, task: 'count-primes', inputs: chunks });
     if (values.reduce((a, b) => a + b, 0) !== 348513) throw new Error('the threads counted wrong');
@@ -215,6 +265,9 @@ try {
     medianRoundSpeedup: median(baselines.map((b, i) => b / weftRuns[i])),
     baselineRunsMs: baselines,
     weftRunsMs: weftRuns,
+    // CPU time of the stack's processes during each run, in milliseconds.
+    weftCpuMs: weftCpu,
+    weftBestRunCpuMs: weftCpu[weftRuns.indexOf(best.weft)],
     threadsRunsMs: threadRuns,
   };
 
@@ -258,12 +311,19 @@ const rows = [
   ['latency: 1 task via HTTP `?wait`', `p50 ${results.latency.p50Ms.toFixed(2)} ms, p90 ${results.latency.p90Ms.toFixed(2)} ms, p99 ${results.latency.p99Ms.toFixed(2)} ms (${results.latency.jobs} jobs after ${results.latency.warmupJobs} warm-up jobs; p50 by round: ${results.latency.roundP50sMs.map((v) => v.toFixed(2)).join(', ')} ms)`],
   ['latency floor: the same durable hops, no Weft code', `p50 ${results.latencyFloor.p50Ms.toFixed(2)} ms, p90 ${results.latencyFloor.p90Ms.toFixed(2)} ms, p99 ${results.latencyFloor.p99Ms.toFixed(2)} ms`],
   ['map-reduce: count-primes < 5,000,000, 50 chunks', `${results.mapReduce.weftMs.toFixed(0)} ms vs ${results.mapReduce.baselineMs.toFixed(0)} ms single-threaded: ${results.mapReduce.speedup.toFixed(2)}× speedup, ${results.mapReduce.medianRoundSpeedup.toFixed(2)}× in the median round (the same chunks on ${results.machine.cpus} threads of one process, no NATS: ${results.mapReduce.threadsMs.toFixed(0)} ms, ${results.mapReduce.threadsSpeedup.toFixed(2)}×)`],
+  ['map-reduce: CPU time of the best run', cpuSummary(results.mapReduce.weftBestRunCpuMs)],
   [`word count: ${(results.files.bytes / 1e6).toFixed(0)} MB text, 64 splits, shared volume`, `${results.files.volumeMs.toFixed(0)} ms vs ${results.files.baselineMs.toFixed(0)} ms for the same task in one process: ${results.files.volumeSpeedup.toFixed(2)}×, ${results.files.medianRoundVolumeSpeedup.toFixed(2)}× in the median round; vs ${results.files.plainBaselineMs.toFixed(0)} ms for a plain regex + Map program: ${(results.files.plainBaselineMs / results.files.volumeMs).toFixed(2)}× (the same splits on ${results.machine.cpus} threads of one process, no NATS: ${results.files.threadsMs.toFixed(0)} ms, ${(results.files.baselineMs / results.files.threadsMs).toFixed(2)}×)`],
   [`word count: same file from the file store`, `${results.files.storeMs.toFixed(0)} ms: ${results.files.storeSpeedup.toFixed(2)}× (same task; ${results.files.medianRoundStoreSpeedup.toFixed(2)}× in the median round), ${(results.files.plainBaselineMs / results.files.storeMs).toFixed(2)}× (plain program)`],
   ['file store throughput', `upload ${results.files.uploadMBps.toFixed(0)} MB/s, download ${results.files.downloadMBps.toFixed(0)} MB/s`],
   ['peak RSS during the file benchmarks', Object.entries(results.files.rssPeakBytes).map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')],
   ['memory: 100,000-task group', `${(results.memory.durationMs / 1000).toFixed(1)} s; peak RSS ${Object.entries(results.memory.rssPeakBytes).map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')}`],
 ];
+/** @param {{ nats: number, api: number, workerMain: number, workerOther: number }} cpu */
+function cpuSummary(cpu) {
+  const f = (ms) => `${ms.toFixed(0)} ms`;
+  return `workers' pool and other threads ${f(cpu.workerOther)}, workers' main threads ${f(cpu.workerMain)}, nats-server ${f(cpu.nats)}, API ${f(cpu.api)}`;
+}
+
 console.log(`\nWeft benchmarks — ${results.date}, ${results.machine.cpus} CPUs (${results.machine.model}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}, ${workers} workers\n`);
 console.log('| benchmark | result |\n| --- | --- |');
 for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
