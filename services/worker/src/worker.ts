@@ -34,10 +34,11 @@ import { Results } from './engine/results.js';
 import { JobStoppedError, PoisonWorkItemError, WorkerClosingError } from './errors.js';
 import { CpuPool } from './execution/cpu-pool.js';
 import { Limiter } from './execution/limiter.js';
-import { TaskRunner, type ThreadClaim } from './execution/task-runner.js';
+import { TaskRunner } from './execution/task-runner.js';
 import { HandBacks } from './hand-backs.js';
 import { Heartbeat, type WorkerStats } from './heartbeat.js';
 import { QueuePuller } from './queue-puller.js';
+import { ThreadClaims } from './thread-claims.js';
 import type { WorkMessage } from './work-message.js';
 import { WORKER_VERSION } from './version.js';
 
@@ -60,16 +61,6 @@ function retryDelayMs(deliveries: number): number {
 }
 
 /**
- * Work items a worker holds per pool thread while they may need a thread: one
- * running and one ready to start the moment the thread frees up. More would wait
- * here while other workers, or ones just scaled up, sit idle. (Each queue's puller
- * asks for this room on its own, so a worker of several queues may hold up to this
- * many per queue: a shared budget would let an idle queue's waiting request starve
- * the others.)
- */
-const CLAIMS_PER_THREAD = 2;
-
-/**
  * A Weft worker: pulls work items from its queues, runs them (CPU-bound tasks on a
  * piscina pool sized to the pod's CPUs), records results and advances jobs. Create
  * with {@link Worker.create}; stop with {@link Worker.close}, which drains.
@@ -77,10 +68,8 @@ const CLAIMS_PER_THREAD = 2;
 export class Worker {
   private stateValue: WorkerState = 'running';
   private readonly inFlight = new Set<WorkMessage>();
-  /** Work items held that may still need a thread (see {@link ThreadClaim}). */
-  private claims = 0;
-  /** Whether a poke of the pullers is queued (see {@link pokeSoon}). */
-  private pokePending = false;
+  /** Work items held that may still need a thread. */
+  private readonly claims: ThreadClaims;
   private readonly stats = { processed: 0, failed: 0 };
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
@@ -113,6 +102,7 @@ export class Worker {
       () => this.counters,
     );
     this.handBacks = new HandBacks(infra.state, log);
+    this.claims = new ThreadClaims(config.threads, () => this.onClaimsReleased());
   }
 
   private readonly heartbeat: Heartbeat;
@@ -175,7 +165,7 @@ export class Worker {
             slotsPerQueue,
             (msg) => worker.process(msg),
             log.child({ queue }),
-            (free) => worker.pullRoom(free),
+            (free) => worker.claims.room(free),
           ),
         );
       }
@@ -275,47 +265,14 @@ export class Worker {
   }
 
   /**
-   * How many of `free` slots to fill now. Light work may fill them all, but work that
-   * may need a thread stops at {@link CLAIMS_PER_THREAD} per thread. Whether a work
-   * item needs one is known only once it runs, so it counts until then (and, when it
-   * does need one, until its task ends).
+   * Asks the pullers for the room claims gave up. Finished map chunks waiting to
+   * write their inputs with a chunk still running here hold slots too: when a thread
+   * is about to want work and they hold every slot of a queue, they write now, or the
+   * thread would wait for them.
    */
-  private pullRoom(free: number): number {
-    return Math.min(free, CLAIMS_PER_THREAD * this.config.threads - this.claims);
-  }
-
-  private claim(): ThreadClaim {
-    this.claims += 1;
-    let held = true;
-    return {
-      release: () => {
-        if (!held) return;
-        held = false;
-        this.claims -= 1;
-        this.pokeSoon();
-      },
-    };
-  }
-
-  /**
-   * Pokes the pullers once the current synchronous work is done. A claim given up
-   * just before its item's acknowledgement then lets that acknowledgement carry the
-   * request for more (see `WorkMessage.ack`): a request sent on its own ahead of the
-   * acknowledgement could be served first, and the worker would hold one item more
-   * than its room for a moment.
-   *
-   * Finished map chunks waiting to write their inputs with a chunk still running
-   * here hold slots too: when a thread is about to want work and they hold every
-   * slot of a queue, they write now, or the thread would wait for them.
-   */
-  private pokeSoon(): void {
-    if (this.pokePending) return;
-    this.pokePending = true;
-    queueMicrotask(() => {
-      this.pokePending = false;
-      for (const puller of this.pullers) puller.poke();
-      if (this.pullRoom(1) > 0 && this.pullers.some((p) => p.freeSlots === 0)) this.engine.writeHeldInputs();
-    });
+  private onClaimsReleased(): void {
+    for (const puller of this.pullers) puller.poke();
+    if (this.claims.room(1) > 0 && this.pullers.some((p) => p.freeSlots === 0)) this.engine.writeHeldInputs();
   }
 
   /** Gives `msg` back for redelivery as the worker closes, counted as handed back, not lost. */
@@ -355,7 +312,7 @@ export class Worker {
 
   private async process(msg: WorkMessage): Promise<void> {
     this.inFlight.add(msg);
-    const claim = this.claim();
+    const claim = this.claims.claim();
     let item: WorkItem | undefined;
     try {
       item = parseWorkItem(msg);

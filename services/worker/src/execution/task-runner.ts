@@ -18,7 +18,7 @@ import type { Limiter } from './limiter.js';
 
 /**
  * A work item's claim on its worker's threads, held from the moment the item is
- * pulled: a worker pulls only while its claims leave room (see `Worker`). An item
+ * pulled: a worker pulls only while its claims leave room (see `ThreadClaims`). An item
  * that runs a light task needs no thread and releases its claim then, as does one
  * waiting to retry a task, or whose task has ended (what is left, storing the
  * result, needs no thread).
