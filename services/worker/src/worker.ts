@@ -137,7 +137,7 @@ export class Worker {
         results: new Results(new CasBucket(infra.results, writer, infra.names.resultsBucket), values),
         children: new ChildTracker(state),
         reduceInputs: new ReduceInputs(state, values),
-        dispatcher: new Dispatcher(nc, writer, infra.names),
+        dispatcher: new Dispatcher(nc, writer, infra.names, log),
         values,
         runner: new TaskRunner(catalogue, pool, new Limiter(config.ioConcurrency), files, log, shutdown.signal),
         files,

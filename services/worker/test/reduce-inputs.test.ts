@@ -67,10 +67,10 @@ describe('reduce inputs shared by several workers', () => {
     const first = a.hold(key);
     const second = a.hold(key);
     const written: number[] = [];
-    const adding = a.add(key, 0, 3, 'zero', { hold: first, onWrite: () => written.push(0) });
+    const adding = a.add(key, 0, 3, 'zero', { hold: first, onWrite: () => Promise.resolve(written.push(0)) });
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(written.length, 0, 'input 0 waits for the held input 1');
-    const adds = [adding, a.add(key, 1, 3, 'one', { hold: second, onWrite: () => written.push(1) })];
+    const adds = [adding, a.add(key, 1, 3, 'one', { hold: second, onWrite: () => Promise.resolve(written.push(1)) })];
     assert.deepEqual(await Promise.all(adds), [false, false]);
     assert.deepEqual(written, [0, 1]);
     await h.nc.flush();
@@ -78,5 +78,22 @@ describe('reduce inputs shared by several workers', () => {
     subscription.unsubscribe();
     assert.equal(await b.add(key, 2, 3, 'two'), true);
     assert.deepEqual(await b.load(key, 3), ['zero', 'one', 'two']);
+  });
+
+  it('stores an input only once what its write waits for is done, and not at all when that fails', async () => {
+    const key = 'job5.mr.1.0';
+    let eventStored = false;
+    const storedFirst = a.add(key, 0, 2, 'zero', {
+      onWrite: () => new Promise((resolve) => setTimeout(() => resolve((eventStored = true)), 100)),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await b.has(key, 0, 2), false, 'stored before its event');
+    assert.equal(await storedFirst, false);
+    assert.equal(eventStored, true);
+    assert.equal(await b.has(key, 0, 2), true);
+
+    await assert.rejects(a.add(key, 1, 2, 'one', { onWrite: () => Promise.reject(new Error('event refused')) }), /event refused/);
+    assert.equal(await b.has(key, 1, 2), false, 'stored although its event failed');
+    assert.equal(await b.add(key, 1, 2, 'one'), true);
   });
 });

@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { encodeWire, publishJobEvent, type JetStreamWriter, type JobEvent, type ResourceNames, type WorkItem } from '@weft/shared';
+import { encodeWire, publishJobEvent, type JetStreamWriter, type JobEvent, type Logger, type ResourceNames, type WorkItem } from '@weft/shared';
 import { REPEAT_HEADER } from '../work-message.js';
 
 /** Headers of work items sent again. */
@@ -7,6 +8,13 @@ const REPEATED: Readonly<Record<string, string>> = Object.freeze({ [REPEAT_HEADE
 
 /** Publishes at most this many messages at once, to bound memory on huge fan-outs. */
 const PUBLISH_WINDOW = 512;
+
+/** Delay before a `tasks` event that failed is published again, in milliseconds; it doubles each time. */
+const EVENT_RETRY_DELAY_MS = 100;
+/** Longest delay between two publications of a failing `tasks` event, in milliseconds. */
+const EVENT_RETRY_MAX_DELAY_MS = 2000;
+/** How long a `tasks` event that keeps failing is published again, in milliseconds. */
+const EVENT_RETRY_FOR_MS = 30_000;
 
 /** A work item and the queue it runs on. */
 export interface Dispatch {
@@ -36,6 +44,7 @@ export class Dispatcher {
     readonly nc: NatsConnection,
     readonly writer: JetStreamWriter,
     readonly names: ResourceNames,
+    private readonly log: Logger,
   ) {}
 
   /**
@@ -61,5 +70,26 @@ export class Dispatcher {
    */
   event(event: JobEvent, id: string): Promise<void> {
     return publishJobEvent(this, event, id);
+  }
+
+  /**
+   * Publishes a `tasks` event (see {@link event}), and publishes it again under the
+   * same id while that fails, for up to {@link EVENT_RETRY_FOR_MS} or until `signal`
+   * aborts (then throwing its reason): the tasks' results wait for it (see
+   * `JobHandle.events`), and a passing NATS failure need not make them run again.
+   */
+  async taskEvent(event: JobEvent, id: string, signal: AbortSignal): Promise<void> {
+    const giveUpAt = performance.now() + EVENT_RETRY_FOR_MS;
+    for (let delayMs = EVENT_RETRY_DELAY_MS; ; delayMs = Math.min(2 * delayMs, EVENT_RETRY_MAX_DELAY_MS)) {
+      try {
+        return await this.event(event, id);
+      } catch (err) {
+        signal.throwIfAborted();
+        if (performance.now() + delayMs > giveUpAt) throw err;
+        this.log.warn({ err, jobId: event.jobId, eventId: id, delayMs }, 'a task event was not stored; publishing it again');
+        await sleep(delayMs, undefined, { signal }).catch(() => undefined);
+        signal.throwIfAborted();
+      }
+    }
   }
 }

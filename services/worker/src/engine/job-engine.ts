@@ -233,7 +233,7 @@ export class JobEngine {
         if (!outcome.ok) return this.failTask(job, node, outcome);
         // A job of one task reports the task in its end event: one publication less.
         if (plan.root === node) job.endTasks = [completion(node, outcome)];
-        else this.recordUnit(job, item, { completions: [completion(node, outcome)], count: 1 });
+        else this.recordUnit(job, item, { completions: [completion(node, outcome)], count: 1 }, context);
         return this.progression.complete(job, node, outcome.value, undefined, out);
       }
       case 'batch': {
@@ -254,7 +254,7 @@ export class JobEngine {
         if (rejected) throw rejected.reason;
         const outcomes = settled.map((s) => (s as PromiseFulfilledResult<TaskOutcome>).value);
         const completions = members.map((m, i) => completion(m, outcomes[i] as TaskOutcome & { ok: true }));
-        this.recordUnit(job, item, { completions, count: members.length });
+        this.recordUnit(job, item, { completions, count: members.length }, context);
         const values = outcomes.map((o) => (o as TaskOutcome & { ok: true }).value);
         return this.progression.groupLevelDone(job, group, 1, item.index, values, out);
       }
@@ -279,7 +279,10 @@ export class JobEngine {
           const unit = { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 };
           return await this.progression.chunkDone(job, mr, item.index, outcome.value, out, {
             hold,
-            onWrite: () => this.recordUnit(job, item, unit),
+            onWrite: () => {
+              this.recordUnit(job, item, unit, context);
+              return Promise.all(job.events);
+            },
           });
         } finally {
           hold.release();
@@ -304,7 +307,7 @@ export class JobEngine {
               );
         const pointer = `${mr.reduce.pointer}#reduce/${item.level}/${item.index}`;
         if (!outcome.ok) return this.failTask(job, { ...mr.reduce, pointer }, outcome);
-        this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 });
+        this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 }, context);
         return this.progression.reduceDone(job, mr, item.level, item.index, outcome.value, out);
       }
     }
@@ -321,18 +324,18 @@ export class JobEngine {
   }
 
   /**
-   * Publishes the unit's task events and counts its tasks as done. The event is not
-   * awaited here (the item is acknowledged only once it is stored); being published
-   * first on this connection, it is stored before the unit's result.
+   * Publishes the unit's `tasks` event and counts its tasks as done. The unit's
+   * result is written once the event is stored (see `JobHandle.events`), and the
+   * item acknowledged after both.
    */
-  private recordUnit(job: JobHandle, item: WorkItem, unit: ExecutedUnit): void {
-    track(
-      job,
-      this.deps.dispatcher.event(
-        { type: 'tasks', jobId: job.id, at: new Date().toISOString(), tasks: unit.completions },
-        `${workItemId(item)}:done`,
-      ),
+  private recordUnit(job: JobHandle, item: WorkItem, unit: ExecutedUnit, { signal }: RunContext): void {
+    const published = this.deps.dispatcher.taskEvent(
+      { type: 'tasks', jobId: job.id, at: new Date().toISOString(), tasks: unit.completions },
+      `${workItemId(item)}:done`,
+      signal,
     );
+    track(job, published);
+    job.events.push(published);
     this.deps.progress.add(job.id, unit.count);
   }
 
@@ -353,6 +356,7 @@ export class JobEngine {
     const job: JobHandle = {
       id: jobId,
       pending: [],
+      events: [],
       ...(initial === undefined ? {} : { initial }),
       finish: (value: unknown) => this.endings.succeed(job, plan, value, initial),
     };

@@ -23,6 +23,13 @@ export interface JobHandle {
   readonly initial?: JobRecord;
   /** Publications to wait for before the work item is acknowledged. */
   readonly pending: Promise<unknown>[];
+  /**
+   * `tasks` events of the work item being processed. Its results are written only
+   * once these are stored: a repeat of the item that finds its result stored sends
+   * no event, and whatever the result lets happen next (the job's end among it)
+   * comes after the event.
+   */
+  readonly events: Promise<unknown>[];
   /** Completions to send with the job's end event instead of in an event of their own. */
   endTasks?: TaskCompletion[];
   /** Called once the root node has its value. */
@@ -83,6 +90,7 @@ export class Progression {
 
   /** `node` has its value: store it and advance its parent (or finish the job at the root). */
   async complete(job: JobHandle, node: PlanNode, value: unknown, stored: StoredValue | undefined, out: Dispatch[]): Promise<void> {
+    await eventsStored(job);
     if (!node.parent) return job.finish(value);
     const result = await this.results.put(nodeKey(job.id, node.id), value, stored);
     const { node: parent, index } = node.parent;
@@ -110,6 +118,7 @@ export class Progression {
 
   /** Aggregation node (`level`, `j`) of a group has the list of its members' values. */
   async groupLevelDone(job: JobHandle, group: PlanGroup, level: number, j: number, values: unknown[], out: Dispatch[]): Promise<void> {
+    await eventsStored(job);
     if (level === group.levels.length) return this.complete(job, group, values, undefined, out);
     await this.results.put(groupKey(job.id, group.id, level, j), values);
     const parent = Math.floor(j / group.fanIn);
@@ -170,6 +179,7 @@ export class Progression {
     options?: AddInputOptions,
   ): Promise<void> {
     const { key, at, size, step } = this.reduceSlot(job.id, mr, level, index);
+    await eventsStored(job);
     if (!(await this.reduceInputs.add(key, at, size, value, options))) return;
     this.log.debug({ jobId: job.id, node: mr.id, level, index: step }, 'reduce step ready');
     out.push({ queue: mr.reduce.options.queue, item: { v: 1, kind: 'reduce', jobId: job.id, node: mr.id, level, index: step } });
@@ -182,4 +192,9 @@ export class Progression {
     const [from, to] = childRange(step, mr.fanIn, inputs);
     return { key: reduceKey(jobId, mr.id, level, step), at: index - from, size: to - from, step };
   }
+}
+
+/** Waits until the `tasks` events of the job's current work item are stored (see `JobHandle.events`). */
+async function eventsStored(job: JobHandle): Promise<void> {
+  if (job.events.length > 0) await Promise.all(job.events);
 }

@@ -23,15 +23,19 @@ interface Input {
   readonly index: number;
   readonly size: number;
   readonly value: unknown;
-  readonly onWrite: (() => void) | undefined;
+  readonly onWrite: (() => Promise<unknown>) | undefined;
 }
 
 /** Options of {@link ReduceInputs.add}. */
 export interface AddInputOptions {
   /** The hold taken for this input (see {@link ReduceInputs.hold}), released as it is queued. */
   readonly hold?: BatchHold;
-  /** Called once the input's write is about to start, before anything of it is sent. */
-  readonly onWrite?: () => void;
+  /**
+   * Called once the input's write is about to start, before anything of it is sent;
+   * the input is stored only after the promise it returns resolves (its task's event
+   * is stored first), and not at all if it rejects.
+   */
+  readonly onWrite?: () => Promise<unknown>;
 }
 
 /**
@@ -78,7 +82,8 @@ export class ReduceInputs {
   }
 
   private async write(key: string, inputs: readonly Input[]): Promise<boolean[]> {
-    for (const input of inputs) input.onWrite?.();
+    const published = Promise.all(inputs.flatMap((input) => (input.onWrite ? [input.onWrite()] : [])));
+    published.catch(() => undefined); // awaited below, after the first read
     const size = (inputs[0] as Input).size;
     const share = Math.max(256, Math.floor(ENTRY_BUDGET_BYTES / size));
     // Values are stored once, only for inputs not there yet, and kept across retries.
@@ -87,6 +92,7 @@ export class ReduceInputs {
       Promise.all([...stored].filter(([index, value]) => parts[index] !== value).map(([, value]) => this.values.discard(value)));
     for (;;) {
       const current = await this.read(key, size);
+      await published;
       const fresh = inputs.map((input, i) => current.parts[input.index] === null && inputs.findIndex((o) => o.index === input.index) === i);
       const parts = current.parts.slice();
       await Promise.all(

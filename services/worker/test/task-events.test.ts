@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DiscardPolicy } from '@nats-io/jetstream';
+import { startHarness, type Harness } from './harness.js';
+
+describe('task events that cannot be stored', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+    await h.startWorker({ name: 'eventful' });
+  });
+  after(async () => h.close());
+
+  /** Makes the event stream refuse new messages (full, discarding new ones) until the returned function is called. */
+  async function refuseEvents(): Promise<() => Promise<void>> {
+    const { jsm, names } = h.infra;
+    // A message of no job, so that the stream holds at least one and its limit can be that.
+    await h.infra.writer.publish(names.eventSubject('filler'), new Uint8Array(1));
+    const { config, state } = await jsm.streams.info(names.eventsStream);
+    await jsm.streams.update(names.eventsStream, { ...config, max_msgs: state.messages, discard: DiscardPolicy.New });
+    return async () => {
+      await jsm.streams.update(names.eventsStream, config);
+    };
+  }
+
+  /** Waits until the job's record counts `count` tasks done: their events were published (and refused). */
+  async function tasksDone(id: string, count: number): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (((await h.record(id))?.progress.done ?? 0) < count) {
+      assert.ok(Date.now() < deadline, 'the job did not get going');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Waits for the job's end event; its task events come before it. */
+  async function ended(id: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (!(await h.events(id)).some((event) => event.type === 'job')) {
+      assert.ok(Date.now() < deadline, 'no end event');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('publishes a refused event again until it is stored, with the result stored meanwhile', async () => {
+    const restore = await refuseEvents();
+    let restored = false;
+    try {
+      const id = await h.submit({ chain: [{ task: 'sleep', args: [50, 'slept'] }, { task: 'echo' }] });
+      await tasksDone(id, 1);
+      assert.deepEqual([...(await h.completions(id))], [], 'an event was stored while they were refused');
+      await restore();
+      restored = true;
+      await ended(id);
+      const done = await h.waitForJob(id);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      assert.deepEqual(done.value, 'slept');
+      const completions = await h.completions(id);
+      assert.deepEqual([...completions].sort(), [['/chain/0', 1], ['/chain/1', 1]]);
+    } finally {
+      if (!restored) await restore();
+    }
+  });
+
+  it('does the same for the events of map chunks', async () => {
+    const restore = await refuseEvents();
+    let restored = false;
+    try {
+      const id = await h.submit({
+        mapReduce: { input: { range: { start: 1, end: 101 } }, chunks: 4, map: { task: 'squares' }, reduce: { task: 'sum' } },
+      });
+      await tasksDone(id, 1);
+      await restore();
+      restored = true;
+      await ended(id);
+      const done = await h.waitForJob(id);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      assert.equal(done.value, 338350);
+      const completions = await h.completions(id);
+      for (let chunk = 0; chunk < 4; chunk++) {
+        assert.equal(completions.get(`/mapReduce/map#chunk/${chunk}`), 1, `events of chunk ${chunk}`);
+      }
+      assert.equal(completions.get('/mapReduce/reduce#reduce/1/0'), 1, 'events of the reduce step');
+    } finally {
+      if (!restored) await restore();
+    }
+  });
+});
