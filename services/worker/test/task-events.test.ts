@@ -61,6 +61,24 @@ describe('task events that cannot be stored', () => {
     }
   });
 
+  it('publishes the end event of a job of one task again, with the task in it', async () => {
+    const restore = await refuseEvents();
+    let restored = false;
+    try {
+      const id = await h.submit({ task: 'sleep', args: [50, 'slept'] });
+      // The terminal record is stored before the end event is published.
+      assert.equal((await h.waitForJob(id)).status, 'succeeded');
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      assert.deepEqual(await h.events(id), [], 'an event was stored while they were refused');
+      await restore();
+      restored = true;
+      await ended(id);
+      assert.deepEqual([...(await h.completions(id))], [['', 1]]);
+    } finally {
+      if (!restored) await restore();
+    }
+  });
+
   it('does the same for the events of map chunks', async () => {
     const restore = await refuseEvents();
     let restored = false;

@@ -9,11 +9,11 @@ const REPEATED: Readonly<Record<string, string>> = Object.freeze({ [REPEAT_HEADE
 /** Publishes at most this many messages at once, to bound memory on huge fan-outs. */
 const PUBLISH_WINDOW = 512;
 
-/** Delay before a `tasks` event that failed is published again, in milliseconds; it doubles each time. */
+/** Delay before a job event that failed is published again, in milliseconds; it doubles each time. */
 const EVENT_RETRY_DELAY_MS = 100;
-/** Longest delay between two publications of a failing `tasks` event, in milliseconds. */
+/** Longest delay between two publications of a failing job event, in milliseconds. */
 const EVENT_RETRY_MAX_DELAY_MS = 2000;
-/** How long a `tasks` event that keeps failing is published again, in milliseconds. */
+/** How long a job event that keeps failing is published again, in milliseconds. */
 const EVENT_RETRY_FOR_MS = 30_000;
 
 /** A work item and the queue it runs on. */
@@ -73,12 +73,14 @@ export class Dispatcher {
   }
 
   /**
-   * Publishes a `tasks` event (see {@link event}), and publishes it again under the
-   * same id while that fails, for up to {@link EVENT_RETRY_FOR_MS} or until `signal`
-   * aborts (then throwing its reason): the tasks' results wait for it (see
-   * `JobHandle.events`), and a passing NATS failure need not make them run again.
+   * Publishes a job event (see {@link event}), and publishes it again under the same
+   * id while that fails, for up to {@link EVENT_RETRY_FOR_MS} or until `signal` aborts
+   * (then throwing its reason). For events that a repeat of their work item would not
+   * send in full: a `tasks` event, once its tasks' results are stored (see
+   * `JobHandle.events`), and a success's end event with the completions of the
+   * job's only task.
    */
-  async taskEvent(event: JobEvent, id: string, signal: AbortSignal): Promise<void> {
+  async eventWithRetries(event: JobEvent, id: string, signal: AbortSignal): Promise<void> {
     const giveUpAt = performance.now() + EVENT_RETRY_FOR_MS;
     for (let delayMs = EVENT_RETRY_DELAY_MS; ; delayMs = Math.min(2 * delayMs, EVENT_RETRY_MAX_DELAY_MS)) {
       try {
@@ -86,7 +88,7 @@ export class Dispatcher {
       } catch (err) {
         signal.throwIfAborted();
         if (performance.now() + delayMs > giveUpAt) throw err;
-        this.log.warn({ err, jobId: event.jobId, eventId: id, delayMs }, 'a task event was not stored; publishing it again');
+        this.log.warn({ err, jobId: event.jobId, eventId: id, delayMs }, 'a job event was not stored; publishing it again');
         await sleep(delayMs, undefined, { signal }).catch(() => undefined);
         signal.throwIfAborted();
       }

@@ -32,7 +32,8 @@ export class JobEndings {
     const updated = await this.end(jobId, { status: 'succeeded', result: stored, progress }, finishedAt, initial);
     if (!updated) return this.deps.values.discard(stored);
     const tasks = job.endTasks ? { tasks: job.endTasks } : {};
-    track(job, this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks }, jobEndEventId(jobId)));
+    const end = { type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks } as const;
+    track(job, this.deps.dispatcher.eventWithRetries(end, jobEndEventId(jobId), job.signal));
     this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
   }
 

@@ -110,7 +110,7 @@ export class JobEngine {
         return delivery.repeat ? await this.endings.publishAgain(item.jobId) : undefined;
       }
       const plan = await this.deps.plans.get(item.jobId);
-      const job = this.handleFor(item.jobId, plan);
+      const job = this.handleFor(item.jobId, plan, context.signal);
       const out: Dispatch[] = [];
       if (!(delivery.repeat && (await resumeIfDone(this.deps.results, this.progression, job, plan, item, out)))) {
         await this.execute(job, plan, item, out, context);
@@ -149,7 +149,7 @@ export class JobEngine {
       return delivery.repeat ? this.endings.publishAgain(jobId) : undefined;
     }
     const plan = await this.deps.plans.get(jobId, item.spec);
-    const job = this.handleFor(jobId, plan, { ...item.record, startedAt: new Date().toISOString() });
+    const job = this.handleFor(jobId, plan, context.signal, { ...item.record, startedAt: new Date().toISOString() });
     const out: Dispatch[] = [];
     await this.progression.start(job, plan.root, undefined, out);
     const [only] = out;
@@ -233,7 +233,7 @@ export class JobEngine {
         if (!outcome.ok) return this.failTask(job, node, outcome);
         // A job of one task reports the task in its end event: one publication less.
         if (plan.root === node) job.endTasks = [completion(node, outcome)];
-        else this.recordUnit(job, item, { completions: [completion(node, outcome)], count: 1 }, context);
+        else this.recordUnit(job, item, { completions: [completion(node, outcome)], count: 1 });
         return this.progression.complete(job, node, outcome.value, undefined, out);
       }
       case 'batch': {
@@ -254,7 +254,7 @@ export class JobEngine {
         if (rejected) throw rejected.reason;
         const outcomes = settled.map((s) => (s as PromiseFulfilledResult<TaskOutcome>).value);
         const completions = members.map((m, i) => completion(m, outcomes[i] as TaskOutcome & { ok: true }));
-        this.recordUnit(job, item, { completions, count: members.length }, context);
+        this.recordUnit(job, item, { completions, count: members.length });
         const values = outcomes.map((o) => (o as TaskOutcome & { ok: true }).value);
         return this.progression.groupLevelDone(job, group, 1, item.index, values, out);
       }
@@ -280,7 +280,7 @@ export class JobEngine {
           return await this.progression.chunkDone(job, mr, item.index, outcome.value, out, {
             hold,
             onWrite: () => {
-              this.recordUnit(job, item, unit, context);
+              this.recordUnit(job, item, unit);
               return Promise.all(job.events);
             },
           });
@@ -307,7 +307,7 @@ export class JobEngine {
               );
         const pointer = `${mr.reduce.pointer}#reduce/${item.level}/${item.index}`;
         if (!outcome.ok) return this.failTask(job, { ...mr.reduce, pointer }, outcome);
-        this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 }, context);
+        this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 });
         return this.progression.reduceDone(job, mr, item.level, item.index, outcome.value, out);
       }
     }
@@ -328,11 +328,11 @@ export class JobEngine {
    * result is written once the event is stored (see `JobHandle.events`), and the
    * item acknowledged after both.
    */
-  private recordUnit(job: JobHandle, item: WorkItem, unit: ExecutedUnit, { signal }: RunContext): void {
-    const published = this.deps.dispatcher.taskEvent(
+  private recordUnit(job: JobHandle, item: WorkItem, unit: ExecutedUnit): void {
+    const published = this.deps.dispatcher.eventWithRetries(
       { type: 'tasks', jobId: job.id, at: new Date().toISOString(), tasks: unit.completions },
       `${workItemId(item)}:done`,
-      signal,
+      job.signal,
     );
     track(job, published);
     job.events.push(published);
@@ -352,9 +352,10 @@ export class JobEngine {
     }, job.initial);
   }
 
-  private handleFor(jobId: string, plan: Plan, initial?: JobRecord): JobHandle {
+  private handleFor(jobId: string, plan: Plan, signal: AbortSignal, initial?: JobRecord): JobHandle {
     const job: JobHandle = {
       id: jobId,
+      signal,
       pending: [],
       events: [],
       ...(initial === undefined ? {} : { initial }),

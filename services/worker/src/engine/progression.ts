@@ -19,6 +19,8 @@ import type { NodeResult, Results } from './results.js';
 /** A job being advanced: its id and what finishing it means. */
 export interface JobHandle {
   readonly id: string;
+  /** Aborted when the job stops or the worker shuts down: publications for it stop being retried then. */
+  readonly signal: AbortSignal;
   /** The record the job started with (and when this worker started it), to create it if the API has not yet. */
   readonly initial?: JobRecord;
   /** Publications to wait for before the work item is acknowledged. */
