@@ -1,0 +1,62 @@
+/** Processes of the stack by pid: what a supervisor that died left running. Linux only (it reads /proc). */
+import { readFileSync } from 'node:fs';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { warn } from './output.mjs';
+import { WORKER_EXIT_MARGIN_MS, workerDrainTimeoutMs } from './settings.mjs';
+
+/**
+ * Stops what a supervisor that died (SIGKILL, out of memory) left running, as its
+ * stack.json names it: its children would keep the ports and the data directory. A
+ * pid counts only if its process started before that file was last written (a pid
+ * used again since is another process). Linux only (it reads /proc).
+ * @param {string} home the stack's home directory
+ * @param {any} previous the dead supervisor's stack.json
+ * @param {number} writtenAtMs when that file was last written
+ */
+export async function stopLeftovers(home, previous, writtenAtMs) {
+  const pids = [previous?.nats?.pid, previous?.api?.pid, ...(Array.isArray(previous?.workers) ? previous.workers.map((/** @type {any} */ w) => w?.pid) : [])];
+  const left = pids.filter((pid) => typeof pid === 'number' && pid > 1 && isAlive(pid) && (startedAtMs(pid) ?? Infinity) <= writtenAtMs + 1000);
+  if (left.length === 0) return;
+  warn(`the last supervisor of ${home} died and left ${left.length} of its processes running (pids ${left.join(', ')}); stopping them`);
+  for (const pid of left) signalPid(pid, 'SIGTERM');
+  const deadline = Date.now() + WORKER_EXIT_MARGIN_MS + workerDrainTimeoutMs(process.env);
+  while (left.some(isAlive) && Date.now() < deadline) await sleep(100);
+  for (const pid of left.filter(isAlive)) signalPid(pid, 'SIGKILL');
+  while (left.some(isAlive)) await sleep(50);
+}
+
+/** When process `pid` started, in ms since the epoch; undefined when unknown. @param {number} pid */
+function startedAtMs(pid) {
+  try {
+    // Field 22 of /proc/<pid>/stat, after the parenthesised name: clock ticks since boot.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[19]);
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return Number.isFinite(ticks) && Number.isFinite(bootSeconds) ? bootSeconds * 1000 + (ticks / CLOCK_TICKS_PER_SECOND) * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's clock ticks per second (USER_HZ), in which /proc reports process start times. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** @param {number} pid @param {NodeJS.Signals} signal */
+function signalPid(pid, signal) {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Gone already.
+  }
+}
+
+/** @param {number} pid */
+export function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return /** @type {NodeJS.ErrnoException} */ (err).code === 'EPERM';
+  }
+}
