@@ -245,7 +245,12 @@ export class JobEngine {
           members.map(async (m) => {
             const outcome = await this.run(m, m.receivesInput ? [input, ...m.args] : m.args, true, context);
             // The first failure fails the job at once, which stops the members still running.
-            if (!outcome.ok) failing ??= this.failTask(job, m, outcome);
+            if (!outcome.ok && !failing) {
+              failing = this.failTask(job, m, outcome);
+              // Returned once every member has settled; until then, a failure to fail
+              // the job (NATS refusing the record) must not go unhandled.
+              failing.catch(() => undefined);
+            }
             return outcome;
           }),
         );
