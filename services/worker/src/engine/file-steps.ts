@@ -70,14 +70,18 @@ export class FileSteps {
     }
   }
 
-  /** Where a split of a shared-volume file is (`undefined` for other sources); a missing file fails the job. */
+  /**
+   * Where a split of a shared-volume file is (`undefined` for other sources). A file
+   * that is missing (or outside the volume) fails the job; other errors, such as a
+   * volume not mounted yet, are thrown, so the item is delivered again.
+   */
   private async locate(split: FileSplitRef): Promise<StepResult<LocalSplit> | undefined> {
     try {
       const value = await this.files.locate(split);
       return value && { ok: true, value };
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      return { ok: false, code: 'FILE_NOT_FOUND', message, attempts: 1, durationMs: 0 };
+      if (!isFileInputProblem(err)) throw err;
+      return { ok: false, code: err.code, message: err.message, attempts: 1, durationMs: 0 };
     }
   }
 
