@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { newJobId } from '@weft/shared';
+import { decodeWire, newJobId } from '@weft/shared';
 import type { JobAccepted, JobList, JobView } from '../src/index.js';
 import { SubmissionKeys } from '../src/jobs/submission-keys.js';
 import { bodyOf, postJson, problemOf } from './helpers/http.js';
@@ -36,6 +36,30 @@ describe('submissions with an Idempotency-Key', () => {
     const late = await submit(spec, key);
     assert.deepEqual([late.statusCode, bodyOf<JobAccepted>(late).id, bodyOf<JobAccepted>(late).status], [202, id, 'succeeded']);
     assert.equal((await labelled(spec.label)).length, 1);
+  });
+
+  it('answers a repeat without preparing or publishing its job again', async () => {
+    const key = randomUUID();
+    const spec = { task: 'add', args: [4, 5] };
+    const first = bodyOf<JobView>(await submit(spec, key, '?wait=20'));
+    assert.deepEqual([first.status, first.result], ['succeeded', 9]);
+    // Work items are published on the queue's subject, which a plain subscription sees
+    // even when JetStream drops a duplicate.
+    const published: unknown[] = [];
+    const subscription = env.nc.subscribe(env.infra.names.taskSubject('default'), {
+      callback: (_err, msg) => {
+        published.push(decodeWire(msg.string()));
+      },
+    });
+    await env.nc.flush();
+    for (const query of ['', '?wait=5']) {
+      const again = await submit(spec, key, query);
+      assert.equal(again.statusCode, query === '' ? 202 : 200, again.body);
+      assert.equal(again.headers['idempotent-replayed'], 'true');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    subscription.unsubscribe();
+    assert.deepEqual(published.filter((item) => (item as { jobId?: string }).jobId === first.id), []);
   });
 
   it('makes one job of many requests sent at once', async () => {

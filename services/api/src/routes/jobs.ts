@@ -99,31 +99,29 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
       const signal = requestSignal(reply, ctx.shutdown);
       const { wait } = request.query;
       const key = request.headers[IDEMPOTENCY_KEY_HEADER];
-      /** Answers a repeated request with the job its key made, if that job has a record. */
-      const answerRepeat = async (jobId: string) => {
+      /**
+       * Answers a repeated request with the job its key made, if that job has a record.
+       * @returns whether it did (a reply is thenable: awaited, it would not tell)
+       */
+      const answerRepeat = async (jobId: string): Promise<boolean> => {
         void reply.header('location', jobPath(jobId)).header('idempotent-replayed', 'true');
         const existing = await readJobRecord(infra.jobs, jobId);
-        if (existing === undefined) return undefined;
+        if (existing === undefined) return false;
         const current = wait === undefined || isTerminal(existing) ? existing : ((await waiter.wait(jobId, wait * 1000, signal)) ?? existing);
         request.log.info({ jobId }, 'job submitted again: answered with the job its key made');
-        if (wait === undefined) return reply.code(202).send(views.accepted(current));
-        return sendJobView(reply, isTerminal(current) ? 200 : 202, await views.full(current));
+        if (wait === undefined) void reply.code(202).send(views.accepted(current));
+        else void sendJobView(reply, isTerminal(current) ? 200 : 202, await views.full(current));
+        return true;
       };
       // A repeat is answered before the spec is prepared again: its files may have changed.
       let claim = key === undefined ? undefined : await submissions.find(key, body);
-      if (claim !== undefined) {
-        const answered = await answerRepeat(claim.jobId);
-        if (answered !== undefined) return answered;
-      }
+      if (claim !== undefined && (await answerRepeat(claim.jobId))) return reply;
       let prepared = await prepareJob(body, catalogue, limits, {
         files: { store: ctx.files, dataRoot: config.dataRoot, urlInputs: config.urlInputs, signal },
       });
       if (key !== undefined && claim === undefined) {
         claim = await submissions.claim(key, body, prepared.id);
-        if (claim.repeated) {
-          const answered = await answerRepeat(claim.jobId);
-          if (answered !== undefined) return answered;
-        }
+        if (claim.repeated && (await answerRepeat(claim.jobId))) return reply;
       }
       if (claim?.repeated === true) {
         // No record yet: the first request is still starting the job, or died before
