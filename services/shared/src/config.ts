@@ -161,6 +161,12 @@ export const WorkerConfigSchema = CommonConfigSchema.extend({
   ackWaitMs: int(1000).default(30_000),
   /** Interval of heartbeats and in-progress acknowledgements, in milliseconds. @default 5000 */
   heartbeatMs: int(100).default(5000),
+  /**
+   * Largest value a worker stores, encoded, in bytes: a task result, a group's list, a
+   * reduce step's input. A larger one fails its job with `VALUE_TOO_LARGE` instead of
+   * filling the memory of whoever reads it. @default 256 MiB
+   */
+  maxValueBytes: int(1024, 512 * 1024 * 1024).default(256 * 1024 * 1024),
   /** Longest time `close()` waits for in-flight work before handing it back, in milliseconds. @default 25000 */
   drainTimeoutMs: int(0).default(25_000),
   /** Port of the health endpoint (`/healthz`, `/readyz`); 0 turns it off. @default 0 */
@@ -253,6 +259,7 @@ export const WORKER_ENV = {
   ioConcurrency: 'WEFT_IO_CONCURRENCY',
   ackWaitMs: 'WEFT_ACK_WAIT_MS',
   heartbeatMs: 'WEFT_HEARTBEAT_MS',
+  maxValueBytes: 'WEFT_MAX_VALUE_BYTES',
   drainTimeoutMs: 'WEFT_DRAIN_TIMEOUT_MS',
   healthPort: 'WEFT_HEALTH_PORT',
   maxDeliveries: 'WEFT_MAX_DELIVERIES',

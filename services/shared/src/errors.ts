@@ -95,6 +95,15 @@ export class ValueNotFoundError extends WeftError {
   readonly code = 'VALUE_NOT_FOUND';
 }
 
+/**
+ * A value too large to store (beyond `WEFT_MAX_VALUE_BYTES`), or to encode as JSON at
+ * all (beyond what a string can hold, or nested too deep). No delivery can change
+ * that: the job fails at once.
+ */
+export class ValueTooLargeError extends WeftError {
+  readonly code = 'VALUE_TOO_LARGE';
+}
+
 /** A message on a NATS subject did not match its schema. */
 export class InvalidMessageError extends WeftError {
   readonly code = 'INVALID_MESSAGE';

@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parse as parseLossless } from 'lossless-json';
+import { ValueTooLargeError } from './errors.js';
 
 /** A JSON value as Weft holds it in memory: integers beyond 2^53 are `bigint`s. */
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [k: string]: JsonValue };
@@ -141,8 +142,20 @@ function reviveChild(child: object, stack: object[]): unknown {
  *
  * @throws TypeError when the value has no JSON representation (e.g. `undefined`)
  *   or contains a cycle.
+ * @throws ValueTooLargeError when its JSON would be longer than a string may be, or
+ *   it is nested too deep to encode.
  */
 export function encodeWire(value: unknown): string {
+  try {
+    return encode(value);
+  } catch (error) {
+    // JSON longer than a string may be, or nested deeper than the stack goes.
+    if (error instanceof RangeError) throw new ValueTooLargeError(`a value cannot be encoded as JSON: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+function encode(value: unknown): string {
   let text: string | undefined;
   try {
     // Fast path: native stringify throws a TypeError on the first bigint it meets.

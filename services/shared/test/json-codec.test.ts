@@ -11,6 +11,7 @@ import {
   parseJsonText,
   stringifyJson,
 } from '../src/json-codec.js';
+import { ValueTooLargeError } from '../src/errors.js';
 
 const TWO_53_PLUS_1 = 9007199254740993n;
 
@@ -18,6 +19,13 @@ void describe('wire format', () => {
   void it('writes a bigint as {"$bigint":"<digits>"}', () => {
     assert.equal(encodeWire(TWO_53_PLUS_1), '{"$bigint":"9007199254740993"}');
     assert.equal(encodeWire({ n: -5n }), '{"n":{"$bigint":"-5"}}');
+  });
+
+  void it('refuses a value nested too deep to encode with a ValueTooLargeError', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 1_000_000; i++) deep = [deep];
+    assert.throws(() => encodeWire(deep), (err: unknown) => err instanceof ValueTooLargeError && err.code === 'VALUE_TOO_LARGE');
+    assert.throws(() => encodeWireBytes([deep, 2n]), ValueTooLargeError);
   });
 
   void it('writes values without bigints as plain JSON', () => {

@@ -14,6 +14,7 @@ import {
   provisionInfrastructure,
   TaskCatalogue,
   ValueStore,
+  ValueTooLargeError,
   WeftError,
   WorkItemSchema,
   type Infrastructure,
@@ -119,7 +120,7 @@ export class Worker {
     let pool: CpuPool | undefined;
     try {
       const infra = await provisionInfrastructure(nc, config);
-      const values = new ValueStore(infra, config.inlineValueMaxBytes);
+      const values = new ValueStore(infra, config.inlineValueMaxBytes, config.maxValueBytes);
       const catalogue = TaskCatalogue.builtin();
       pool = CpuPool.create(config.threads);
       const shutdown = new AbortController();
@@ -310,6 +311,20 @@ export class Worker {
     }
   }
 
+  /**
+   * Fails the item's job at once with `err`, which no delivery can change.
+   * @returns whether it did (NATS may not answer: then the next delivery tries again)
+   */
+  private async failForGood(item: WorkItem, err: ValueTooLargeError): Promise<boolean> {
+    this.log.error({ err, jobId: item.jobId, kind: item.kind }, 'work item cannot succeed; failing its job');
+    try {
+      await this.engine.failItem(item, { code: err.code, message: err.message });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async process(msg: WorkMessage): Promise<void> {
     this.inFlight.add(msg);
     const claim = this.claims.claim();
@@ -344,6 +359,8 @@ export class Worker {
       if (err instanceof InvalidMessageError) {
         this.log.error({ err, subject: msg.subject }, 'dropping invalid work item');
         msg.term();
+      } else if (item !== undefined && err instanceof ValueTooLargeError && (await this.failForGood(item, err))) {
+        msg.ack();
       } else if (this.shutdown.signal.aborted) {
         this.handBack(msg);
       } else if (item !== undefined && (await this.failOnLastDelivery(msg, item, err))) {

@@ -1,5 +1,5 @@
 import type { ObjectInfo, ObjectStore } from '@nats-io/obj';
-import { ValueNotFoundError } from '../errors.js';
+import { ValueNotFoundError, ValueTooLargeError } from '../errors.js';
 import { decodeWireBytes, encodeWire, encodeWireBytes, WireBytes } from '../json-codec.js';
 import type { StoredValue } from '../messages.js';
 import type { Infrastructure } from './infrastructure.js';
@@ -35,6 +35,8 @@ export class ValueStore {
     private readonly infra: Pick<Infrastructure, 'nc' | 'writer' | 'jsm' | 'names' | 'blobs'>,
     /** Largest value kept inline, in bytes. */
     readonly inlineMaxBytes: number,
+    /** Largest value stored at all, encoded, in bytes. @default no limit but the encoding's */
+    readonly maxBytes: number = Number.POSITIVE_INFINITY,
   ) {
     this.messageMaxBytes = (infra.nc.info?.max_payload ?? 1024 * 1024) - MESSAGE_OVERHEAD_BYTES;
   }
@@ -47,6 +49,7 @@ export class ValueStore {
    * Wraps `value` for a message or KV entry, spilling it (under `name` in the object
    * store, when it goes there) once its encoding is larger than `inlineMaxBytes` (by
    * default the store's).
+   * @throws ValueTooLargeError when its encoding is larger than `maxBytes`, or cannot be made
    */
   async store(value: unknown, name: string, inlineMaxBytes: number = this.inlineMaxBytes): Promise<StoredValue> {
     if (value instanceof WireBytes) {
@@ -63,6 +66,9 @@ export class ValueStore {
   }
 
   private async spill(bytes: Uint8Array, name: string): Promise<StoredValue> {
+    if (bytes.byteLength > this.maxBytes) {
+      throw new ValueTooLargeError(`a value of ${bytes.byteLength} bytes is larger than the ${this.maxBytes} bytes a stored value may take (WEFT_MAX_VALUE_BYTES)`);
+    }
     if (bytes.byteLength <= this.messageMaxBytes) {
       const ack = await this.infra.writer.publish(this.infra.names.valuesSubject, bytes);
       return { seq: ack.seq, bytes: bytes.byteLength };

@@ -16,6 +16,7 @@ import {
   isPermanentTaskError,
   readLocalSplit,
   TaskCatalogue,
+  ValueTooLargeError,
   type LocalSplit,
 } from '@weft/shared';
 
@@ -77,12 +78,13 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
 }
 
 /**
- * A failed attempt: permanent when the task says so, or when the file of its split
- * cannot be read as the job needs it (see `isFileInputProblem`); retryable otherwise.
+ * A failed attempt: permanent when the task says so, when the file of its split
+ * cannot be read as the job needs it (see `isFileInputProblem`), or when its value
+ * cannot be encoded; retryable otherwise.
  */
 function failure(err: unknown): ThreadResponse {
   const message = err instanceof Error ? err.message : String(err);
-  if (isFileInputProblem(err)) return { ok: false, permanent: true, code: err.code, message };
+  if (isFileInputProblem(err) || err instanceof ValueTooLargeError) return { ok: false, permanent: true, code: err.code, message };
   return { ok: false, permanent: isPermanentTaskError(err), message };
 }
 
