@@ -11,10 +11,12 @@ import {
   type FileStore,
   type LocalSplit,
   type PlanMapReduce,
+  type ResolvedTaskOptions,
   type UploadedParts,
 } from '@weft/shared';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskTimeoutError } from '../errors.js';
-import type { TaskOutcome, TaskRun } from '../execution/task-runner.js';
+import { backoffDelayMs, type TaskOutcome, type TaskRun } from '../execution/task-runner.js';
 
 /** A step that either gives a value or fails like a task. */
 export type StepResult<T> = { readonly ok: true; readonly value: T } | (TaskOutcome & { ok: false });
@@ -31,42 +33,51 @@ export class FileSteps {
    * read where the task runs, a split of another file is read here, and any other
    * chunk is passed as it is, before the task's own arguments.
    * @param signal aborted when the job stops or the worker closes: the read stops too
-   * @param timeoutMs the map task's time limit, which a read here counts against
+   * @param options the map task's: a read here counts against its time limit, and a
+   *   URL that fails is tried again as the task would be
    */
   async mapInput(
     chunk: unknown,
     args: readonly unknown[],
     signal: AbortSignal,
-    timeoutMs: number | undefined,
+    options: Pick<ResolvedTaskOptions, 'retries' | 'backoffMs' | 'timeoutMs'>,
   ): Promise<StepResult<Pick<TaskRun, 'args' | 'firstArgSplit'>>> {
     if (!isFileSplit(chunk)) return { ok: true, value: { args: [chunk, ...args] } };
     const local = await this.locate(chunk);
     if (local) return local.ok ? { ok: true, value: { args, firstArgSplit: local.value } } : local;
-    const read = await this.read(chunk, signal, timeoutMs);
+    const read = await this.read(chunk, signal, options);
     return read.ok ? { ok: true, value: { args: [read.value, ...args] } } : read;
   }
 
   /**
    * The lines of a file split. A file that cannot be read as the job needs it (see
-   * `isFileInputProblem`) fails the job; other read errors are thrown, so the item is
+   * `isFileInputProblem`) fails the job. A URL whose server fails, or that does not
+   * send the split within the map task's time limit, is tried again as often as the
+   * task would be, then fails the job as the task would (`TASK_FAILED`,
+   * `TASK_TIMEOUT`). Other read errors (NATS, the volume) are thrown, so the item is
    * delivered again.
    */
-  private async read(split: FileSplitRef, signal: AbortSignal, timeoutMs: number | undefined): Promise<StepResult<unknown>> {
+  private async read(
+    split: FileSplitRef,
+    signal: AbortSignal,
+    { retries, backoffMs, timeoutMs }: Pick<ResolvedTaskOptions, 'retries' | 'backoffMs' | 'timeoutMs'>,
+  ): Promise<StepResult<unknown>> {
     const started = performance.now();
-    // A server may send a split slowly enough never to fall silent: the read stops
-    // with the job, and within the task's time limit when it has one.
-    const limit = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
-    try {
-      return { ok: true, value: await this.files.readSplit(split, limit ? AbortSignal.any([signal, limit]) : signal) };
-    } catch (err) {
-      signal.throwIfAborted();
-      const durationMs = performance.now() - started;
-      if (timeoutMs !== undefined && limit?.aborted === true) {
-        const { code, message } = new TaskTimeoutError(timeoutMs);
-        return { ok: false, code, message: `${message} while reading its split`, attempts: 1, durationMs };
+    for (let attempt = 1; ; attempt++) {
+      // A server may send a split slowly enough never to fall silent: the read stops
+      // with the job, and within the task's time limit when it has one.
+      const limit = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+      try {
+        return { ok: true, value: await this.files.readSplit(split, limit ? AbortSignal.any([signal, limit]) : signal) };
+      } catch (err) {
+        signal.throwIfAborted();
+        const durationMs = performance.now() - started;
+        if (isFileInputProblem(err)) return { ok: false, code: err.code, message: err.message, attempts: attempt, durationMs };
+        const failed = readFailure(split, err, limit?.aborted === true ? timeoutMs : undefined);
+        if (attempt > retries) return { ok: false, ...failed, attempts: attempt, durationMs };
       }
-      if (!isFileInputProblem(err)) throw err;
-      return { ok: false, code: err.code, message: err.message, attempts: 1, durationMs };
+      await sleep(backoffDelayMs(backoffMs, attempt), undefined, { signal }).catch(() => undefined);
+      signal.throwIfAborted();
     }
   }
 
@@ -113,6 +124,20 @@ export class FileSteps {
       : joined;
     return { ok: true, value, attempts: 1, durationMs: performance.now() - started };
   }
+}
+
+/**
+ * How a failed read of a split fails its map task: at the task's time limit
+ * (`timeoutMs`, when it was reached), or as the task when its URL failed.
+ * @throws err when neither: NATS or the volume failed, and the item is delivered again
+ */
+function readFailure(split: FileSplitRef, err: unknown, timeoutMs: number | undefined): { code: string; message: string } {
+  if (timeoutMs !== undefined) {
+    const { code, message } = new TaskTimeoutError(timeoutMs);
+    return { code, message: `${message} while reading its split` };
+  }
+  if (split.source.kind !== 'url') throw err;
+  return { code: 'TASK_FAILED', message: `reading its split of ${split.source.url} failed: ${err instanceof Error ? err.message : String(err)}` };
 }
 
 function isFileSplit(chunk: unknown): chunk is FileSplitRef {

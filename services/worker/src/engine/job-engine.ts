@@ -270,7 +270,7 @@ export class JobEngine {
         // their inputs, events and acknowledgements then go out together.
         const hold = this.progression.holdChunk(job.id, mr, item.index);
         try {
-          const input = await this.fileSteps.mapInput(chunkOf(mr.input, mr.chunkSize, item.index), mr.map.args, context.signal, mr.map.options.timeoutMs);
+          const input = await this.fileSteps.mapInput(chunkOf(mr.input, mr.chunkSize, item.index), mr.map.args, context.signal, mr.map.options);
           if (!input.ok) {
             hold.release();
             return await this.failTask(job, { ...mr.map, pointer }, input);

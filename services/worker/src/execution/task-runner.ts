@@ -75,6 +75,11 @@ export type TaskOutcome =
 /** Longest single backoff between attempts, in milliseconds. */
 const MAX_BACKOFF_MS = 10 * 60 * 1000;
 
+/** The delay after failed attempt `attempt` (from 1) of a task retried with `backoffMs`, in milliseconds. */
+export function backoffDelayMs(backoffMs: number, attempt: number): number {
+  return Math.min(backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+}
+
 /**
  * Runs catalogue tasks: validates arguments, picks the thread pool (CPU-bound) or
  * the event loop (light tasks, bounded by a limiter), applies timeouts, and retries
@@ -137,7 +142,7 @@ export class TaskRunner {
         if (permanent || attempt >= maxAttempts) {
           return { ok: false, code, message, attempts: attempt, durationMs: elapsed() };
         }
-        const delayMs = Math.min(run.options.backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+        const delayMs = backoffDelayMs(run.options.backoffMs, attempt);
         // The wait needs no thread: while it lasts, the worker may take other work.
         run.claim?.release();
         this.log.debug({ task: run.task, attempt, delayMs, err: message }, 'task attempt failed; retrying');
