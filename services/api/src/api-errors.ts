@@ -34,7 +34,7 @@
  * Pointers of INVALID_REQUEST issues point into the body (`/replicas`), or into the
  * query or path parameters with a prefix (`/query/wait`, `/params/pool`).
  */
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -336,6 +336,31 @@ export function createErrorHandler(options: ProblemMappingOptions) {
 /** What fastify reports of a connection whose bytes never made a request. */
 interface ClientError extends Error {
   readonly code?: string;
+}
+
+/** The error of an HTTP/1.1 request without a Host header: `400 INVALID_REQUEST` at `/headers/host`. */
+export function missingHost(): FrameworkError {
+  return Object.assign(new Error('the Host header is missing'), {
+    statusCode: 400,
+    validationContext: 'headers' as const,
+    validation: [{ instancePath: '/host', message: 'is required in HTTP/1.1', keyword: 'required', schemaPath: '', params: {} }],
+  });
+}
+
+/**
+ * Answers a request whose `Expect` header asks for something other than
+ * `100-continue` (Node.js's `checkExpectation`): `417 EXPECTATION_FAILED`.
+ */
+export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
+  const init: ProblemInit = {
+    status: 417,
+    code: 'EXPECTATION_FAILED',
+    title: 'Expectation failed',
+    detail: 'only "Expect: 100-continue" is supported',
+  };
+  const body = stringifyJson({ type: problemType(init.code), title: init.title, status: init.status, detail: init.detail, code: init.code, instance: request.url ?? '' });
+  response.writeHead(init.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.end(body);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import Fastify from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { openFileStore, TaskCatalogue, ValueStore, type ApiConfig, type Infrastructure, type Logger } from '@weft/shared';
-import { answerClientError, createErrorHandler, RouteNotFoundError } from './api-errors.js';
+import { answerClientError, answerUnmetExpectation, createErrorHandler, missingHost, RouteNotFoundError } from './api-errors.js';
 import type { ApiInstance, AppContext } from './app-context.js';
 import { openClusterAccess } from './cluster/cluster-access.js';
 import { WorkerCluster } from './cluster/worker-cluster.js';
@@ -78,7 +78,11 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     // A connection idle for longer than any wait (SSE streams send heartbeats) is
     // given up, so a client that stops sending mid-upload does not hold it for good.
     connectionTimeout: config.maxWaitMs + IDLE_GRACE_MS,
+    // Node.js would answer a request without Host (and an Expect it does not know) with
+    // an empty body: they are answered below, with problem details.
+    http: { requireHostHeader: false },
   }).withTypeProvider<ZodTypeProvider>();
+  app.server.on('checkExpectation', answerUnmetExpectation);
 
   const shutdown = new AbortController();
   // Every request waiting on a job listens for shutdown; there may be thousands at once.
@@ -89,7 +93,9 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   });
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    done();
+    // HTTP/1.1 requires Host (RFC 9112, section 3.2).
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) done(missingHost());
+    else done();
   });
   // Closing waits for every connection to end: a kept-alive one answered during
   // shutdown (a wait cut short, say) would otherwise hold it until its idle timeout.

@@ -197,21 +197,24 @@ describe('error responses', () => {
     assert.ok([200, 202].includes(fraction.statusCode), fraction.body);
   });
 
-  it('answers what is not HTTP with problem details too, then closes the connection', async () => {
+  it('answers what is not HTTP, a request without Host and an unknown expectation with problem details too', async () => {
     const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = new URL(address);
     const cases: [string, number, string][] = [
       ['FOO /v1/jobs HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'MALFORMED_REQUEST'],
       ['GET /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'MALFORMED_REQUEST'],
       [`GET /v1/jobs HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+      ['GET /v1/tasks HTTP/1.1\r\n\r\n', 400, 'INVALID_REQUEST'],
+      ['POST /v1/jobs HTTP/1.1\r\nHost: x\r\nExpect: 999-nope\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 417, 'EXPECTATION_FAILED'],
     ];
     for (const [request, status, code] of cases) {
       const answer = await rawExchange(Number(port), request);
       const [head = '', body = ''] = answer.split('\r\n\r\n');
       assert.match(head, new RegExp(`^HTTP/1.1 ${status} `), request.slice(0, 40));
       assert.match(head, /content-type: application\/problem\+json/i);
-      const problem = JSON.parse(body) as { code: string; status: number };
+      const problem = JSON.parse(body) as { code: string; status: number; errors?: { pointer: string }[] };
       assert.deepEqual([problem.code, problem.status], [code, status]);
+      if (code === 'INVALID_REQUEST') assert.deepEqual(problem.errors?.map((e) => e.pointer), ['/headers/host']);
     }
   });
 
