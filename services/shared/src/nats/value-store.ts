@@ -4,6 +4,7 @@ import { decodeWireBytes, encodeWire, encodeWireBytes, WireBytes } from '../json
 import type { StoredValue } from '../messages.js';
 import type { Infrastructure } from './infrastructure.js';
 import { openObjectChunks, requireObjectChunks } from './object-chunks.js';
+import { wireToJson } from '../wire-to-json.js';
 
 const encoder = new TextEncoder();
 
@@ -85,9 +86,10 @@ export class ValueStore {
   }
 
   /**
-   * Resolves a stored value for sending as JSON. A value in the blobs store written as
-   * plain JSON comes as its text, read chunk by chunk as it is sent (a result of
-   * hundreds of megabytes is neither held whole nor decoded); any other is loaded.
+   * Resolves a stored value for sending as JSON. A value in the blobs store comes as
+   * JSON text, read chunk by chunk as it is sent (a result of hundreds of megabytes is
+   * neither held whole nor decoded): as it was written when it is plain JSON, else
+   * rewritten as it streams by (see {@link wireToJson}). Any other is loaded.
    * Missing chunks are found before this resolves; the chunks throw when one is gone
    * meanwhile or they do not add up (see {@link openObjectChunks}).
    * @throws ValueNotFoundError when it is gone
@@ -95,8 +97,8 @@ export class ValueStore {
   async loadSendable(stored: StoredValue): Promise<SendableValue> {
     if (!('ref' in stored)) return { value: await this.load(stored) };
     const info = await this.blobInfo(stored.ref);
-    if (info.metadata?.[PLAIN_JSON_METADATA_KEY] !== 'true') return { value: await this.load(stored) };
-    return { jsonChunks: await openObjectChunks(this.infra.jsm, info) };
+    const chunks = await openObjectChunks(this.infra.jsm, info);
+    return { jsonChunks: info.metadata?.[PLAIN_JSON_METADATA_KEY] === 'true' ? chunks : wireToJson(chunks) };
   }
 
   /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats, decodeWireBytes, encodeWireBytes, provisionInfrastructure, resolveWorkerConfig, ValueStore, WireBytes } from '../../src/index.js';
+import { connectNats, decodeWireBytes, encodeWireBytes, provisionInfrastructure, resolveWorkerConfig, stringifyJson, ValueStore, WireBytes } from '../../src/index.js';
 import { openObjectChunks, readObjectChunks } from '../../src/nats/object-chunks.js';
 import { startNatsServer, type RunningNatsServer } from '../../src/testing/index.js';
 
@@ -103,10 +103,12 @@ describe('provisionInfrastructure', () => {
     assert.ok(parts.length > 1, `${parts.length} chunks`);
     assert.equal(Buffer.concat(parts).toString(), JSON.stringify(words));
 
-    // Big integers travel in envelopes: such a value is decoded.
-    const withBigint = [...words, 2n ** 64n];
+    // Big integers travel in envelopes: such a value is rewritten as it streams by.
+    const withBigint = [...words, 2n ** 64n, { $bigint: 'a key like an envelope' }];
     const enveloped = await values.store(withBigint, 'enveloped');
-    assert.deepEqual(await values.loadSendable(enveloped), { value: withBigint });
+    const rewritten = await values.loadSendable(enveloped);
+    assert.ok('jsonChunks' in rewritten);
+    assert.equal(Buffer.concat(await read(rewritten.jsonChunks)).toString(), stringifyJson(withBigint));
     // Values of the values stream are small enough to decode.
     assert.deepEqual(await values.loadSendable(await values.store('x'.repeat(5000), 'message')), { value: 'x'.repeat(5000) });
 
