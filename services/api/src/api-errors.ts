@@ -262,6 +262,10 @@ function fromFrameworkError(error: FrameworkError, options: ProblemMappingOption
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return malformedJson(error.message);
+    case 'FST_ERR_BAD_URL': {
+      const message = 'is not valid percent-encoded UTF-8';
+      return { status: 400, code: 'INVALID_REQUEST', title: 'Invalid request', detail: `the URL path ${message}`, errors: [{ pointer: '/params', message }] };
+    }
   }
   const status = error.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {

@@ -218,6 +218,13 @@ describe('error responses', () => {
     }
   });
 
+  it('answers 400 INVALID_REQUEST at /params for a path that is not valid percent-encoding', async () => {
+    for (const url of ['/v1/jobs/a%ffb', '/v1/files/probe/a%zz', '/v1/files/probe/a%']) {
+      const problem = problemOf(await env.app.inject({ method: 'GET', url }), 400, 'INVALID_REQUEST');
+      assert.deepEqual(pointers(problem), ['/params'], url);
+    }
+  });
+
   it('answers 404 NOT_FOUND for unknown routes', async () => {
     const problem = problemOf(await env.app.inject({ method: 'GET', url: '/v2/nothing?x=1' }), 404, 'NOT_FOUND');
     assert.equal(problem.instance, '/v2/nothing?x=1');
