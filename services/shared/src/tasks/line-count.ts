@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { countLines } from '../files/lines.js';
 import { defineTask } from './task-definition.js';
-import { countList, isTextSplit, textSplit } from './text-split.js';
+import { addCounts, countList, isTextSplit, textSplit } from './text-split.js';
 
 /**
  * `line-count(input)`: the number of lines of a text split (map) or the sum of
@@ -18,7 +18,7 @@ export const lineCountTask = defineTask({
   run: ([input]): number => {
     if (isTextSplit(input)) return countLines(input.bytes);
     let total = 0;
-    for (const count of input) total += count;
+    for (const count of input) total = addCounts(total, count);
     return total;
   },
 });

@@ -3,6 +3,7 @@
  * large lists their partial results carry.
  */
 import { z } from 'zod';
+import { PermanentTaskError } from './task-definition.js';
 
 /**
  * One split of a text file, as the engine gives it to a map task: whole lines (the
@@ -71,6 +72,19 @@ export const sortedStringList = z
     }
   })
   .meta({ type: 'array', items: { type: 'string' }, uniqueItems: true });
+
+/**
+ * `a + b` for counts of text, which stay safe integers: no text holds 2^53 lines or
+ * words, and a count beyond that would not be exact.
+ * @throws PermanentTaskError when the sum passes `Number.MAX_SAFE_INTEGER`
+ */
+export function addCounts(a: number, b: number): number {
+  const sum = a + b;
+  if (sum > Number.MAX_SAFE_INTEGER) {
+    throw new PermanentTaskError(`counts add up past 2^53 - 1 (${Number.MAX_SAFE_INTEGER}), beyond which they would not be exact`);
+  }
+  return sum;
+}
 
 /** A list of non-negative safe integers. */
 export const countList = z

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { countLines, decodeText } from '../files/lines.js';
 import { defineTask } from './task-definition.js';
-import { isTextSplit, sortedStringList, splitOrPartials } from './text-split.js';
+import { addCounts, isTextSplit, sortedStringList, splitOrPartials } from './text-split.js';
 import { forEachToken } from './text-tokens.js';
 
 /**
@@ -94,8 +94,8 @@ export const textStatsTask = defineTask({
       let words = 0;
       let lines = 0;
       for (const p of input) {
-        words += p.words;
-        lines += p.lines;
+        words = addCounts(words, p.words);
+        lines = addCounts(lines, p.lines);
       }
       const vocabulary = mergeAllSorted(
         input.map((p) => p.vocabulary),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decodeText } from '../files/lines.js';
 import { defineTask } from './task-definition.js';
-import { countList, isTextSplit, splitOrPartials, stringList } from './text-split.js';
+import { addCounts, countList, isTextSplit, splitOrPartials, stringList } from './text-split.js';
 import type { TextSplit } from './text-split.js';
 import { countWords } from './text-tokens.js';
 import { rankWords } from './word-ranking.js';
@@ -84,11 +84,11 @@ function mergePartials(partials: readonly WordCountPartial[], signal: AbortSigna
   let total = 0;
   for (const partial of partials) {
     signal.throwIfAborted();
-    total += partial.total;
+    total = addCounts(total, partial.total);
     const { words, counts: wordCounts } = partial;
     for (let i = 0; i < words.length; i++) {
       const word = words[i] as string;
-      counts.set(word, (counts.get(word) ?? 0) + (wordCounts[i] as number));
+      counts.set(word, addCounts(counts.get(word) ?? 0, wordCounts[i] as number));
     }
   }
   return { total, counts };

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encoder, generateText, splitSizes } from '../files/text-fixtures.js';
-import { assertRejectedAt } from './helpers.js';
+import { isPermanentTaskError } from '../../src/tasks/index.js';
+import { assertRejectedAt, runTask } from './helpers.js';
 import { FAN_INS, mapSplits, reduceTree, referenceLines, runText } from './text-helpers.js';
 
 const job = { task: 'line-count' };
@@ -31,6 +32,11 @@ void describe('line-count', () => {
     assert.equal(await reduceTree(job, await mapSplits(job, files, 1), 2), 3);
     assert.equal(await reduceTree(job, [], 2), 0);
     assert.equal(await runText('line-count', [{ file: 'f', bytes: encoder.encode('a\r\nb') }], true), 2);
+  });
+
+  void it('refuses counts that add up past 2^53 - 1, for good', async () => {
+    await assert.rejects(runTask('line-count', [[Number.MAX_SAFE_INTEGER, 2]]), (err: unknown) => isPermanentTaskError(err));
+    assert.equal(await runTask('line-count', [[Number.MAX_SAFE_INTEGER - 2, 2]]), Number.MAX_SAFE_INTEGER);
   });
 
   void it('rejects bad partials', () => {

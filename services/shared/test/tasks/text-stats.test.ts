@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { forEachToken } from '../../src/tasks/text-tokens.js';
 import { encoder, generateText, splitSizes } from '../files/text-fixtures.js';
+import { isPermanentTaskError } from '../../src/tasks/index.js';
 import { assertRejectedAt } from './helpers.js';
 import { FAN_INS, mapSplits, reduceTree, referenceLines, runText } from './text-helpers.js';
 
@@ -67,6 +68,13 @@ void describe('text-stats', () => {
     assert.deepEqual(await runText('text-stats', [split('')], true), { words: 0, lines: 0, distinctWords: 0 });
     assert.deepEqual(await runText('text-stats', [split('\n\n')], true), { words: 0, lines: 2, distinctWords: 0 });
     assert.deepEqual(await runText('text-stats', [split('x y\nx')], true), { words: 3, lines: 2, distinctWords: 2 });
+  });
+
+  void it('refuses counts that add up past 2^53 - 1, for good', async () => {
+    const partial = (words: number, lines: number) => ({ words, lines, vocabulary: [] });
+    for (const partials of [[partial(Number.MAX_SAFE_INTEGER, 0), partial(1, 0)], [partial(0, Number.MAX_SAFE_INTEGER), partial(0, 1)]]) {
+      await assert.rejects(runText('text-stats', [partials], false), (err: unknown) => isPermanentTaskError(err));
+    }
   });
 
   void it('rejects unsorted vocabularies', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encoder, generateText, splitSizes } from '../files/text-fixtures.js';
+import { isPermanentTaskError } from '../../src/tasks/index.js';
 import { argIssues, assertRejectedAt, catalogue } from './helpers.js';
 import { FAN_INS, mapSplits, reduceTree, runText } from './text-helpers.js';
 import type { TextJob } from './text-helpers.js';
@@ -48,6 +49,16 @@ void describe('word-count', () => {
           }
         }
       }
+    }
+  });
+
+  void it('refuses counts that add up past 2^53 - 1, for good', async () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    for (const partials of [
+      [{ total: max, words: ['a'], counts: [1] }, { total: 1, words: ['b'], counts: [1] }],
+      [{ total: 1, words: ['a'], counts: [max] }, { total: 1, words: ['a'], counts: [1] }],
+    ]) {
+      await assert.rejects(runText('word-count', [partials], false), (err: unknown) => isPermanentTaskError(err));
     }
   });
 
