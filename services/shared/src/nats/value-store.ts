@@ -3,7 +3,7 @@ import { ValueNotFoundError, ValueTooLargeError } from '../errors.js';
 import { decodeWireBytes, encodeWire, encodeWireBytes, WireBytes } from '../json-codec.js';
 import type { StoredValue } from '../messages.js';
 import type { Infrastructure } from './infrastructure.js';
-import { openObjectChunks, requireObjectChunks } from './object-chunks.js';
+import { openObjectChunks } from './object-chunks.js';
 import { wireToJson } from '../wire-to-json.js';
 
 const encoder = new TextEncoder();
@@ -122,9 +122,17 @@ export class ValueStore {
       if (!msg || msg.subject !== names.valuesSubject) throw new ValueNotFoundError(`stored value #${stored.seq} not found`);
       return msg.data;
     }
-    await requireObjectChunks(this.infra.jsm, await this.blobInfo(stored.ref));
-    const bytes = await this.blobs.getBlob(stored.ref);
-    if (bytes === null) throw new ValueNotFoundError(`stored value "${stored.ref}" not found`);
+    // Read by direct gets, each of which is answered or times out, not by the store's
+    // own `get`: a push consumer with no time limit, whose stall (across a reconnect,
+    // say) would keep the work item reading it in flight for good.
+    const info = await this.blobInfo(stored.ref);
+    const bytes = new Uint8Array(info.size);
+    let at = 0;
+    for await (const chunk of await openObjectChunks(this.infra.jsm, info)) {
+      if (at + chunk.byteLength > bytes.byteLength) throw new Error(`object "${info.name}" holds more than its ${info.size} bytes`);
+      bytes.set(chunk, at);
+      at += chunk.byteLength;
+    }
     return bytes;
   }
 
