@@ -11,7 +11,8 @@
  * - 415: UNSUPPORTED_MEDIA_TYPE (only `application/json` bodies are accepted, and by
  *   the file routes any media type, but not a `Content-Type` that is not one);
  * - answered before routing (see {@link answerClientError}): 400 MALFORMED_REQUEST (not
- *   HTTP/1.1), 408 REQUEST_TIMEOUT, 431 HEADERS_TOO_LARGE;
+ *   HTTP/1.1), 408 REQUEST_TIMEOUT, 431 HEADERS_TOO_LARGE; and by Node.js's
+ *   `checkExpectation` (see {@link answerUnmetExpectation}): 417 EXPECTATION_FAILED;
  * - 404: JOB_NOT_FOUND, NOT_FOUND (no such route), POOL_NOT_FOUND (no such worker pool);
  * - 409: JOB_ENDED (a job to cancel succeeded or failed first), POOL_AUTOSCALED (the
  *   pool's replicas belong to an HPA or KEDA);
@@ -302,7 +303,10 @@ export function problemType(code: string): string {
 
 /** The problem details an error becomes for a request to `instance`. */
 export function toProblem(error: unknown, instance: string, options: ProblemMappingOptions): Problem {
-  const init = describe(error, options);
+  return problemOf(describe(error, options), instance);
+}
+
+function problemOf(init: ProblemInit, instance: string): Problem {
   return {
     type: problemType(init.code),
     title: init.title,
@@ -362,7 +366,7 @@ export function answerUnmetExpectation(request: IncomingMessage, response: Serve
     title: 'Expectation failed',
     detail: 'only "Expect: 100-continue" is supported',
   };
-  const body = stringifyJson({ type: problemType(init.code), title: init.title, status: init.status, detail: init.detail, code: init.code, instance: request.url ?? '' });
+  const body = stringifyJson(problemOf(init, request.url ?? ''));
   response.writeHead(init.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' });
   response.end(body);
 }
@@ -386,7 +390,7 @@ export function answerClientError(error: ClientError, socket: Duplex): void {
             title: 'Bad request',
             detail: `the request is not valid HTTP/1.1 (${error.code ?? error.message})`,
           };
-  const body = stringifyJson({ type: problemType(init.code), title: init.title, status: init.status, detail: init.detail, code: init.code, instance: '' });
+  const body = stringifyJson(problemOf(init, ''));
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${init.status} ${STATUS_CODES[init.status] ?? init.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +

@@ -47,23 +47,26 @@ export async function* wireToJson(chunks: AsyncIterable<Uint8Array> | Iterable<U
   let brace = false;
   let dollars = 0;
   let matched = 0;
+  /** Output of the current chunk, and how much of it is written. */
+  let out = Buffer.alloc(0);
+  let n = 0;
+  /** Writes the candidate string's start as it was (or with one `$` fewer), and what was held. */
+  const release = (dropDollar: boolean) => {
+    if (brace) out[n++] = OPEN_BRACE;
+    brace = false;
+    out[n++] = QUOTE;
+    const kept = dropDollar ? dollars - 1 : dollars;
+    out.fill(DOLLAR, n, n + kept);
+    n += kept;
+    out.set(WORD.subarray(0, matched), n);
+    n += matched;
+    dollars = 0;
+    matched = 0;
+  };
   for await (const chunk of chunks) {
     // Held bytes come out with this chunk: at most a brace, a quote, the `$`s and the word.
-    const out = Buffer.allocUnsafe(chunk.length + dollars + WORD.length + 2);
-    let n = 0;
-    /** Writes the candidate string's start as it was (or with one `$` fewer), and what was held. */
-    const release = (dropDollar: boolean) => {
-      if (brace) out[n++] = OPEN_BRACE;
-      brace = false;
-      out[n++] = QUOTE;
-      const kept = dropDollar ? dollars - 1 : dollars;
-      out.fill(DOLLAR, n, n + kept);
-      n += kept;
-      out.set(WORD.subarray(0, matched), n);
-      n += matched;
-      dollars = 0;
-      matched = 0;
-    };
+    out = Buffer.allocUnsafe(chunk.length + dollars + WORD.length + 2);
+    n = 0;
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i] as number;
       // Each case either consumes the byte (continue) or changes the state and lets
@@ -163,13 +166,9 @@ export async function* wireToJson(chunks: AsyncIterable<Uint8Array> | Iterable<U
   }
   // The text cannot end inside a candidate but after a whole `"…bigint"` value string.
   if (state === 'colon') {
-    const out = Buffer.allocUnsafe(dollars + WORD.length + 2);
-    let n = 0;
-    out[n++] = QUOTE;
-    out.fill(DOLLAR, n, n + dollars);
-    n += dollars;
-    out.set(WORD, n);
-    n += WORD.length;
+    out = Buffer.allocUnsafe(dollars + WORD.length + 2);
+    n = 0;
+    release(false);
     yield out.subarray(0, n);
   } else if (state !== 'outside') {
     throw new Error('malformed wire text: it ends inside a token');

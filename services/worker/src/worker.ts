@@ -290,35 +290,29 @@ export class Worker {
   }
 
   /**
-   * Fails the item's job when this failed delivery was the last one allowed, with
-   * the error it failed on (not the `WORKER_LOST` its next delivery would give).
-   * @returns whether it did
+   * Fails the item's job with the error this delivery failed on when no delivery can
+   * do better: the error says so (a value too large to store), or this was the last
+   * delivery allowed (then with that error, not the `WORKER_LOST` its next delivery
+   * would give).
+   * @returns whether it did (when NATS does not answer either, the next delivery tries again)
    */
-  private async failOnLastDelivery(msg: WorkMessage, item: WorkItem, err: unknown): Promise<boolean> {
-    if (msg.info.deliveryCount < this.config.maxDeliveries) return false;
+  private async failIfHopeless(msg: WorkMessage, item: WorkItem, err: unknown): Promise<boolean> {
+    const permanent = err instanceof ValueTooLargeError;
+    if (!permanent && msg.info.deliveryCount < this.config.maxDeliveries) return false;
     try {
-      // This delivery is lost too.
-      const lost = (await this.lostDeliveries(msg)) + 1;
-      if (lost < this.config.maxDeliveries) return false;
       const code = err instanceof WeftError ? err.code : 'WORK_ITEM_FAILED';
       const reason = err instanceof Error ? err.message : String(err);
-      this.log.error({ err, jobId: item.jobId, kind: item.kind, deliveries: lost }, 'work item failed on every delivery; failing its job');
-      await this.engine.failItem(item, { code, message: `the work item failed on each of its ${lost} deliveries, the last time with: ${reason}` });
-      return true;
-    } catch {
-      // NATS does not answer either: the next delivery tries again.
-      return false;
-    }
-  }
-
-  /**
-   * Fails the item's job at once with `err`, which no delivery can change.
-   * @returns whether it did (NATS may not answer: then the next delivery tries again)
-   */
-  private async failForGood(item: WorkItem, err: ValueTooLargeError): Promise<boolean> {
-    this.log.error({ err, jobId: item.jobId, kind: item.kind }, 'work item cannot succeed; failing its job');
-    try {
-      await this.engine.failItem(item, { code: err.code, message: err.message });
+      let message = reason;
+      if (permanent) {
+        this.log.error({ err, jobId: item.jobId, kind: item.kind }, 'work item cannot succeed; failing its job');
+      } else {
+        // This delivery is lost too.
+        const lost = (await this.lostDeliveries(msg)) + 1;
+        if (lost < this.config.maxDeliveries) return false;
+        this.log.error({ err, jobId: item.jobId, kind: item.kind, deliveries: lost }, 'work item failed on every delivery; failing its job');
+        message = `the work item failed on each of its ${lost} deliveries, the last time with: ${reason}`;
+      }
+      await this.engine.failItem(item, { code, message });
       return true;
     } catch {
       return false;
@@ -359,11 +353,9 @@ export class Worker {
       if (err instanceof InvalidMessageError) {
         this.log.error({ err, subject: msg.subject }, 'dropping invalid work item');
         msg.term();
-      } else if (item !== undefined && err instanceof ValueTooLargeError && (await this.failForGood(item, err))) {
-        msg.ack();
       } else if (this.shutdown.signal.aborted) {
         this.handBack(msg);
-      } else if (item !== undefined && (await this.failOnLastDelivery(msg, item, err))) {
+      } else if (item !== undefined && (await this.failIfHopeless(msg, item, err))) {
         msg.ack();
       } else {
         // Counted as a delivery lost: an item that never gets through is failed in the end.

@@ -2,6 +2,7 @@
  * The file side of map-reduce steps: reading (or locating) the split a map task
  * works on, and writing the pieces of a map-reduce's `output` file and assembling them.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   fileInfo,
   isFileInputProblem,
@@ -14,7 +15,6 @@ import {
   type ResolvedTaskOptions,
   type UploadedParts,
 } from '@weft/shared';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskTimeoutError } from '../errors.js';
 import { backoffDelayMs, type TaskOutcome, type TaskRun } from '../execution/task-runner.js';
 
