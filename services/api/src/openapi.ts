@@ -6,6 +6,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { ApiInstance } from './app-context.js';
+import { amendDocument } from './openapi-amendments.js';
 // Registers the named components.
 import './schemas.js';
 import { API_VERSION } from './version.js';
@@ -80,7 +81,7 @@ export async function registerOpenApi(app: ApiInstance): Promise<void> {
     },
     exposeHeadRoutes: false,
     transform: jsonSchemaTransform,
-    transformObject: (doc) => pruneComponents(jsonSchemaTransformObject(doc)),
+    transformObject: (doc) => amendDocument(pruneComponents(jsonSchemaTransformObject(doc))),
   });
   await app.register(fastifySwaggerUi, { routePrefix: DOCS_PATH });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger());

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectNats, encodeWire, provisionInfrastructure, TaskCatalogue, type WorkerHeartbeat } from '@weft/shared';
 import { createLogger } from '@weft/shared';
 import { buildApp, type ApiInstance, type Problem, type TaskList, type WorkerList } from '../src/index.js';
+import { amendDocument } from '../src/openapi-amendments.js';
 import { bodyOf } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
 
@@ -173,6 +174,33 @@ describe('catalogue, workers, health and OpenAPI', () => {
     for (const [path, method] of [['/v1/jobs', 'post'], ['/v1/jobs/{id}', 'get'], ['/v1/jobs/{id}/cancel', 'post']] as const) {
       assert.ok(doc.paths[path]?.[method]?.responses['410'], `${method} ${path}: 410`);
     }
+  });
+
+  it('adds what the route schemas cannot say', async () => {
+    type Response = { headers?: Record<string, unknown>; content?: Record<string, unknown> };
+    type Operation = { parameters?: { in: string; name: string }[]; requestBody?: { required?: boolean; content: Record<string, unknown> }; responses: Record<string, Response> };
+    const doc = bodyOf<{ paths: Record<string, Record<string, Operation>> }>(await env.app.inject({ method: 'GET', url: '/openapi.json' }));
+    const file = doc.paths['/v1/files/{name}'];
+    assert.ok(file, 'the file routes name their parameter');
+    assert.ok(!Object.keys(doc.paths).some((path) => path.includes('{*}')));
+    assert.deepEqual(file['get']?.parameters?.filter((p) => p.in === 'path').map((p) => p.name), ['name']);
+    assert.ok(file['put']?.requestBody?.content['*/*'], 'an upload takes any body');
+    assert.ok(file['get']?.responses['206']?.headers?.['content-range']);
+    assert.equal(doc.paths['/v1/jobs/{id}/cancel']?.['post']?.requestBody?.required, false);
+    assert.ok(doc.paths['/v1/jobs']?.['post']?.responses['202']?.headers?.['location']);
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        assert.ok(operation.responses['500']?.content?.['application/problem+json'], `${method} ${path}: 500`);
+        for (const [status, response] of Object.entries(operation.responses)) {
+          assert.ok(response.headers?.['x-request-id'], `${method} ${path} ${status}: X-Request-Id`);
+          if (status === '503') assert.ok(response.headers['retry-after'], `${method} ${path}: Retry-After`);
+        }
+      }
+    }
+  });
+
+  it('refuses to amend an operation the document lacks', () => {
+    assert.throws(() => amendDocument({ paths: {} }), /no operation post \/v1\/jobs/);
   });
 
   it('serves Swagger UI', async () => {

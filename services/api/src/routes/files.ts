@@ -46,7 +46,7 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
             'localhost:8080/v1/files/notes.txt`), replacing any file of that name once the upload is complete. ' +
             'The body is never held in memory as a whole; it is cut into line-aligned parts as it arrives.',
           params: FileParamsSchema,
-          response: { 201: jsonResponse(FileInfoSchema, 'The stored file.'), ...problemResponses(400, 413, 503) },
+          response: { 201: jsonResponse(FileInfoSchema, 'The stored file.'), ...problemResponses(400, 413, 415, 503) },
         },
       },
       async (request, reply) => {
@@ -68,7 +68,7 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
         tags: ['files'],
         summary: 'List stored files',
         querystring: FileListQuerySchema,
-        response: { 200: jsonResponse(FileListSchema, 'Stored files, sorted by name.'), ...problemResponses(503) },
+        response: { 200: jsonResponse(FileListSchema, 'Stored files, sorted by name.'), ...problemResponses(400, 503) },
       },
     },
     async (request) => ({ files: (await files.list(request.query.prefix ?? '')).map(fileInfo) }),
@@ -87,7 +87,7 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
         response: {
           200: binaryResponse('The file.'),
           206: binaryResponse('The requested range of the file.'),
-          ...problemResponses(400, 404, 416, 503),
+          ...problemResponses(400, 404, 409, 416, 503),
         },
       },
     },
@@ -134,7 +134,7 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
         tags: ['files'],
         summary: 'Delete a file',
         params: FileParamsSchema,
-        response: { 204: binaryResponse('Deleted; no content.'), ...problemResponses(400, 404, 503) },
+        response: { 204: binaryResponse('Deleted; no content.'), ...problemResponses(400, 404, 415, 503) },
       },
     },
     async (request, reply) => {

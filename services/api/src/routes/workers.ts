@@ -26,7 +26,7 @@ export function registerWorkerRoutes(app: ApiInstance, ctx: AppContext): void {
           'and the replicas and autoscaler of each pool when the API has a Kubernetes cluster (`status: ok`); ' +
           'otherwise it says why not (`unavailable`), or that the Kubernetes API failed (`error`) — the live ' +
           'workers are listed in every case. Cluster reads are reused for 2 seconds.',
-        response: { 200: jsonResponse(WorkerListSchema, 'Live workers, and the cluster section.') },
+        response: { 200: jsonResponse(WorkerListSchema, 'Live workers, and the cluster section.'), ...problemResponses(503) },
       },
     },
     async (request) => {
