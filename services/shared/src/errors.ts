@@ -199,10 +199,14 @@ export function isFileInputProblem(err: unknown): err is FileNotFoundError | Fil
   return err instanceof FileNotFoundError || err instanceof FileChangedError || err instanceof SplitTooLargeError;
 }
 
-/** Formats issues as one line: `/a/b: message; /c: message`. */
+/** Formats issues as one line, `/a/b: message; /c: message`: the first {@link MAX_REPORTED_ISSUES}, and how many more. */
 export function describeIssues(issues: readonly InputIssue[]): string {
-  return issues.map((i) => `${i.pointer || '/'}: ${i.message}`).join('; ');
+  const shown = issues.slice(0, MAX_REPORTED_ISSUES).map((i) => `${i.pointer || '/'}: ${i.message}`).join('; ');
+  return issues.length > MAX_REPORTED_ISSUES ? `${shown}; and ${issues.length - MAX_REPORTED_ISSUES} more` : shown;
 }
+
+/** Most issues a rejection of input lists (and describes): the first ones say what is wrong. */
+export const MAX_REPORTED_ISSUES = 20;
 
 /** Builds a JSON Pointer from path segments, escaping `~` and `/`. */
 export function toPointer(path: readonly PropertyKey[]): string {

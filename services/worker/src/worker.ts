@@ -350,7 +350,9 @@ export class Worker {
       }
       this.stats.failed += 1;
       if (!this.inFlight.delete(msg)) return;
-      if (err instanceof InvalidMessageError) {
+      if (item === undefined && err instanceof InvalidMessageError) {
+        // The message is no work item: no delivery can do better. (Stored state that
+        // does not decode is another matter: a newer worker, say, may read it.)
         this.log.error({ err, subject: msg.subject }, 'dropping invalid work item');
         msg.term();
       } else if (this.shutdown.signal.aborted) {

@@ -1,4 +1,4 @@
-import { InvalidSpecError, InvalidTaskArgsError, UnknownTaskError, SpecLimitError, toPointer, type InputIssue } from '../errors.js';
+import { InvalidSpecError, InvalidTaskArgsError, MAX_REPORTED_ISSUES, UnknownTaskError, SpecLimitError, toPointer, type InputIssue } from '../errors.js';
 import { DEFAULT_QUEUE } from '../names.js';
 import type { JobNode, TaskNode } from '../spec/job-spec.js';
 import type { NodeOptions, ResolvedTaskOptions } from '../spec/node-options.js';
@@ -189,8 +189,6 @@ interface FirstArgSample {
 /** Inline items checked at once, a window at a time: a bad window stops the check, and its issues are few. */
 const ITEM_CHECK_WINDOW = 1024;
 
-/** Most issues one rejected task reports. */
-const MAX_REPORTED_ISSUES = 20;
 
 /**
  * The map task's first argument as it will come: inline items are all checked (each

@@ -2,6 +2,7 @@
  * The registry of tasks a worker can run, with argument validation.
  */
 import { z } from 'zod';
+import { InvalidTaskArgsError, toPointer } from '../errors.js';
 import { addTask } from './add.js';
 import { checksumTask } from './checksum.js';
 import { countPrimesTask } from './count-primes.js';
@@ -46,6 +47,11 @@ export const builtinTasks: readonly TaskDefinition[] = Object.freeze([
 export interface TaskArgIssue {
   readonly path: (string | number)[];
   readonly message: string;
+}
+
+/** The error of a task run whose arguments were rejected with `issues` (pointers start at the argument index). */
+export function invalidArgsError(task: string, issues: readonly TaskArgIssue[]): InvalidTaskArgsError {
+  return new InvalidTaskArgsError(task, issues.map((issue) => ({ pointer: toPointer(issue.path), message: issue.message })));
 }
 
 /** Outcome of {@link TaskCatalogue.parseArgs}. */

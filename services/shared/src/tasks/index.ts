@@ -1,7 +1,7 @@
 /**
  * The built-in task catalogue and the contract for task implementations.
  */
-export { builtinTasks, TaskCatalogue } from './catalogue.js';
+export { builtinTasks, invalidArgsError, TaskCatalogue } from './catalogue.js';
 export type { ParseArgsResult, TaskArgIssue, TaskDescription } from './catalogue.js';
 export { defineTask, isPermanentTaskError, PermanentTaskError } from './task-definition.js';
 export type { TaskContext, TaskDefinition } from './task-definition.js';

@@ -8,6 +8,13 @@ import type { Dispatcher } from './dispatcher.js';
 import type { JobRecords } from './job-records.js';
 import type { JobHandle } from './progression.js';
 
+/**
+ * Longest error message a job's record keeps (then saying how much was cut), in UTF-16
+ * code units: the record, and the end event carrying it, must fit in a NATS message,
+ * whatever a task threw.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 4096;
+
 /** What ending jobs needs. */
 export interface JobEndingsDeps {
   readonly records: JobRecords;
@@ -38,7 +45,8 @@ export class JobEndings {
   }
 
   /** Marks the job failed with `error`, unless it ended already, and publishes its end. */
-  async fail(jobId: string, error: JobError, initial?: JobRecord): Promise<void> {
+  async fail(jobId: string, failure: JobError, initial?: JobRecord): Promise<void> {
+    const error = { ...failure, message: bounded(failure.message) };
     const finishedAt = new Date().toISOString();
     const updated = await this.end(jobId, { status: 'failed', error }, finishedAt, initial);
     if (updated) {
@@ -71,6 +79,15 @@ export class JobEndings {
     const at = record.finishedAt ?? new Date().toISOString();
     await this.deps.dispatcher.event({ type: 'job', jobId, at, status: record.status, ...(record.error ? { error: record.error } : {}), record }, jobEndEventId(jobId));
   }
+}
+
+/** `message`, cut to {@link MAX_ERROR_MESSAGE_CHARS} (saying how much was cut) when longer. */
+function bounded(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE_CHARS) return message;
+  let end = MAX_ERROR_MESSAGE_CHARS;
+  // Not between the two halves of a surrogate pair.
+  if (/[\uD800-\uDBFF]/.test(message.charAt(end - 1))) end -= 1;
+  return `${message.slice(0, end)}… (${message.length - end} more characters)`;
 }
 
 /** Adds a publication the work item's acknowledgement waits for (and marks its failure as handled until then). */

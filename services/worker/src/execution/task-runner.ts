@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decodeWireBytes,
+  invalidArgsError,
   isFileInputProblem,
   isPermanentTaskError,
   readLocalSplit,
@@ -170,8 +171,8 @@ export class TaskRunner {
     }
     const parsed = this.catalogue.parseArgs(run.task, raw);
     if (!parsed.ok) {
-      const detail = parsed.issues.map((i) => `/${i.path.join('/')}: ${i.message}`).join('; ');
-      throw new PermanentFailureError('INVALID_TASK_ARGS', `invalid arguments for task "${run.task}": ${detail}`);
+      const { code, message } = invalidArgsError(run.task, parsed.issues);
+      throw new PermanentFailureError(code, message);
     }
     return parsed.args;
   }

@@ -12,6 +12,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import {
   decodeWireBytes,
   encodeWireBytes,
+  invalidArgsError,
   isFileInputProblem,
   isPermanentTaskError,
   readLocalSplit,
@@ -65,8 +66,8 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
   }
   const parsed = catalogue.parseArgs(request.task, raw);
   if (!parsed.ok) {
-    const detail = parsed.issues.map((i) => `/${i.path.join('/')}: ${i.message}`).join('; ');
-    return { ok: false, permanent: true, code: 'INVALID_TASK_ARGS', message: `invalid arguments for task "${request.task}": ${detail}` };
+    const { code, message } = invalidArgsError(request.task, parsed.issues);
+    return { ok: false, permanent: true, code, message };
   }
   try {
     const value: unknown = await def.run(parsed.args, { signal: neverAborted, final: request.final });
