@@ -254,6 +254,7 @@ export class Worker {
     try {
       const { jobId, status } = parseMessage(JobEndEventSchema, decodeWireBytes(msg.data), 'job end event');
       this.stops.stop(jobId, status);
+      this.engine.jobEnded(jobId);
       this.log.debug({ jobId, status }, 'job stopped');
     } catch (err) {
       this.log.warn({ err, subject: msg.subject }, 'ignoring an undecodable job stop');

@@ -130,6 +130,11 @@ export class JobEngine {
     this.deps.reduceInputs.flush();
   }
 
+  /** The job ended (a stop came for it): what this worker holds for it goes. */
+  jobEnded(jobId: string): void {
+    this.deps.plans.forget(jobId);
+  }
+
   /** Fails the job a work item belongs to, e.g. because the item kept killing its workers. */
   async failItem(item: WorkItem, error: { code: string; message: string }): Promise<void> {
     const plan = item.kind === 'start' ? undefined : await this.deps.plans.get(item.jobId).catch(() => undefined);
@@ -364,7 +369,10 @@ export class JobEngine {
       pending: [],
       events: [],
       ...(initial === undefined ? {} : { initial }),
-      finish: (value: unknown) => this.endings.succeed(job, plan, value, initial),
+      finish: async (value: unknown) => {
+        await this.endings.succeed(job, plan, value, initial);
+        this.deps.plans.forget(jobId);
+      },
     };
     return job;
   }

@@ -17,20 +17,45 @@ import {
 const TRUSTED_LIMITS = { maxNodes: 10_000_000, maxDepth: 1024 } as const;
 const TRUSTED_PLAN_OPTIONS = { maxChunks: Number.MAX_SAFE_INTEGER, checkAllItems: false } as const;
 
+/** Bounds of a {@link PlanCache}. */
+export interface PlanCacheOptions {
+  /** Plans kept at most. @default 256 */
+  readonly maxPlans?: number;
+  /**
+   * Plans kept at most by the size of their stored specs, in bytes (a plan takes one
+   * to three times its spec's size in memory; specs kept inline count for nothing,
+   * being small). The plan used last is kept whatever its size. @default 64 MiB
+   */
+  readonly maxSpecBytes?: number;
+}
+
+/** A cached plan, and the size of its spec as stored (0 when inline). */
+interface Cached {
+  readonly plan: Promise<Plan>;
+  readonly specBytes: number;
+}
+
 /**
- * Compiled plans of recent jobs, loaded from the specs bucket on first use. Plans
- * are deterministic, so every worker derives the same node ids from the same spec.
+ * Compiled plans of recent jobs, loaded from the specs bucket on first use, the least
+ * recently used dropped first. Plans are deterministic, so every worker derives the
+ * same node ids from the same spec.
  */
 export class PlanCache {
-  private readonly plans = new Map<string, Promise<Plan>>();
+  /** By job id, least recently used first (a Map iterates in insertion order). */
+  private readonly plans = new Map<string, Cached>();
+  private specBytes = 0;
+  private readonly maxPlans: number;
+  private readonly maxSpecBytes: number;
 
   constructor(
     private readonly specs: KV,
     private readonly values: ValueStore,
     private readonly catalogue: TaskCatalogue,
-    /** Plans kept in memory at most. */
-    private readonly capacity = 256,
-  ) {}
+    options: PlanCacheOptions = {},
+  ) {
+    this.maxPlans = options.maxPlans ?? 256;
+    this.maxSpecBytes = options.maxSpecBytes ?? 64 * 1024 * 1024;
+  }
 
   /**
    * The job's plan. `spec` (from the job's start item) is compiled when given;
@@ -39,20 +64,26 @@ export class PlanCache {
   get(jobId: string, spec?: StoredValue): Promise<Plan> {
     const cached = this.plans.get(jobId);
     if (cached) {
-      // Refresh recency: Map iteration order is insertion order.
       this.plans.delete(jobId);
       this.plans.set(jobId, cached);
-      return cached;
+      return cached.plan;
     }
     const loading = this.load(jobId, spec);
-    this.plans.set(jobId, loading);
-    loading.catch(() => this.plans.delete(jobId));
-    while (this.plans.size > this.capacity) {
-      const oldest = this.plans.keys().next().value;
-      if (oldest === undefined) break;
-      this.plans.delete(oldest);
-    }
+    loading.catch(() => this.forget(jobId, loading));
     return loading;
+  }
+
+  /** Drops the job's plan (its job ended): memory goes to plans still in use. */
+  forget(jobId: string, plan?: Promise<Plan>): void {
+    const cached = this.plans.get(jobId);
+    if (!cached || (plan !== undefined && cached.plan !== plan)) return;
+    this.plans.delete(jobId);
+    this.specBytes -= cached.specBytes;
+  }
+
+  /** Plans held now. */
+  get size(): number {
+    return this.plans.size;
   }
 
   /** Makes the spec readable by every worker (idempotent). */
@@ -64,14 +95,38 @@ export class PlanCache {
     }
   }
 
-  private async load(jobId: string, given?: StoredValue): Promise<Plan> {
-    let stored = given;
-    if (!stored) {
-      const entry = await this.specs.get(jobId);
-      if (!entry || entry.operation !== 'PUT') throw new Error(`spec of job ${jobId} not found`);
-      stored = parseMessage(StoredValueSchema, decodeWire(entry.string()), 'stored spec');
+  private load(jobId: string, given?: StoredValue): Promise<Plan> {
+    const stored = given ? Promise.resolve(given) : this.readSpec(jobId);
+    const plan = stored.then(async (spec) => {
+      const parsed = parseJobSpec(await this.values.load(spec), TRUSTED_LIMITS, { allowResolvedInputs: true });
+      return compilePlan(parsed, this.catalogue, TRUSTED_PLAN_OPTIONS);
+    });
+    this.plans.set(jobId, { plan, specBytes: 0 });
+    // Weighed once the spec's size is known: a spec read from the bucket says it.
+    void stored.then(
+      (spec) => this.weigh(jobId, plan, 'bytes' in spec ? spec.bytes : 0),
+      () => undefined,
+    );
+    return plan;
+  }
+
+  private async readSpec(jobId: string): Promise<StoredValue> {
+    const entry = await this.specs.get(jobId);
+    if (!entry || entry.operation !== 'PUT') throw new Error(`spec of job ${jobId} not found`);
+    return parseMessage(StoredValueSchema, decodeWire(entry.string()), 'stored spec');
+  }
+
+  /** Records the spec size of a plan being loaded, and drops the least recently used other plans beyond the bounds. */
+  private weigh(jobId: string, plan: Promise<Plan>, specBytes: number): void {
+    if (this.plans.get(jobId)?.plan !== plan) return; // dropped meanwhile
+    // Set again under its key, it keeps its place in the order.
+    this.plans.set(jobId, { plan, specBytes });
+    this.specBytes += specBytes;
+    for (const [oldest, { specBytes: weight }] of this.plans) {
+      const tooMany = this.plans.size > this.maxPlans;
+      if (!tooMany && this.specBytes <= this.maxSpecBytes) break;
+      // Too large: only plans with a stored spec's weight are worth dropping.
+      if (oldest !== jobId && (tooMany || weight > 0)) this.forget(oldest);
     }
-    const spec = parseJobSpec(await this.values.load(stored), TRUSTED_LIMITS, { allowResolvedInputs: true });
-    return compilePlan(spec, this.catalogue, TRUSTED_PLAN_OPTIONS);
   }
 }
