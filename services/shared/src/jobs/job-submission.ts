@@ -77,7 +77,7 @@ export interface PublishJobOptions {
  * object store first and referenced); from the moment it is published the job runs
  * even if the caller dies, because the worker that starts it creates the record if
  * it is missing and stores the spec for the other workers. The `queued` record is
- * created at the same time, unless a worker got there first.
+ * created once the start item is stored, unless a worker got there first.
  */
 export async function publishJob(
   infra: Infrastructure,
@@ -108,22 +108,10 @@ export async function publishStart(
   const published = infra.writer.publish(infra.names.taskSubject(job.spec.queue ?? DEFAULT_QUEUE), encodeWire(start), {
     msgId: `${job.id}:start`,
   });
-  if (options.createRecord === false) {
-    await published;
-    return;
-  }
-  const created = createJobRecord(infra, job);
-  const [pub, made] = await Promise.allSettled([published, created]);
-  if (pub.status === 'rejected') {
-    // Perhaps not started: do not leave a record behind that would stay queued
-    // forever. Unless a worker wrote it since: then the job did start (the publish
-    // only timed out), and a worker that starts it later creates the record again.
-    if (made.status === 'fulfilled' && made.value !== undefined) {
-      await infra.jobs.delete(job.id, { previousSeq: made.value }).catch(() => undefined);
-    }
-    throw pub.reason;
-  }
-  await created;
+  await published;
+  // Only once the start item is stored: a `queued` record without one would never
+  // change. (Should this process die first, the worker starting the job creates it.)
+  if (options.createRecord !== false) await createJobRecord(infra, job);
 }
 
 /**
