@@ -6,7 +6,16 @@ import { WorkMessage, type NextRequest } from './work-message.js';
 export interface QueuePullerOptions {
   /** How long one pull request waits for messages, in milliseconds. @default 5000 */
   readonly pullExpiresMs?: number;
+  /**
+   * Called when a request finds no consumer (it was deleted, say), to create it again;
+   * at most every {@link RECREATE_AFTER_MS}. Pulling goes on meanwhile, and finds it
+   * once it is back.
+   */
+  readonly recreateConsumer?: () => Promise<unknown>;
 }
+
+/** Least time between two attempts to create a missing consumer again, in milliseconds. */
+const RECREATE_AFTER_MS = 5000;
 
 /** Beyond a pull request's expiry, how long silence may last before it is taken for lost, in milliseconds. */
 const LOST_REQUEST_GRACE_MS = 2000;
@@ -41,6 +50,9 @@ export class QueuePuller {
   private readonly inbox = createInbox();
   private readonly requestSubject: string;
   private readonly expiresMs: number;
+  private readonly recreateConsumer: (() => Promise<unknown>) | undefined;
+  /** When the consumer was last created again (or that was tried). */
+  private recreatedAt = Number.NEGATIVE_INFINITY;
   private sub: Subscription | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   /** Set while the puller waits after a failed request. */
@@ -64,6 +76,7 @@ export class QueuePuller {
     this.free = slots;
     this.requestSubject = `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`;
     this.expiresMs = options.pullExpiresMs ?? 5000;
+    this.recreateConsumer = options.recreateConsumer;
   }
 
   /** Slots free for more messages now. */
@@ -177,12 +190,25 @@ export class QueuePuller {
     if (code === 400 || /exceeded/i.test(description)) this.waiting.pop();
     else this.waiting = [];
     this.log.warn({ code, description }, 'pull request failed; asking again shortly');
+    // No responders: nothing serves the consumer's requests, so it is gone.
+    if (code === 503 || /consumer (deleted|not found)/i.test(description)) this.recreate();
     if (this.retry) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.pull();
     }, RETRY_AFTER_ERROR_MS);
     this.retry.unref();
+  }
+
+  /** Creates the consumer again, unless that was tried a moment ago. */
+  private recreate(): void {
+    const now = performance.now();
+    if (!this.recreateConsumer || this.stopped || now - this.recreatedAt < RECREATE_AFTER_MS) return;
+    this.recreatedAt = now;
+    this.recreateConsumer().then(
+      () => this.log.warn('the queue\'s consumer was missing: created it again'),
+      (err: unknown) => this.log.warn({ err }, 'could not create the queue\'s consumer again'),
+    );
   }
 
   /** Takes requests the server has not answered long past their expiry for lost, and asks again. */

@@ -167,6 +167,7 @@ export class Worker {
             (msg) => worker.process(msg),
             log.child({ queue }),
             (free) => worker.claims.room(free),
+            { recreateConsumer: () => worker.ensureConsumer(queue) },
           ),
         );
       }

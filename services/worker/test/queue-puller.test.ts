@@ -7,8 +7,8 @@ import type { WorkMessage } from '../src/work-message.js';
 import { startHarness, type Harness } from './harness.js';
 
 /** Resolves once `condition` holds, checking every 10 ms for up to 5 s. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -184,6 +184,29 @@ describe('queue puller', () => {
       await jsm.consumers.add(names.tasksStream, { durable_name: 'puller-gone', filter_subject: subject, ack_policy: AckPolicy.Explicit });
       await js.publish(subject, new TextEncoder().encode('back'));
       await until(() => held.length === 1, 'the message published once the consumer was back');
+      finish(1);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('creates its consumer again when a request finds it gone', async () => {
+    const name = 'puller-recreated';
+    const { jsm, js, names } = h.infra;
+    const subject = names.taskSubject(name);
+    let recreated = 0;
+    const recreateConsumer = async () => {
+      recreated += 1;
+      await jsm.consumers.add(names.tasksStream, { durable_name: name, filter_subject: subject, ack_policy: AckPolicy.Explicit });
+    };
+    const { puller, pulls, held, finish, stop } = await setUp(name, 0, undefined, { pullExpiresMs: 1000, recreateConsumer });
+    puller.start();
+    try {
+      await until(() => pulls.length === 1, 'the first request');
+      await jsm.consumers.delete(names.tasksStream, name);
+      await js.publish(subject, new TextEncoder().encode('sent while the consumer was gone'));
+      await until(() => held.length === 1, 'the message, once the consumer was created again', 15_000);
+      assert.equal(recreated, 1);
       finish(1);
     } finally {
       await stop();
