@@ -25,6 +25,20 @@ describe('job engine with real workers', () => {
     await eachCompletedOnce(job);
   });
 
+  it('records when a job started, also when it is marked running a moment later', async () => {
+    const id = await h.submit({ task: 'sleep', args: [200, 'slept'] });
+    let running = await h.record(id);
+    while (running?.status !== 'running') {
+      assert.ok(running?.status !== 'succeeded', 'never marked running');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running = await h.record(id);
+    }
+    const job = await h.waitForJob(id);
+    assert.equal(job.startedAt, running.startedAt, 'the start changed at the end');
+    const tookMs = Date.parse(job.finishedAt ?? '') - Date.parse(job.startedAt ?? '');
+    assert.ok(tookMs >= 200, `a job of a 200 ms task took ${tookMs} ms`);
+  });
+
   it('passes each chain step value to the next', async () => {
     const job = await h.waitForJob(
       await h.submit({ chain: [{ task: 'add', args: [4, 6] }, { task: 'multiply', args: [2] }, { task: 'add', args: [1] }] }),

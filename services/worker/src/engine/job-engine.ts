@@ -154,7 +154,8 @@ export class JobEngine {
       return delivery.repeat ? this.endings.publishAgain(jobId) : undefined;
     }
     const plan = await this.deps.plans.get(jobId, item.spec);
-    const job = this.handleFor(jobId, plan, context.signal, { ...item.record, startedAt: new Date().toISOString() });
+    const started = { ...item.record, startedAt: new Date().toISOString() };
+    const job = this.handleFor(jobId, plan, context.signal, started);
     const out: Dispatch[] = [];
     await this.progression.start(job, plan.root, undefined, out);
     const [only] = out;
@@ -165,7 +166,7 @@ export class JobEngine {
       // `running` if the work takes a moment; a quick job goes straight to its end.
       let marking: Promise<unknown> | undefined;
       const timer = setTimeout(() => {
-        marking = this.markRunning(jobId, item.record);
+        marking = this.markRunning(started);
         marking.catch(() => undefined); // awaited below; handled from now on
       }, RUNNING_MARK_DELAY_MS);
       const next: Dispatch[] = [];
@@ -177,9 +178,9 @@ export class JobEngine {
         clearTimeout(timer);
         await marking;
       }
-      await this.dispatchFollowUps(item, next, marking !== undefined, delivery.repeat);
+      await this.dispatchFollowUps(item, started, next, marking !== undefined, delivery.repeat);
     } else {
-      await this.dispatchFollowUps(item, out, false, delivery.repeat);
+      await this.dispatchFollowUps(item, started, out, false, delivery.repeat);
       this.deps.log.debug({ jobId, dispatched: out.length }, 'job started');
     }
     await Promise.all(job.pending);
@@ -191,6 +192,7 @@ export class JobEngine {
    */
   private async dispatchFollowUps(
     start: Extract<WorkItem, { kind: 'start' }>,
+    started: JobRecord & { startedAt: string },
     out: readonly Dispatch[],
     marked: boolean,
     repeat: boolean,
@@ -198,17 +200,18 @@ export class JobEngine {
     if (out.length === 0) return;
     await Promise.all([
       this.deps.plans.share(start.jobId, start.spec),
-      marked ? undefined : this.markRunning(start.jobId, start.record),
+      marked ? undefined : this.markRunning(started),
     ]);
     await this.deps.dispatcher.dispatch(out, repeat);
   }
 
-  private markRunning(jobId: string, initial: JobRecord): Promise<unknown> {
-    const startedAt = new Date().toISOString();
+  /** Marks the job `running` since it started here (creating its record from `started` if it has none yet). */
+  private markRunning(started: JobRecord & { startedAt: string }): Promise<unknown> {
+    const { startedAt } = started;
     return this.deps.records.update(
-      jobId,
+      started.id,
       (r) => (r.status === 'queued' ? { ...r, status: 'running', startedAt } : undefined),
-      initial,
+      started,
     );
   }
 
