@@ -44,6 +44,9 @@ export interface BuildAppOptions {
 /** How much longer than the longest wait a connection may stay idle, in milliseconds. */
 const IDLE_GRACE_MS = 60_000;
 
+/** Longest path parameter routed, in characters: Node.js limits a request's head to 16 KiB. */
+const MAX_PATH_PARAM_CHARS = 16 * 1024;
+
 /** Request ids supplied by clients (or proxies) in `x-request-id` are kept when they look sane. */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -78,6 +81,9 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     // A connection idle for longer than any wait (SSE streams send heartbeats) is
     // given up, so a client that stops sending mid-upload does not hold it for good.
     connectionTimeout: config.maxWaitMs + IDLE_GRACE_MS,
+    // A path parameter as long as a request line can be: a long id is then simply not
+    // found (or not a valid name), not an odd 414 from the router.
+    maxParamLength: MAX_PATH_PARAM_CHARS,
     // Node.js would answer a request without Host (and an Expect it does not know) with
     // an empty body: they are answered below, with problem details.
     http: { requireHostHeader: false },

@@ -99,8 +99,10 @@ export const jsonSerializerCompiler: FastifySerializerCompiler<z.ZodType | { pro
 export function installJsonContent(app: ApiInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    // A route whose body may be left out takes an empty one (with the header) as none.
-    if ((body as Buffer).byteLength === 0 && acceptsNoBody(request.routeOptions.schema?.body)) {
+    // A route that takes no body (a DELETE, say) ignores one; a route whose body may be
+    // left out takes an empty one (with the header, as many clients send it) as none.
+    const schema = request.routeOptions.schema?.body;
+    if (schema === undefined || ((body as Buffer).byteLength === 0 && acceptsNoBody(schema))) {
       done(null, undefined);
       return;
     }

@@ -165,6 +165,8 @@ describe('error responses', () => {
       '/v1/jobs/not-a-job',
       '/v1/jobs/a.*.%3E?wait=1',
       '/v1/jobs/0000000000aaaaaaaaaaaaaaaa/events',
+      `/v1/jobs/${'a'.repeat(5000)}`,
+      `/v1/jobs/${'a'.repeat(101)}/events`,
     ]) {
       const problem = problemOf(await env.app.inject({ method: 'GET', url }), 404, 'JOB_NOT_FOUND');
       assert.equal(problem.instance, url);
