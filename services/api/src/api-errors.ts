@@ -9,7 +9,9 @@
  * - 413: SPEC_LIMIT_EXCEEDED for the size-like limits (`maxNodes`, `maxChunks`), and
  *   BODY_TOO_LARGE (more than `bodyLimitBytes`);
  * - 415: UNSUPPORTED_MEDIA_TYPE (only `application/json` bodies are accepted, and by
- *   the file routes any media type, but not a `Content-Type` that is not one);
+ *   the file routes any media type, but not a `Content-Type` that is not one; and no
+ *   body in a content coding such as gzip);
+ * - 501: UNSUPPORTED_TRANSFER_CODING (a body in a transfer coding other than chunked);
  * - answered before routing (see {@link answerClientError}): 400 MALFORMED_REQUEST (not
  *   HTTP/1.1), 408 REQUEST_TIMEOUT, 431 HEADERS_TOO_LARGE; and by Node.js's
  *   `checkExpectation` (see {@link answerUnmetExpectation}): 417 EXPECTATION_FAILED;
@@ -87,6 +89,22 @@ export class InvalidMediaTypeError extends WeftError {
   readonly code = 'UNSUPPORTED_MEDIA_TYPE';
   constructor(contentType: string) {
     super(`the Content-Type ${JSON.stringify(contentType)} is not a media type such as text/plain; send a valid one, or none`);
+  }
+}
+
+/** A request body comes in a content coding (`Content-Encoding: gzip`, say): bodies are taken only as they are. */
+export class UnsupportedContentCodingError extends WeftError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  constructor(readonly coding: string) {
+    super(`the request body is in the content coding ${JSON.stringify(coding)}; send it as it is, without Content-Encoding`);
+  }
+}
+
+/** A request body comes in a transfer coding other than `chunked`. */
+export class UnsupportedTransferCodingError extends WeftError {
+  readonly code = 'UNSUPPORTED_TRANSFER_CODING';
+  constructor(readonly coding: string) {
+    super(`the request body is in the transfer coding ${JSON.stringify(coding)}; only chunked is understood`);
   }
 }
 
@@ -197,6 +215,14 @@ function fromWeftError(error: WeftError): ProblemInit {
     return { status: 422, code: error.code, title: 'Idempotency key reused', detail: error.message, extensions: { jobId: error.jobId } };
   }
   if (error instanceof InvalidMediaTypeError) return { status: 415, code: error.code, title: 'Unsupported media type', detail: error.message };
+  if (error instanceof UnsupportedContentCodingError) {
+    const errors = [{ pointer: '/headers/content-encoding', message: 'no content coding is accepted' }];
+    return { status: 415, code: error.code, title: 'Unsupported content coding', detail: error.message, errors };
+  }
+  if (error instanceof UnsupportedTransferCodingError) {
+    const errors = [{ pointer: '/headers/transfer-encoding', message: 'only chunked is understood' }];
+    return { status: 501, code: error.code, title: 'Unsupported transfer coding', detail: error.message, errors };
+  }
   if (error instanceof NotReadyError) return { status: 503, code: error.code, title: 'Not ready', detail: error.message };
   return fromClusterError(error) ?? INTERNAL;
 }

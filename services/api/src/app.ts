@@ -10,6 +10,7 @@ import Fastify from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { openFileStore, TaskCatalogue, ValueStore, type ApiConfig, type Infrastructure, type Logger } from '@weft/shared';
 import { answerClientError, answerUnmetExpectation, createErrorHandler, missingHost, RouteNotFoundError } from './api-errors.js';
+import { unsupportedCoding } from './request-codings.js';
 import type { ApiInstance, AppContext } from './app-context.js';
 import { openClusterAccess } from './cluster/cluster-access.js';
 import { WorkerCluster } from './cluster/worker-cluster.js';
@@ -101,7 +102,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     void reply.header('x-request-id', request.id);
     // HTTP/1.1 requires Host (RFC 9112, section 3.2).
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) done(missingHost());
-    else done();
+    else done(unsupportedCoding(request.headers));
   });
   // Closing waits for every connection to end: a kept-alive one answered during
   // shutdown (a wait cut short, say) would otherwise hold it until its idle timeout.

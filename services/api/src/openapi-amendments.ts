@@ -105,6 +105,9 @@ export function amendDocument<D extends object>(doc: D): D {
     // Any operation may fail unexpectedly: the error handler answers that with a problem too.
     if (problem !== undefined) {
       responses['500'] ??= { description: 'Internal Server Error: `INTERNAL_ERROR`, whose cause is not shown.', content: problem.content };
+      if (operation.requestBody !== undefined) {
+        responses['501'] ??= { description: 'Not Implemented: `UNSUPPORTED_TRANSFER_CODING`, a body in a transfer coding other than chunked.', content: problem.content };
+      }
     }
     for (const [status, response] of Object.entries(responses)) {
       response.headers = { 'x-request-id': REQUEST_ID, ...(status === '503' ? { 'retry-after': RETRY_AFTER } : {}), ...response.headers };

@@ -158,6 +158,26 @@ describe('error responses', () => {
     problemOf(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
+  it('refuses bodies in a content coding with 415, and in a transfer coding other than chunked with 501', async () => {
+    const body = '{"task":"add","args":[1,2]}';
+    for (const [headers, status, code, pointer] of [
+      [{ 'content-encoding': 'gzip' }, 415, 'UNSUPPORTED_MEDIA_TYPE', '/headers/content-encoding'],
+      [{ 'content-encoding': 'identity, br' }, 415, 'UNSUPPORTED_MEDIA_TYPE', '/headers/content-encoding'],
+      [{ 'transfer-encoding': 'gzip, chunked' }, 501, 'UNSUPPORTED_TRANSFER_CODING', '/headers/transfer-encoding'],
+    ] as const) {
+      for (const url of ['/v1/jobs', '/v1/files/coded.txt']) {
+        const method = url === '/v1/jobs' ? 'POST' : 'PUT';
+        const response = await env.app.inject({ method, url, headers: { 'content-type': 'application/json', ...headers }, payload: body });
+        const problem = problemOf(response, status, code);
+        assert.equal(problem.errors?.[0]?.pointer, pointer, `${method} ${url} ${JSON.stringify(headers)}`);
+      }
+    }
+    const plain = await env.app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' }, payload: body });
+    assert.equal(plain.statusCode, 202);
+    const bodiless = await env.app.inject({ method: 'GET', url: '/v1/tasks', headers: { 'content-encoding': 'gzip' } });
+    assert.equal(bodiless.statusCode, 200);
+  });
+
   it('answers 404 for unknown and malformed job ids', async () => {
     for (const url of [
       '/v1/jobs/0000000000aaaaaaaaaaaaaaaa',
