@@ -63,6 +63,22 @@ describe('error responses', () => {
     assert.deepEqual(pointers(problem), ['/chain/1/retries']);
   });
 
+  it('points into a map-reduce input at the field that is wrong', async () => {
+    const spec = (input: unknown) => ({ mapReduce: { input, map: { task: 'squares' }, reduce: { task: 'sum' } } });
+    for (const [input, pointer, message] of [
+      [{ range: { start: 'a', end: 10 } }, '/mapReduce/input/range/start', /expected number/],
+      [{ range: { start: 1 } }, '/mapReduce/input/range/end', /expected number/],
+      [{ range: { start: 1, end: 2.5 } }, '/mapReduce/input/range/end', /expected int/],
+      [{ items: 5 }, '/mapReduce/input/items', /expected array/],
+      [{}, '/mapReduce/input', /exactly one of: items, range, file, path, url/],
+      [{ items: [], range: { start: 0, end: 1 } }, '/mapReduce/input', /exactly one of/],
+    ] as const) {
+      const problem = problemOf(await postJson(env.app, '/v1/jobs', spec(input)), 400, 'INVALID_SPEC');
+      assert.deepEqual(pointers(problem), [pointer], JSON.stringify(input));
+      assert.match(problem.errors?.[0]?.message ?? '', message);
+    }
+  });
+
   it('asks a map-reduce for `reduce` or `output`, and for only one of them', async () => {
     const mapReduce = { input: { items: [1, 2] }, map: { task: 'squares' } };
     const neither = problemOf(await postJson(env.app, '/v1/jobs', { mapReduce }), 400, 'INVALID_SPEC');

@@ -32,14 +32,17 @@ export const RangeInputSchema = z
  * (stored, on the shared volume, or over HTTP), cut into line-aligned splits. The
  * API turns file inputs into their resolved form at submission.
  */
-export const MapReduceInputSchema = z.union([
-  z.strictObject({ items: z.array(z.unknown()) }),
-  z.strictObject({ range: RangeInputSchema }),
-  StoreFilesInputSchema,
-  VolumeFilesInputSchema,
-  UrlFilesInputSchema,
-  ResolvedFilesInputSchema,
-]);
+export const MapReduceInputSchema = z.union(
+  [
+    z.strictObject({ items: z.array(z.unknown()) }),
+    z.strictObject({ range: RangeInputSchema }),
+    StoreFilesInputSchema,
+    VolumeFilesInputSchema,
+    UrlFilesInputSchema,
+    ResolvedFilesInputSchema,
+  ],
+  { error: 'expected an object with exactly one of: items, range, file, path, url' },
+);
 export type MapReduceInput = z.infer<typeof MapReduceInputSchema>;
 
 /** One task: `{"task": "add", "args": [4, 6]}`. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidSpecError, SpecLimitError, toPointer, type InputIssue } from '../errors.js';
+import { flattenIssues } from '../zod-issues.js';
 import {
   ChainNodeSchema,
   ChordNodeSchema,
@@ -44,10 +45,7 @@ const shallow = {
 } satisfies Record<NodeKind, z.ZodType>;
 
 function issuesOf(error: z.ZodError, base: readonly PropertyKey[]): InputIssue[] {
-  return error.issues.map((issue) => ({
-    pointer: toPointer([...base, ...issue.path]),
-    message: issue.message,
-  }));
+  return flattenIssues(error.issues, base).map((issue) => ({ pointer: toPointer(issue.path), message: issue.message }));
 }
 
 function kindOf(value: unknown, path: readonly PropertyKey[]): NodeKind {

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { InvalidTaskArgsError, toPointer } from '../errors.js';
+import { flattenIssues } from '../zod-issues.js';
 import { addTask } from './add.js';
 import { checksumTask } from './checksum.js';
 import { countPrimesTask } from './count-primes.js';
@@ -68,44 +69,6 @@ export interface TaskDescription {
 
 const TASK_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
-/** Converts zod issues to {@link TaskArgIssue}s, resolving union failures to their most specific branch. */
-function toArgIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): TaskArgIssue[] {
-  const result: TaskArgIssue[] = [];
-  for (const issue of issues) {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      // One by one: a spread of a million issues overflows the stack.
-      for (const resolved of resolveUnion(issue.errors, path)) result.push(resolved);
-    } else {
-      result.push({ path: path.map(toPathSegment), message: issue.message });
-    }
-  }
-  return result;
-}
-
-/**
- * When every branch of a union failed: report the branch that got furthest into the
- * input (deepest issue path); when none did, one issue listing what each branch expected.
- */
-function resolveUnion(branches: readonly (readonly z.core.$ZodIssue[])[], path: readonly PropertyKey[]): TaskArgIssue[] {
-  let best: readonly z.core.$ZodIssue[] | undefined;
-  let bestDepth = 0;
-  for (const branch of branches) {
-    const depth = branch.reduce((max, issue) => Math.max(max, issue.path.length), 0);
-    if (depth > bestDepth) {
-      best = branch;
-      bestDepth = depth;
-    }
-  }
-  if (best !== undefined) return toArgIssues(best, path);
-  const messages = [...new Set(branches.flatMap((branch) => toArgIssues(branch).map((issue) => issue.message)))];
-  return [{ path: path.map(toPathSegment), message: messages.join('; or ') }];
-}
-
-function toPathSegment(segment: PropertyKey): string | number {
-  return typeof segment === 'symbol' ? String(segment) : segment;
-}
-
 /** A set of tasks, looked up by name. */
 export class TaskCatalogue {
   readonly #tasks = new Map<string, TaskDefinition>();
@@ -168,6 +131,6 @@ export class TaskCatalogue {
     if (task === undefined) return { ok: false, issues: [{ path: [], message: `unknown task "${name}"` }] };
     const parsed = task.args.safeParse(args);
     if (parsed.success) return { ok: true, args: parsed.data };
-    return { ok: false, issues: toArgIssues(parsed.error.issues) };
+    return { ok: false, issues: flattenIssues(parsed.error.issues) };
   }
 }
