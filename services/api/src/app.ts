@@ -84,7 +84,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     connectionTimeout: config.maxWaitMs + IDLE_GRACE_MS,
     // A path parameter as long as a request line can be: a long id is then simply not
     // found (or not a valid name), not an odd 414 from the router.
-    maxParamLength: MAX_PATH_PARAM_CHARS,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     // Node.js would answer a request without Host (and an Expect it does not know) with
     // an empty body: they are answered below, with problem details.
     http: { requireHostHeader: false },

@@ -139,6 +139,34 @@ describe('job event streams', () => {
     assert.deepEqual(jobEvents(stream)[0], { jobId: id, status: 'succeeded', at: finishedAt });
   });
 
+  it('makes up the end of a job of one task with the completion its record keeps', async () => {
+    const id = newJobId(Date.now() - 5000);
+    const finishedAt = new Date(Date.now() - 2000).toISOString();
+    const completion = { node: '', task: 'add', attempts: 1, durationMs: 0.25, value: 7 };
+    const record: JobRecord = {
+      id,
+      status: 'succeeded',
+      kind: 'task',
+      createdAt: new Date(Date.now() - 5000).toISOString(),
+      finishedAt,
+      progress: { done: 1, total: 1 },
+      result: { v: 7 },
+      tasks: [completion],
+    };
+    // The worker died before the end event, which was to carry the completion.
+    await env.infra.jobs.put(id, encodeWire(record));
+
+    const stream = await readEventStream(`${base}/v1/jobs/${id}/events`, { timeoutMs: 5000 });
+    assert.deepEqual(
+      stream.events.map((e) => e.event),
+      ['task', 'job'],
+    );
+    assert.deepEqual(JSON.parse(stream.events[0]?.data ?? ''), { jobId: id, ...completion });
+    // The views show no trace of it.
+    const view = bodyOf<Record<string, unknown>>(await env.app.inject({ url: `/v1/jobs/${id}` }));
+    assert.equal(view['tasks'], undefined);
+  });
+
   it('makes up the job event when the record turns terminal while streaming', async () => {
     const id = newJobId();
     const running: JobRecord = {

@@ -45,6 +45,20 @@ export const JobErrorSchema = z.object({
 });
 export type JobError = z.infer<typeof JobErrorSchema>;
 
+/** One finished task, as reported in events. */
+export const TaskCompletionSchema = z.object({
+  /** JSON Pointer of the task in the spec; map chunks and reduce steps add `#chunk/N` or `#reduce/L/N`. */
+  node: z.string(),
+  task: z.string(),
+  label: z.string().optional(),
+  attempts: z.number().int().positive(),
+  /** From the start of the first attempt to the end of the last, in milliseconds; time spent waiting for a thread is not counted. */
+  durationMs: z.number().nonnegative(),
+  /** The task's value when it is small; omitted otherwise. */
+  value: z.unknown().optional(),
+});
+export type TaskCompletion = z.infer<typeof TaskCompletionSchema>;
+
 /** The durable record of a job, stored in the jobs bucket under its id. */
 export const JobRecordSchema = z.object({
   id: jobId,
@@ -62,6 +76,12 @@ export const JobRecordSchema = z.object({
   }),
   result: StoredValueSchema.optional(),
   error: JobErrorSchema.optional(),
+  /**
+   * Completions of the tasks that finished the job when they travel in its end event
+   * rather than in a `tasks` event (a job of one task): kept, so that the end can be
+   * told again in full from the record. Not part of the API's views.
+   */
+  tasks: z.array(TaskCompletionSchema).optional(),
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
 
@@ -101,20 +121,6 @@ export const WorkItemSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 export type WorkItem = z.infer<typeof WorkItemSchema>;
-
-/** One finished task, as reported in events. */
-export const TaskCompletionSchema = z.object({
-  /** JSON Pointer of the task in the spec; map chunks and reduce steps add `#chunk/N` or `#reduce/L/N`. */
-  node: z.string(),
-  task: z.string(),
-  label: z.string().optional(),
-  attempts: z.number().int().positive(),
-  /** From the start of the first attempt to the end of the last, in milliseconds; time spent waiting for a thread is not counted. */
-  durationMs: z.number().nonnegative(),
-  /** The task's value when it is small; omitted otherwise. */
-  value: z.unknown().optional(),
-});
-export type TaskCompletion = z.infer<typeof TaskCompletionSchema>;
 
 /** The last event of a job: it finished, for good. */
 export const JobEndEventSchema = z.object({

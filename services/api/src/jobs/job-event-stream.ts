@@ -12,7 +12,9 @@
  * If a worker dies between writing the terminal record and publishing the `job` event,
  * the event never comes: once the record has been terminal for a grace period and the
  * stream's last message for the job is not a `job` event, the `job` event is made up
- * from the record (after everything on the stream has been sent).
+ * from the record (after everything on the stream has been sent), preceded by the
+ * completions the record keeps (those of a job of one task, which the lost event
+ * was to carry).
  */
 import type { ServerResponse } from 'node:http';
 import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
@@ -27,6 +29,7 @@ import {
   type JobEvent,
   type JobRecord,
   type Logger,
+  type TaskCompletion,
 } from '@weft/shared';
 import type { JobEndEventData, TaskEventData } from '../schemas.js';
 import { isTerminal, readJobRecord } from './job-records.js';
@@ -53,6 +56,12 @@ function endData(event: JobEnd): JobEndEventData {
   return { jobId: event.jobId, status: event.status, at: event.at, ...(event.error ? { error: event.error } : {}) };
 }
 
+/** A `job` event made up from the record, and the completions the record keeps (see `JobRecord.tasks`). */
+interface MadeUpEnd {
+  readonly data: JobEndEventData;
+  readonly tasks: readonly TaskCompletion[];
+}
+
 function endFromRecord(record: JobRecord): JobEndEventData {
   return {
     jobId: record.id,
@@ -66,8 +75,8 @@ function endFromRecord(record: JobRecord): JobEndEventData {
 export class JobEventStream {
   /** Stream sequence of the last message sent. */
   private lastSeq = 0;
-  /** A made-up `job` event, sent once the message with sequence `endAfterSeq` has been. */
-  private pendingEnd: { afterSeq: number; data: JobEndEventData } | undefined;
+  /** A made-up end, sent once the message with sequence `afterSeq` has been. */
+  private pendingEnd: (MadeUpEnd & { afterSeq: number }) | undefined;
   private done = false;
   /** When the record was first seen terminal (its finishedAt when it has one), in epoch milliseconds. */
   private terminalSeenAt: number | undefined;
@@ -166,7 +175,7 @@ export class JobEventStream {
       this.send('task', data, i === event.tasks.length - 1 ? msg.seq : undefined);
     });
     this.lastSeq = msg.seq;
-    if (this.pendingEnd !== undefined && msg.seq >= this.pendingEnd.afterSeq) this.finish(this.pendingEnd.data);
+    if (this.pendingEnd !== undefined && msg.seq >= this.pendingEnd.afterSeq) this.finishMadeUp(this.pendingEnd);
   }
 
   /** Runs {@link check} after `delayMs`, unless a check is due sooner. */
@@ -203,10 +212,10 @@ export class JobEventStream {
         return;
       }
       this.log.info({ jobId: this.jobId, status: record.status }, 'job event missing; sending one made from the record');
-      const data = endFromRecord(record);
+      const end: MadeUpEnd = { data: endFromRecord(record), tasks: record.tasks ?? [] };
       const afterSeq = last?.seq ?? 0;
-      if (afterSeq <= this.lastSeq) this.finish(data);
-      else this.pendingEnd = { afterSeq, data };
+      if (afterSeq <= this.lastSeq) this.finishMadeUp(end);
+      else this.pendingEnd = { ...end, afterSeq };
     } finally {
       this.checking = false;
     }
@@ -218,6 +227,12 @@ export class JobEventStream {
     } catch {
       return undefined;
     }
+  }
+
+  /** Sends the completions a made-up end carries, then the end. */
+  private finishMadeUp({ data, tasks }: MadeUpEnd): void {
+    for (const task of tasks) this.send('task', { jobId: this.jobId, ...task });
+    this.finish(data);
   }
 
   /** Sends the final event (if any) and ends the response and the consumer. Idempotent. */

@@ -66,7 +66,7 @@ export class JobViews {
 
   /** The view without the result, as in listings. */
   summary(record: JobRecord): JobSummary {
-    const { result: _result, ...rest } = record;
+    const { result: _result, tasks: _tasks, ...rest } = record;
     const durationMs = durationOf(record);
     return { ...rest, ...(durationMs === undefined ? {} : { durationMs }), links: jobLinks(record.id) };
   }

@@ -36,9 +36,11 @@ export class JobEndings {
     const stored: StoredValue = await this.deps.values.store(value, `${jobId}.result.${nuid.next()}`);
     const finishedAt = new Date().toISOString();
     const progress = { done: plan.taskCount, total: plan.taskCount };
-    const updated = await this.end(jobId, { status: 'succeeded', result: stored, progress }, finishedAt, initial);
-    if (!updated) return this.deps.values.discard(stored);
+    // Completions that travel in the end event are kept in the record too: whoever
+    // tells the end again from the record (a repeat, an event stream) tells them.
     const tasks = job.endTasks ? { tasks: job.endTasks } : {};
+    const updated = await this.end(jobId, { status: 'succeeded', result: stored, progress, ...tasks }, finishedAt, initial);
+    if (!updated) return this.deps.values.discard(stored);
     const end = { type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks } as const;
     track(job, this.deps.dispatcher.eventWithRetries(end, jobEndEventId(jobId), job.signal));
     this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
@@ -67,17 +69,18 @@ export class JobEndings {
   }
 
   /**
-   * Publishes a finished job's end event again, from its record: a repeated item of a
-   * finished job may be the one whose worker died between storing the terminal record
-   * and publishing the event. (Within the duplicate window, an event already stored
-   * is not stored twice.)
+   * Publishes a finished job's end event again, from its record (with the completions
+   * it carries): a repeated item of a finished job may be the one whose worker died
+   * between storing the terminal record and publishing the event. (Within the
+   * duplicate window, an event already stored is not stored twice.)
    */
   async publishAgain(jobId: string): Promise<void> {
     const current = await this.deps.records.get(jobId);
     if (!current) return;
     const { record } = current;
     const at = record.finishedAt ?? new Date().toISOString();
-    await this.deps.dispatcher.event({ type: 'job', jobId, at, status: record.status, ...(record.error ? { error: record.error } : {}), record }, jobEndEventId(jobId));
+    const told = { ...(record.error ? { error: record.error } : {}), ...(record.tasks ? { tasks: record.tasks } : {}) };
+    await this.deps.dispatcher.event({ type: 'job', jobId, at, status: record.status, ...told, record }, jobEndEventId(jobId));
   }
 }
 
