@@ -42,6 +42,10 @@ export interface NextRequest {
 export class WorkMessage {
   readonly info: DeliveryInfo;
   private settled = false;
+  /** When the acknowledgement timer was last restarted (or the message arrived), by `performance.now()`. */
+  private keptAt = performance.now();
+  /** Whether the timer may have run out meanwhile (see {@link mayHaveLapsed}). */
+  private lapsed = false;
 
   /**
    * @param next asked when the message is acknowledged: more messages to request in
@@ -106,9 +110,31 @@ export class WorkMessage {
     this.send(TERM);
   }
 
-  /** Restarts the message's acknowledgement timer. */
-  working(): void {
-    if (!this.settled) this.send(WORKING);
+  /**
+   * Restarts the message's acknowledgement timer, noting whether it may have run out
+   * since it was last restarted (`ackWaitMs` went by: the event loop stalled, say).
+   */
+  working(ackWaitMs: number): void {
+    if (this.settled) return;
+    this.mayHaveLapsed(ackWaitMs);
+    this.keptAt = performance.now();
+    this.send(WORKING);
+  }
+
+  /** The acknowledgement timer may have run out: the connection dropped while the message was held. */
+  markLapsed(): void {
+    this.lapsed = true;
+  }
+
+  /**
+   * Whether JetStream may have delivered the message again meanwhile, to another
+   * worker: its acknowledgement timer was not restarted for `ackWaitMs`, or may not
+   * have been (see {@link markLapsed}). The item then counts as a repeat for what it
+   * sends on, since past the duplicate window both copies' sends would be stored.
+   */
+  mayHaveLapsed(ackWaitMs: number): boolean {
+    if (!this.lapsed && performance.now() - this.keptAt > ackWaitMs) this.lapsed = true;
+    return this.lapsed;
   }
 
   private get reply(): string {

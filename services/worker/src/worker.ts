@@ -173,6 +173,7 @@ export class Worker {
       }
       await worker.heartbeat.beat();
       worker.timer = setInterval(() => worker.tick(), Math.min(config.heartbeatMs, config.ackWaitMs / 3));
+      void worker.watchConnection();
       for (const puller of worker.pullers) puller.start();
       log.info({ queues: config.queues, threads: config.threads, concurrency: config.concurrency }, 'worker started');
       return worker;
@@ -262,8 +263,18 @@ export class Worker {
     }
   }
 
+  /**
+   * While the connection is down, acknowledgement timers run on at the server: the
+   * items held then may be delivered again elsewhere (see `WorkMessage.markLapsed`).
+   */
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') for (const msg of this.inFlight) msg.markLapsed();
+    }
+  }
+
   private tick(): void {
-    for (const msg of this.inFlight) msg.working();
+    for (const msg of this.inFlight) msg.working(this.config.ackWaitMs);
     this.heartbeat.beat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
   }
 
@@ -335,7 +346,15 @@ export class Worker {
       if (lost >= this.config.maxDeliveries) {
         await this.engine.failItem(item, new PoisonWorkItemError(lost));
       } else {
-        await this.engine.handle(item, { repeat: msg.repeat, ageMs: msg.ageMs, claim });
+        const { ackWaitMs } = this.config;
+        await this.engine.handle(item, {
+          // Read again when the item sends on: it may have been delivered elsewhere meanwhile.
+          get repeat() {
+            return msg.repeat || msg.mayHaveLapsed(ackWaitMs);
+          },
+          ageMs: msg.ageMs,
+          claim,
+        });
       }
       // Given up first: the acknowledgement asks for more work when there is room.
       claim.release();

@@ -43,6 +43,38 @@ describe('work items sent again after the duplicate window', () => {
     assert.equal(counts.get('/group/0/chain/2'), 1, 'a step after it that was done ran again');
   });
 
+  it('sends work on as a repeat when the connection dropped while the item ran: it may have been delivered again', async () => {
+    const sent: { kind: string; repeat: boolean }[] = [];
+    const sub = h.nc.subscribe(h.infra.names.taskSubject('default'), {
+      callback: (_err, msg) => {
+        sent.push({ kind: (JSON.parse(msg.string()) as { kind: string }).kind, repeat: msg.headers?.get(REPEAT_HEADER) === '1' });
+      },
+    });
+    try {
+      const id = await h.submit({ chain: [{ task: 'sleep', args: [1500, 'slept'] }, { task: 'echo' }] });
+      while ((await h.record(id))?.status !== 'running') await new Promise((resolve) => setTimeout(resolve, 20));
+      await h.server.kill();
+      await h.server.restart();
+      // Back once JetStream answers again.
+      for (;;) {
+        try {
+          await h.infra.jsm.getAccountInfo();
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      const job = await h.waitForJob(id);
+      assert.equal(job.value, 'slept');
+      assert.deepEqual(sent, [
+        { kind: 'start', repeat: false },
+        { kind: 'task', repeat: true },
+      ]);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
   it('publishes the end event again when a repeat finds the job finished without one', async () => {
     const job = await prepareJob({ task: 'add', args: [2, 3] }, TaskCatalogue.builtin(), LIMITS);
     // As a worker leaves it that stored the terminal record and died before the event.

@@ -61,7 +61,12 @@ export interface JobEngineDeps {
 
 /** How the current delivery of a work item looks. */
 export interface Delivery {
-  /** Whether the item may have been processed before (see `WorkMessage.repeat`): its stored result is looked for first. */
+  /**
+   * Whether the item may have been processed before (see `WorkMessage.repeat`): its
+   * stored result is looked for first. Read again when the item sends work on, which
+   * then says it may be a repeat too: the item may have been delivered to another
+   * worker meanwhile (see `WorkMessage.mayHaveLapsed`).
+   */
   readonly repeat: boolean;
   /** How long the item has been in its queue, in milliseconds. @default 0 */
   readonly ageMs?: number;
