@@ -22,7 +22,7 @@
  * - 410: VALUE_NOT_FOUND (a finished job's result has expired from the object store);
  * - 400: INVALID_FILE_NAME, INVALID_FILE_INPUT (a job's input files cannot be resolved);
  *   404: FILE_NOT_FOUND; 409: FILE_CHANGED (replaced while read); 413: FILE_TOO_LARGE;
- *   416: RANGE_NOT_SATISFIABLE;
+ *   416: RANGE_NOT_SATISFIABLE; 412: PRECONDITION_FAILED (a conditional file request);
  * - 501: CLUSTER_UNAVAILABLE (no Kubernetes cluster: the API runs outside one and has
  *   no kubeconfig; this API instance cannot scale pools, so retrying will not help);
  * - 502: KUBERNETES_FORBIDDEN (the cluster denied a call: RBAC), KUBERNETES_API_ERROR
@@ -42,6 +42,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   FileChangedError,
+  PreconditionFailedError,
   FileInputError,
   FileNotFoundError,
   FileTooLargeError,
@@ -89,6 +90,14 @@ export class InvalidMediaTypeError extends WeftError {
   readonly code = 'UNSUPPORTED_MEDIA_TYPE';
   constructor(contentType: string) {
     super(`the Content-Type ${JSON.stringify(contentType)} is not a media type such as text/plain; send a valid one, or none`);
+  }
+}
+
+/** An upload carries `Content-Range`: a file is only ever uploaded whole. */
+export class PartialUploadError extends WeftError {
+  readonly code = 'INVALID_REQUEST';
+  constructor() {
+    super('partial uploads (Content-Range) are not supported: upload the whole file');
   }
 }
 
@@ -215,6 +224,13 @@ function fromWeftError(error: WeftError): ProblemInit {
     return { status: 422, code: error.code, title: 'Idempotency key reused', detail: error.message, extensions: { jobId: error.jobId } };
   }
   if (error instanceof InvalidMediaTypeError) return { status: 415, code: error.code, title: 'Unsupported media type', detail: error.message };
+  if (error instanceof PartialUploadError) {
+    const errors = [{ pointer: '/headers/content-range', message: 'not supported in an upload' }];
+    return { status: 400, code: error.code, title: 'Invalid request', detail: error.message, errors };
+  }
+  if (error instanceof PreconditionFailedError) {
+    return { status: 412, code: error.code, title: 'Precondition failed', detail: error.message, extensions: { name: error.fileName } };
+  }
   if (error instanceof UnsupportedContentCodingError) {
     const errors = [{ pointer: '/headers/content-encoding', message: 'no content coding is accepted' }];
     return { status: 415, code: error.code, title: 'Unsupported content coding', detail: error.message, errors };

@@ -26,6 +26,8 @@ interface Amendment {
   readonly streamedBody?: string;
   /** Response headers, by status. */
   readonly headers?: Readonly<Record<number, Readonly<Record<string, HeaderObject>>>>;
+  /** Responses without a body, which a route's schema cannot declare, by status. */
+  readonly bodiless?: Readonly<Record<number, string>>;
 }
 
 const text = (description: string): HeaderObject => ({ description, schema: { type: 'string' } });
@@ -41,6 +43,8 @@ const FILE_HEADERS = {
   'last-modified': text('When the upload finished: for `If-Range`.'),
 } satisfies Record<string, HeaderObject>;
 
+const NOT_MODIFIED = 'Not Modified: the file is still the one `If-None-Match` or `If-Modified-Since` names.';
+
 /** Amendments by `<method> <path>`, as in the document. */
 const AMENDMENTS: Readonly<Record<string, Amendment>> = {
   'post /v1/jobs': {
@@ -55,10 +59,20 @@ const AMENDMENTS: Readonly<Record<string, Amendment>> = {
     headers: { 201: { location: text('Path of the file.') } },
   },
   'get /v1/files/{name}': {
-    headers: { 200: FILE_HEADERS, 206: { ...FILE_HEADERS, 'content-range': text('The range sent, e.g. `bytes 0-99/1000`.') } },
+    bodiless: { 304: NOT_MODIFIED },
+    headers: {
+      200: FILE_HEADERS,
+      206: { ...FILE_HEADERS, 'content-range': text('The range sent, e.g. `bytes 0-99/1000`.') },
+      304: { etag: FILE_HEADERS.etag, 'last-modified': FILE_HEADERS['last-modified'] },
+    },
   },
   'head /v1/files/{name}': {
-    headers: { 200: FILE_HEADERS, 206: { ...FILE_HEADERS, 'content-range': text('The range that would be sent.') } },
+    bodiless: { 304: NOT_MODIFIED },
+    headers: {
+      200: FILE_HEADERS,
+      206: { ...FILE_HEADERS, 'content-range': text('The range that would be sent.') },
+      304: { etag: FILE_HEADERS.etag, 'last-modified': FILE_HEADERS['last-modified'] },
+    },
   },
 };
 
@@ -124,6 +138,9 @@ function amend(operation: Operation, amendment: Amendment): void {
       description: amendment.streamedBody,
       content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
     };
+  }
+  for (const [status, description] of Object.entries(amendment.bodiless ?? {})) {
+    (operation.responses ??= {})[status] ??= { description };
   }
   for (const [status, headers] of Object.entries(amendment.headers ?? {})) {
     const response = operation.responses?.[status];

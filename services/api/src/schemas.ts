@@ -338,3 +338,14 @@ export const FileListSchema = z.object({ files: z.array(FileInfoSchema) });
 export const FileParamsSchema = z.object({
   '*': z.string().meta({ description: 'File name, e.g. `logs/2026/a.txt` (URL-encoded where needed).' }),
 });
+
+/** Conditional request headers of the file routes (RFC 9110 §13), matched against a file's `ETag` and `Last-Modified`. */
+export const FileConditionHeadersSchema = z.object({
+  'if-match': z.string().optional().meta({ description: 'Go ahead only if the file exists with one of these entity tags (or any, with `*`); else 412.' }),
+  'if-none-match': z
+    .string()
+    .optional()
+    .meta({ description: 'A read answers 304 if the file has one of these entity tags; a change fails with 412 (`*`: if the file exists).' }),
+  'if-modified-since': z.string().optional().meta({ description: 'A read answers 304 if the file was not stored since (unless `If-None-Match` is sent).' }),
+  'if-unmodified-since': z.string().optional().meta({ description: 'Go ahead only if the file was not stored since (unless `If-Match` is sent); else 412.' }),
+});

@@ -185,6 +185,14 @@ export class SplitTooLargeError extends WeftError {
   readonly code = 'SPLIT_TOO_LARGE';
 }
 
+/** A conditional change of a stored file did not go ahead: the file is not as the request required. */
+export class PreconditionFailedError extends WeftError {
+  readonly code = 'PRECONDITION_FAILED';
+  constructor(readonly fileName: string) {
+    super(`file "${fileName}" is not as the request's preconditions require (If-Match, If-None-Match, If-Unmodified-Since)`);
+  }
+}
+
 /** A stored file changed or disappeared while it was being read (replaced, deleted, or its data lost). */
 export class FileChangedError extends WeftError {
   readonly code = 'FILE_CHANGED';

@@ -2,14 +2,25 @@
  * The file store over HTTP: `PUT`, `GET` (with `Range`), `HEAD` and `DELETE` on
  * `/v1/files/<name>`, and `GET /v1/files` to list.
  */
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { assertFileName, fileInfo, FileNotFoundError, FileTooLargeError, RangeNotSatisfiableError, type FileManifest } from '@weft/shared';
-import { InvalidMediaTypeError } from '../api-errors.js';
+import {
+  assertFileName,
+  fileInfo,
+  FileNotFoundError,
+  FileTooLargeError,
+  PreconditionFailedError,
+  RangeNotSatisfiableError,
+  type FileManifest,
+  type FilePrecondition,
+} from '@weft/shared';
+import { InvalidMediaTypeError, PartialUploadError } from '../api-errors.js';
 import type { ApiInstance, AppContext } from '../app-context.js';
+import { evaluatePreconditions, hasPreconditions, type FileValidators } from '../files/http-preconditions.js';
 import { parseRange, rangeApplies, type ByteRange } from '../files/http-range.js';
 import {
+  FileConditionHeadersSchema,
   FileInfoSchema,
   FileListQuerySchema,
   FileListSchema,
@@ -46,15 +57,18 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
             'localhost:8080/v1/files/notes.txt`), replacing any file of that name once the upload is complete. ' +
             'The body is never held in memory as a whole; it is cut into line-aligned parts as it arrives.',
           params: FileParamsSchema,
-          response: { 201: jsonResponse(FileInfoSchema, 'The stored file.'), ...problemResponses(400, 413, 415, 503) },
+          headers: FileConditionHeadersSchema,
+          response: { 201: jsonResponse(FileInfoSchema, 'The stored file.'), ...problemResponses(400, 412, 413, 415, 503) },
         },
       },
       async (request, reply) => {
         const name = assertFileName(request.params['*']);
+        if (request.headers['content-range'] !== undefined) throw new PartialUploadError();
         const declared = Number(request.headers['content-length'] ?? Number.NaN);
         if (declared > config.fileMaxBytes) throw new FileTooLargeError(config.fileMaxBytes);
         const contentType = request.headers['content-type'] ?? guessContentType(name);
-        const manifest = await files.put(name, request.raw, { contentType, maxBytes: config.fileMaxBytes });
+        const precondition = preconditionOf(request.headers);
+        const manifest = await files.put(name, request.raw, { contentType, maxBytes: config.fileMaxBytes, ...(precondition ? { precondition } : {}) });
         request.log.info({ file: name, bytes: manifest.size, parts: manifest.parts.length }, 'file stored');
         return reply.code(201).header('location', filePath(name)).send(fileInfo(manifest));
       },
@@ -82,18 +96,31 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
       schema: {
         tags: ['files'],
         summary: 'Download a file',
-        description: 'Streams the file; a single `Range: bytes=…` is answered with 206 and that part.',
+        description:
+          'Streams the file; a single `Range: bytes=…` is answered with 206 and that part. Conditional requests ' +
+          '(`If-None-Match`, `If-Modified-Since`) are answered with 304 when the file has not changed.',
         params: FileParamsSchema,
+        headers: FileConditionHeadersSchema,
         response: {
           200: binaryResponse('The file.'),
           206: binaryResponse('The requested range of the file.'),
-          ...problemResponses(400, 404, 409, 416, 503),
+          ...problemResponses(400, 404, 409, 412, 416, 503),
         },
       },
     },
     async (request, reply) => {
       const manifest = await requireFile(request.params['*']);
       const current = { etag: `"${manifest.sha256}"`, lastModified: new Date(manifest.createdAt).toUTCString() };
+      const outcome = evaluatePreconditions(request.headers, validatorsOf(manifest), true);
+      if (outcome === 'failed') throw new PreconditionFailedError(manifest.name);
+      if (outcome === 'not-modified') {
+        // No body, and no schema to declare one by: written as it is.
+        void reply.header('etag', current.etag).header('last-modified', current.lastModified);
+        reply.hijack();
+        reply.raw.writeHead(304, reply.getHeaders() as OutgoingHttpHeaders);
+        reply.raw.end();
+        return reply;
+      }
       let range: ByteRange | undefined;
       try {
         range = rangeApplies(request.headers['if-range'], current) ? parseRange(request.headers.range, manifest.size) : undefined;
@@ -134,12 +161,13 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
         tags: ['files'],
         summary: 'Delete a file',
         params: FileParamsSchema,
-        response: { 204: binaryResponse('Deleted; no content.'), ...problemResponses(400, 404, 415, 503) },
+        headers: FileConditionHeadersSchema,
+        response: { 204: binaryResponse('Deleted; no content.'), ...problemResponses(400, 404, 412, 415, 503) },
       },
     },
     async (request, reply) => {
       const name = assertFileName(request.params['*']);
-      if (!(await files.delete(name))) throw new FileNotFoundError(name);
+      if (!(await files.delete(name, preconditionOf(request.headers)))) throw new FileNotFoundError(name);
       request.log.info({ file: name }, 'file deleted');
       return reply.code(204).send(undefined);
     },
@@ -148,6 +176,17 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
   async function requireFile(rawName: string): Promise<FileManifest> {
     return files.require(assertFileName(rawName));
   }
+}
+
+/** What a request's preconditions compare a stored file by. */
+function validatorsOf(manifest: FileManifest): FileValidators {
+  return { etag: `"${manifest.sha256}"`, modifiedMs: Date.parse(manifest.createdAt) };
+}
+
+/** The precondition a change (`PUT`, `DELETE`) must meet, when the request sets any. */
+function preconditionOf(headers: IncomingHttpHeaders): FilePrecondition | undefined {
+  if (!hasPreconditions(headers)) return undefined;
+  return (current) => evaluatePreconditions(headers, current && validatorsOf(current), false) === 'proceed';
 }
 
 /** A route response entry for raw bytes (streamed by fastify, never serialized). */

@@ -104,6 +104,58 @@ describe('file store API', () => {
     assert.equal(list.files.filter((f) => f.name === 'café/notes.txt').length, 1);
   });
 
+  it('evaluates conditional requests: 304 for a file the client has, 412 for a change that must not go ahead', async () => {
+    const name = 'cond/a.txt';
+    const first = bodyOf<{ sha256: string }>(await upload(env, name, 'one\n'));
+    const etag = `"${first.sha256}"`;
+    const get = (headers: Record<string, string>) => env.app.inject({ url: `/v1/files/${name}`, headers });
+    const lastModified = (await get({})).headers['last-modified'] as string;
+
+    const unchanged = await get({ 'if-none-match': `"other", ${etag}` });
+    assert.equal(unchanged.statusCode, 304);
+    assert.equal(unchanged.body, '');
+    assert.equal(unchanged.headers.etag, etag);
+    assert.equal((await get({ 'if-none-match': 'W/' + etag })).statusCode, 304, 'If-None-Match compares weakly');
+    assert.equal((await get({ 'if-modified-since': lastModified })).statusCode, 304);
+    assert.equal((await get({ 'if-none-match': '"other"', 'if-modified-since': lastModified })).statusCode, 200, 'If-None-Match wins');
+    assert.equal((await get({ 'if-match': etag })).statusCode, 200);
+    const mismatch = await get({ 'if-match': '"other"' });
+    assert.equal(mismatch.statusCode, 412);
+    assert.equal(bodyOf<{ code: string }>(mismatch).code, 'PRECONDITION_FAILED');
+    assert.equal((await get({ 'if-unmodified-since': new Date(Date.parse(lastModified) - 60_000).toUTCString() })).statusCode, 412);
+
+    const put = (body: string, headers: Record<string, string>) =>
+      env.app.inject({ method: 'PUT', url: `/v1/files/${name}`, headers: { 'content-type': 'text/plain', ...headers }, payload: body });
+    // Create-only, and replace-only-this-version.
+    assert.equal((await put('two\n', { 'if-none-match': '*' })).statusCode, 412);
+    assert.equal((await put('two\n', { 'if-match': '"other"' })).statusCode, 412);
+    assert.equal((await get({})).body, 'one\n', 'a refused upload changed the file');
+    const replaced = await put('two\n', { 'if-match': etag });
+    assert.equal(replaced.statusCode, 201);
+    assert.equal((await put('three\n', { 'if-match': etag })).statusCode, 412, 'the old version is gone');
+    assert.equal((await env.app.inject({ method: 'PUT', url: '/v1/files/cond/new.txt', headers: { 'if-none-match': '*' }, payload: 'new\n' })).statusCode, 201);
+
+    const del = (headers: Record<string, string>) => env.app.inject({ method: 'DELETE', url: `/v1/files/${name}`, headers });
+    assert.equal((await del({ 'if-match': etag })).statusCode, 412);
+    assert.equal((await del({ 'if-match': `"${bodyOf<{ sha256: string }>(replaced).sha256}"` })).statusCode, 204);
+    assert.equal((await del({})).statusCode, 404);
+    assert.equal((await env.app.inject({ method: 'DELETE', url: '/v1/files/cond/new.txt' })).statusCode, 204);
+  });
+
+  it('refuses a partial upload (Content-Range) with 400', async () => {
+    const response = await env.app.inject({
+      method: 'PUT',
+      url: '/v1/files/partial.txt',
+      headers: { 'content-type': 'text/plain', 'content-range': 'bytes 10-14/100' },
+      payload: 'hello',
+    });
+    assert.equal(response.statusCode, 400);
+    const problem = bodyOf<{ code: string; errors: { pointer: string }[] }>(response);
+    assert.equal(problem.code, 'INVALID_REQUEST');
+    assert.equal(problem.errors[0]?.pointer, '/headers/content-range');
+    assert.equal((await env.app.inject({ url: '/v1/files/partial.txt' })).statusCode, 404);
+  });
+
   it('takes any media type, and refuses a Content-Type that is none with 415', async () => {
     const typed = await env.app.inject({ method: 'PUT', url: '/v1/files/typed.html', headers: { 'content-type': 'text/html; charset=utf-8' }, payload: '<p>' });
     assert.equal(typed.statusCode, 201, typed.body);

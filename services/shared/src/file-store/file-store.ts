@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { nuid } from '@nats-io/transport-node';
-import { FileChangedError, FileNotFoundError, FileTooLargeError } from '../errors.js';
+import { FileChangedError, FileNotFoundError, FileTooLargeError, PreconditionFailedError } from '../errors.js';
 import { decodeWire, encodeWire } from '../json-codec.js';
 import { parseMessage } from '../messages.js';
 import { bucketKeys } from '../nats/bucket-keys.js';
@@ -42,7 +42,16 @@ export interface PutFileOptions {
   readonly contentType?: string;
   /** Largest accepted file, in bytes. @default unlimited */
   readonly maxBytes?: number;
+  /**
+   * Whether the file of that name as it is (`undefined`: none) may be replaced. Checked
+   * before the upload and again as it completes, in the same compare-and-set that
+   * stores it: a file that changed meanwhile is not overwritten. @default always
+   */
+  readonly precondition?: FilePrecondition;
 }
+
+/** Whether a stored file (`undefined`: none) is as a conditional change requires. */
+export type FilePrecondition = (current: FileManifest | undefined) => boolean;
 
 /** Parts written to an upload: `[stream sequence, bytes]`, and which of them end inside a line. */
 export interface UploadedParts {
@@ -88,10 +97,12 @@ export class FileStore {
 
   /**
    * Stores `body` under `name`, replacing any file of that name once complete.
-   * @throws InvalidFileNameError, FileTooLargeError (nothing is stored then)
+   * @throws InvalidFileNameError, FileTooLargeError, PreconditionFailedError (nothing is stored then)
    */
   async put(name: string, body: AsyncIterable<Uint8Array>, options: PutFileOptions = {}): Promise<FileManifest> {
     assertFileName(name);
+    const { precondition } = options;
+    if (precondition && !precondition(await this.stat(name))) throw new PreconditionFailedError(name);
     const id = nuid.next();
     const subject = this.deps.names.fileDataSubject(id);
     const hash = createHash('sha256');
@@ -126,7 +137,7 @@ export class FileStore {
         parts,
         cut,
       };
-      const replaced = await this.swapManifest(name, manifest);
+      const replaced = await this.swapManifest(name, manifest, precondition);
       // Stored. The replaced file's data goes now: failing that leaves data nothing
       // refers to, never a file whose data is gone.
       if (replaced) await this.purgeData(replaced.id).catch(() => undefined);
@@ -195,10 +206,15 @@ export class FileStore {
     return manifests.filter((m): m is FileManifest => m !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Deletes `name`. @returns whether there was such a file */
-  async delete(name: string): Promise<boolean> {
+  /**
+   * Deletes `name`, if `precondition` (when given) holds for it.
+   * @returns whether there was such a file
+   * @throws PreconditionFailedError when the precondition does not hold
+   */
+  async delete(name: string, precondition?: FilePrecondition): Promise<boolean> {
     for (;;) {
       const current = await this.entry(name);
+      if (precondition && !precondition(current?.manifest)) throw new PreconditionFailedError(name);
       if (!current) return false;
       try {
         // The manifest read, not one an upload finishing meanwhile put in its place.
@@ -291,12 +307,17 @@ export class FileStore {
     return { manifest, revision: entry.revision };
   }
 
-  /** Writes `manifest` with compare-and-set. @returns the manifest it replaced */
-  private async swapManifest(name: string, manifest: FileManifest): Promise<FileManifest | undefined> {
+  /**
+   * Writes `manifest` with compare-and-set, if `precondition` holds for the one it replaces.
+   * @returns the manifest it replaced
+   * @throws PreconditionFailedError when the precondition does not hold
+   */
+  private async swapManifest(name: string, manifest: FileManifest, precondition?: FilePrecondition): Promise<FileManifest | undefined> {
     const key = manifestKey(name);
     const encoded = encodeWire(manifest);
     for (;;) {
       const current = await this.entry(name);
+      if (precondition && !precondition(current?.manifest)) throw new PreconditionFailedError(name);
       try {
         if (current) await this.deps.files.update(key, encoded, current.revision);
         else await this.deps.files.create(key, encoded);

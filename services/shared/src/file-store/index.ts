@@ -7,7 +7,7 @@ import { FileStore } from './file-store.js';
 
 export { FILE_NAME_MAX_BYTES, FileNameSchema, assertFileName, fileNameProblem } from './file-names.js';
 export { FileManifestSchema, fileInfo, partOffsets, type FileInfo, type FileManifest } from './file-manifest.js';
-export { FileStore, type FileStoreDeps, type PutFileOptions, type SweepOptions, type UploadedParts } from './file-store.js';
+export { FileStore, type FilePrecondition, type FileStoreDeps, type PutFileOptions, type SweepOptions, type UploadedParts } from './file-store.js';
 export { lineAlignedParts, type LinePart } from './line-parts.js';
 export { jobOfOutputUpload, outputUploadId } from './upload-ids.js';
 

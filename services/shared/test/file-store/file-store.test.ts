@@ -70,6 +70,37 @@ describe('FileStore with writers racing', () => {
     assert.equal(await content(store, 'kept/a.txt'), 'second\n');
   });
 
+  it('does not overwrite a file stored while a conditional upload streamed in', async () => {
+    const store = new FileStore({ js: infra.js, jsm: infra.jsm, names: infra.names, files: infra.files, maxPayloadBytes: 1024 * 1024 }, 4096);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let streaming!: () => void;
+    const started = new Promise<void>((resolve) => (streaming = resolve));
+    async function* slowBody(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('late line\n');
+      streaming();
+      await held;
+      yield Buffer.from('last line\n');
+    }
+    // Create-only: there is no file when it starts.
+    const late = store.put('cond/race.txt', slowBody(), { precondition: (current) => current === undefined });
+    late.catch(() => undefined);
+    await started;
+    const first = await store.put('cond/race.txt', chunks('first\n'));
+    release();
+    await assert.rejects(late, { code: 'PRECONDITION_FAILED' });
+    assert.equal(await content(store, 'cond/race.txt'), 'first\n');
+    assert.equal((await store.stat('cond/race.txt'))?.id, first.id);
+  });
+
+  it('deletes a file only if its precondition holds', async () => {
+    const store = new FileStore({ js: infra.js, jsm: infra.jsm, names: infra.names, files: infra.files, maxPayloadBytes: 1024 * 1024 }, 4096);
+    const stored = await store.put('cond/del.txt', chunks('x\n'));
+    await assert.rejects(store.delete('cond/del.txt', (current) => current?.id === 'another'), { code: 'PRECONDITION_FAILED' });
+    assert.equal(await store.delete('cond/del.txt', (current) => current?.id === stored.id), true);
+    assert.equal(await store.stat('cond/del.txt'), undefined);
+  });
+
   it('deletes the file it read, not one an upload put in its place meanwhile', async () => {
     let second: FileManifest | undefined;
     const store = storeWithRace(async (s) => (second = await s.put('race/a.txt', chunks('second\n'))));
