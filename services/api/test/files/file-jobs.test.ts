@@ -201,7 +201,9 @@ describe('file jobs', () => {
   it('fails a job whose URL serves other bytes than it had at submission', async () => {
     // Ranges from the first byte after the first request; the body twice; empty ranges
     // after the first; a size that doubled; fewer bytes than it said at submission.
-    for (const mode of ['shifty', 'grows', 'hollow', 'regrown', 'shrinks']) {
+    // And a new version of the same size after the first request: refused for the
+    // entity tag of the first (412), or sent with its own (a server ignoring If-Match).
+    for (const mode of ['shifty', 'grows', 'hollow', 'regrown', 'shrinks', 'versions', 'versions-lax']) {
       const input = { url: `${webBase}/${mode}/corpus/plain.txt` };
       const response = await postJson(env.app, '/v1/jobs?wait=60', { mapReduce: { input, splitBytes: 20_000, map: { task: 'line-count' }, reduce: { task: 'line-count' } } });
       const job = bodyOf<JobView>(response);
@@ -315,7 +317,9 @@ describe('file jobs', () => {
  * Serves the texts over HTTP: `/ranged/<name>` honours `Range`, `/whole/<name>` ignores
  * it; `/shifty/<name>` answers every range from the first byte after the first request,
  * `/grows/<name>` sends the text twice once it has told its size, and `/huge/<name>`
- * claims a size beyond 2^53 bytes.
+ * claims a size beyond 2^53 bytes. `/ranged/<name>` gives an entity tag and honours
+ * `If-Match`; `/versions/<name>` is a new version (of the same size) at each request,
+ * and `/versions-lax/<name>` too, but ignores `If-Match`.
  */
 async function serveTexts(): Promise<http.Server> {
   const requests = new Map<string, number>();
@@ -345,7 +349,17 @@ async function serveTexts(): Promise<http.Server> {
       return void response.writeHead(206, { 'content-range': `bytes ${start}-${end}/${total}`, 'content-length': 0 }).end();
     }
     if (mode === 'huge') return void response.writeHead(206, { 'content-range': `bytes 0-0/${2 ** 53 + 10}` }).end(bytes.subarray(0, 1));
-    if ((mode === 'ranged' || mode === 'shifty' || mode === 'hollow' || mode === 'regrown' || mode === 'drip') && range) {
+    if (mode === 'ranged' || mode === 'versions' || mode === 'versions-lax') {
+      // One version for `ranged`, a new one for each request otherwise; the same size.
+      const version = mode === 'ranged' ? 1 : seen;
+      const etag = `"v${version}-${bytes.length}"`;
+      if (version > 1) bytes.reverse();
+      if (mode !== 'versions-lax' && request.headers['if-match'] !== undefined && request.headers['if-match'] !== etag) {
+        return void response.writeHead(412).end();
+      }
+      response.setHeader('etag', etag);
+    }
+    if (['ranged', 'shifty', 'hollow', 'regrown', 'drip', 'versions', 'versions-lax'].includes(mode ?? '') && range) {
       const start = mode === 'shifty' && Number(range[2]) > 0 ? 0 : Number(range[1]);
       const end = Math.min(bytes.length - 1, Number(range[2]));
       if (start >= bytes.length) return void response.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();

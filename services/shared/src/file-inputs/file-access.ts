@@ -98,11 +98,16 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
           return readLocalSplit((await locate({ source, start, end })) as LocalSplit, signal);
         case 'url':
           if (source.ranged && source.size !== null) {
-            return { file, bytes: await readLineAlignedRange(urlByteSource(source.url, source.size), start, end, { signal }) };
+            return { file, bytes: await readLineAlignedRange(urlByteSource(source.url, source.size, source.etag), start, end, { signal }) };
           }
           // One split of all of it: no more than the server said, nor than a split may hold.
           if ((source.size ?? 0) > MAX_SPLIT_BYTES) throw tooLarge(file, 0, source.size ?? 0);
-          return { file, bytes: await collect(readUrl(source.url, { ...(signal ? { signal } : {}), size: source.size, maxBytes: MAX_SPLIT_BYTES })) };
+          return {
+            file,
+            bytes: await collect(
+              readUrl(source.url, { ...(signal ? { signal } : {}), ...(source.etag ? { etag: source.etag } : {}), size: source.size, maxBytes: MAX_SPLIT_BYTES }),
+            ),
+          };
       }
     },
 

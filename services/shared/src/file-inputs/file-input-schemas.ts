@@ -33,7 +33,14 @@ export const FileSourceSchema = z.discriminatedUnion('kind', [
   /** A file on the shared volume, relative to its root. */
   z.strictObject({ kind: z.literal('volume'), path: z.string().min(1), size, mtimeMs: z.number().nonnegative().optional() }),
   /** A file over HTTP(S); `ranged` when the server honours `Range` requests (then it is split by bytes). */
-  z.strictObject({ kind: z.literal('url'), url: z.string().min(1), size: size.nullable(), ranged: z.boolean() }),
+  z.strictObject({
+    kind: z.literal('url'),
+    url: z.string().min(1),
+    size: size.nullable(),
+    ranged: z.boolean(),
+    /** Its strong entity tag at submission, when its server gave one: reads must find the same version. */
+    etag: z.string().min(1).optional(),
+  }),
 ]);
 export type FileSource = z.infer<typeof FileSourceSchema>;
 

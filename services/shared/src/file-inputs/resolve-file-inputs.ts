@@ -123,7 +123,8 @@ async function resolveSources(
       list(input.url).map(async (url, i) => {
         try {
           const probe = await probeUrl(url, ctx.signal);
-          return [{ source: { kind: 'url', url, size: probe.size, ranged: probe.ranged && probe.size !== null } } satisfies SplittableSource];
+          const version = probe.etag === undefined ? {} : { etag: probe.etag };
+          return [{ source: { kind: 'url', url, size: probe.size, ranged: probe.ranged && probe.size !== null, ...version } } satisfies SplittableSource];
         } catch (err) {
           issues.push({ pointer: at('url', input.url, i), message: `cannot read ${url}: ${err instanceof Error ? err.message : String(err)}` });
           return [];

@@ -17,21 +17,51 @@ export interface UrlProbe {
   readonly size: number | null;
   /** Whether the server answers `Range` requests with partial content. */
   readonly ranged: boolean;
+  /** Its strong entity tag, when the server gives one: later reads must find the same. */
+  readonly etag?: string;
+}
+
+/** The strong entity tag of a response, if it has one (a weak one cannot tell versions of bytes apart). */
+function strongEtag(response: Response): string | undefined {
+  const etag = response.headers.get('etag')?.trim();
+  return etag !== undefined && etag.startsWith('"') ? etag : undefined;
+}
+
+/**
+ * Headers that make a server refuse (412) to send other bytes than those of entity
+ * tag `etag`, when it is known.
+ */
+function sameVersion(etag: string | undefined): Record<string, string> {
+  return etag === undefined ? IDENTITY : { ...IDENTITY, 'if-match': etag };
+}
+
+/**
+ * Fails when a response is of another version than `etag`: refused for it (412), or
+ * with another entity tag (a server that ignores `If-Match`).
+ */
+async function checkVersion(url: string, response: Response, etag: string | undefined): Promise<void> {
+  if (etag === undefined) return;
+  const now = response.status === 412 ? undefined : strongEtag(response);
+  if (response.status !== 412 && (now === undefined || now === etag)) return;
+  await response.body?.cancel();
+  throw new FileChangedError(`GET ${url} is no longer the version it was when the job was submitted (entity tag ${etag})`);
 }
 
 /** Asks for the first byte of `url`, to learn its size and whether ranges work. @throws Error when the URL cannot be read */
 export async function probeUrl(url: string, signal?: AbortSignal): Promise<UrlProbe> {
   const response = await fetch(url, { headers: { range: 'bytes=0-0', ...IDENTITY }, signal: withTimeout(signal) });
   await response.body?.cancel();
+  const etag = strongEtag(response);
+  const version = etag === undefined ? {} : { etag };
   if (response.status === 206) {
     const total = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1];
     // Ranges of a size the server does not tell (`bytes 0-0/*`) cannot be planned.
-    return total === undefined ? { size: null, ranged: false } : { size: sizeOf(url, total), ranged: true };
+    return total === undefined ? { size: null, ranged: false, ...version } : { size: sizeOf(url, total), ranged: true, ...version };
   }
-  if (response.status === 416) return { size: 0, ranged: false };
+  if (response.status === 416) return { size: 0, ranged: false, ...version };
   if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
   const length = response.headers.get('content-length');
-  return { size: length === null ? null : sizeOf(url, length), ranged: false };
+  return { size: length === null ? null : sizeOf(url, length), ranged: false, ...version };
 }
 
 /** A size a server announced. @throws Error when it is not a byte count Weft can address */
@@ -41,14 +71,15 @@ function sizeOf(url: string, announced: string): number {
   return size;
 }
 
-/** Random access to a URL whose server supports ranges. */
-export function urlByteSource(url: string, size: number): ByteSource {
+/** Random access to a URL whose server supports ranges, of the version of entity tag `etag` when given. */
+export function urlByteSource(url: string, size: number, etag?: string): ByteSource {
   return {
     size,
     async read(offset, length, signal) {
       const last = Math.min(size, offset + length) - 1;
       if (last < offset) return new Uint8Array(0);
-      const response = await fetchHeaders(url, { headers: { range: `bytes=${offset}-${last}`, ...IDENTITY } }, signal);
+      const response = await fetchHeaders(url, { headers: { range: `bytes=${offset}-${last}`, ...sameVersion(etag) } }, signal);
+      await checkVersion(url, response, etag);
       if (response.status !== 206) {
         await response.body?.cancel();
         throw answerProblem(url, response.status, `with a range answered ${response.status}, not 206`);
@@ -83,13 +114,16 @@ export interface ReadUrlOptions {
   readonly size?: number | null;
   /** Most bytes to take besides: a longer body fails the read with `SplitTooLargeError`. @default no limit */
   readonly maxBytes?: number;
+  /** The URL's entity tag when the job was submitted: other bytes fail the read with `FileChangedError`. */
+  readonly etag?: string;
 }
 
 /** The whole content of `url`, streamed. */
 export async function* readUrl(url: string, options: ReadUrlOptions = {}): AsyncGenerator<Uint8Array> {
-  const { signal, size } = options;
+  const { signal, size, etag } = options;
   const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
-  const response = await fetchHeaders(url, { headers: IDENTITY }, signal);
+  const response = await fetchHeaders(url, { headers: sameVersion(etag) }, signal);
+  await checkVersion(url, response, etag);
   if (!response.ok || !response.body) {
     await response.body?.cancel();
     throw answerProblem(url, response.status, `answered ${response.status}`);
