@@ -43,16 +43,26 @@ describe('map inputs from the shared volume and URLs', () => {
     assert.ok(result.ok);
     assert.equal(result.value.firstArgSplit?.path, path.join(root, 'a.txt'));
   });
-  /** A server of `text` (honouring single ranges) that drops the connection of its first `failFirst` requests. */
-  async function flakyServer(text: string, failFirst: number): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  /**
+   * A server of `text` (honouring single ranges, with the entity tag `"v1"`) that fails
+   * its first `failFirst` requests: drops their connection, or with `errorPage` answers
+   * 503 with a page of its own entity tag.
+   */
+  async function flakyServer(
+    text: string,
+    failFirst: number,
+    errorPage = false,
+  ): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
     const body = Buffer.from(text);
     let requests = 0;
     const server = http.createServer((request, response) => {
       requests += 1;
       if (requests <= failFirst) {
-        request.socket.destroy();
+        if (errorPage) response.writeHead(503, { etag: '"error-page"' }).end('busy');
+        else request.socket.destroy();
         return;
       }
+      response.setHeader('etag', '"v1"');
       const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
       if (!range) {
         response.writeHead(200, { 'content-length': body.length }).end(body);
@@ -71,7 +81,7 @@ describe('map inputs from the shared volume and URLs', () => {
       close: () => new Promise((resolve) => server.close(() => resolve())),
     };
   }
-  const urlSplit = (url: string, size: number): FileSplitRef => ({ source: { kind: 'url', url, size, ranged: true }, start: 0, end: size });
+  const urlSplit = (url: string, size: number): FileSplitRef => ({ source: { kind: 'url', url, size, ranged: true, etag: '"v1"' }, start: 0, end: size });
 
   it("tries a URL that fails again as often as the map task's retries allow", async () => {
     const server = await flakyServer('hello\nworld\n', 2);
@@ -81,6 +91,17 @@ describe('map inputs from the shared volume and URLs', () => {
       const [split] = result.value.args as [{ file: string; bytes: Uint8Array }];
       assert.deepEqual([split.file, Buffer.from(split.bytes).toString()], [server.url, 'hello\nworld\n']);
       assert.equal(server.requests(), 3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('takes an error page for a failed attempt, whatever its entity tag, not for another version', async () => {
+    const server = await flakyServer('hello\nworld\n', 1, true);
+    try {
+      const result = await steps(dir).mapInput(urlSplit(server.url, 12), [], never, { retries: 1, backoffMs: 10 });
+      assert.ok(result.ok, JSON.stringify(result));
+      assert.equal(server.requests(), 2);
     } finally {
       await server.close();
     }

@@ -37,12 +37,15 @@ function sameVersion(etag: string | undefined): Record<string, string> {
 
 /**
  * Fails when a response is of another version than `etag`: refused for it (412), or
- * with another entity tag (a server that ignores `If-Match`).
+ * content with another entity tag (from a server that ignores `If-Match`). Error
+ * answers are left to the caller: an error page's own tag says nothing of the file.
  */
 async function checkVersion(url: string, response: Response, etag: string | undefined): Promise<void> {
   if (etag === undefined) return;
-  const now = response.status === 412 ? undefined : strongEtag(response);
-  if (response.status !== 412 && (now === undefined || now === etag)) return;
+  if (response.status !== 412) {
+    const now = response.ok ? strongEtag(response) : undefined;
+    if (now === undefined || now === etag) return;
+  }
   await response.body?.cancel();
   throw new FileChangedError(`GET ${url} is no longer the version it was when the job was submitted (entity tag ${etag})`);
 }
