@@ -132,7 +132,7 @@ export class Worker {
       const state = new CasBucket(infra.state, writer, infra.names.stateBucket);
       const stops = new JobStops(shutdown.signal);
       const engine = new JobEngine({
-        plans: new PlanCache(infra.specs, values, catalogue),
+        plans: new PlanCache(infra.specs, values, catalogue, { inUse: (jobId) => stops.isActive(jobId) }),
         records,
         progress,
         results: new Results(new CasBucket(infra.results, writer, infra.names.resultsBucket), values),

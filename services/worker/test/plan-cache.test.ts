@@ -49,9 +49,12 @@ describe('PlanCache', () => {
     const large = [await share(cache, 30_000), await share(cache, 30_000), await share(cache, 30_000)];
     assert.ok(large.every(({ spec }) => 'bytes' in spec && spec.bytes > 150_000 && spec.bytes < 200_000));
     const small = await share(cache, 10);
+    const [first, second, third] = large as [(typeof large)[0], (typeof large)[0], (typeof large)[0]];
+    await cache.get(first.jobId);
+    await cache.get(second.jobId);
     await cache.get(small.jobId);
-    for (const { jobId } of large) await cache.get(jobId);
-    assert.equal(cache.size, 3, 'the oldest large plan went');
+    await cache.get(third.jobId);
+    assert.equal(cache.size, 3, 'the least recently used plan went, and no other');
     assert.deepEqual(
       await Promise.all([small, ...large].map(({ jobId }) => holds(cache, jobId))),
       [true, false, true, true],
@@ -61,6 +64,25 @@ describe('PlanCache', () => {
     const last = await share(tiny, 30_000);
     await tiny.get(last.jobId);
     assert.ok(await holds(tiny, last.jobId), 'the plan used last stays, whatever its size');
+  });
+
+  it('keeps the plans in use, whatever their size', async () => {
+    const busy = new Set<string>();
+    const cache = new PlanCache(h.infra.specs, h.values, TaskCatalogue.builtin(), { maxSpecBytes: 400_000, inUse: (jobId) => busy.has(jobId) });
+    const large = [await share(cache, 30_000), await share(cache, 30_000), await share(cache, 30_000)];
+    for (const { jobId } of large) {
+      busy.add(jobId);
+      await cache.get(jobId);
+    }
+    assert.equal(cache.size, 3);
+    busy.clear();
+    const another = await share(cache, 30_000);
+    await cache.get(another.jobId);
+    assert.equal(cache.size, 2, 'idle again, the oldest went');
+    assert.deepEqual(
+      await Promise.all([...large, another].map(({ jobId }) => holds(cache, jobId))),
+      [false, false, true, true],
+    );
   });
 
   it('forgets the plan of a job that ended', async () => {

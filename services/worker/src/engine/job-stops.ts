@@ -70,6 +70,11 @@ export class JobStops {
     this.active.get(jobId)?.controller.abort(reason);
   }
 
+  /** Whether work items of job `jobId` are being processed here now. */
+  isActive(jobId: string): boolean {
+    return this.active.has(jobId);
+  }
+
   /** Whether job `jobId` is known to have been stopped. */
   isStopped(jobId: string): boolean {
     return this.stopped.has(jobId);

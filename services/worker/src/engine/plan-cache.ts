@@ -22,14 +22,20 @@ export interface PlanCacheOptions {
   /** Plans kept at most. @default 256 */
   readonly maxPlans?: number;
   /**
-   * Plans kept at most by the size of their stored specs, in bytes (a plan takes one
-   * to three times its spec's size in memory; specs kept inline count for nothing,
-   * being small). The plan used last is kept whatever its size. @default 64 MiB
+   * Plans kept at most by the size of their specs, in bytes (a plan takes one to
+   * three times its spec's size in memory). Plans in use, and the one loaded last,
+   * are kept whatever their size. @default 64 MiB
    */
   readonly maxSpecBytes?: number;
+  /**
+   * Whether the plan of job `jobId` is in use (work items of the job are being
+   * processed): dropping it would only have it loaded again, a second copy beside
+   * the one in use. @default never
+   */
+  readonly inUse?: (jobId: string) => boolean;
 }
 
-/** A cached plan, and the size of its spec as stored (0 when inline). */
+/** A cached plan, and the size of its spec. */
 interface Cached {
   readonly plan: Promise<Plan>;
   readonly specBytes: number;
@@ -37,7 +43,7 @@ interface Cached {
 
 /**
  * Compiled plans of recent jobs, loaded from the specs bucket on first use, the least
- * recently used dropped first. Plans are deterministic, so every worker derives the
+ * recently used dropped first (unless in use). Plans are deterministic, so every worker derives the
  * same node ids from the same spec.
  */
 export class PlanCache {
@@ -46,6 +52,7 @@ export class PlanCache {
   private specBytes = 0;
   private readonly maxPlans: number;
   private readonly maxSpecBytes: number;
+  private readonly inUse: (jobId: string) => boolean;
 
   constructor(
     private readonly specs: KV,
@@ -55,6 +62,7 @@ export class PlanCache {
   ) {
     this.maxPlans = options.maxPlans ?? 256;
     this.maxSpecBytes = options.maxSpecBytes ?? 64 * 1024 * 1024;
+    this.inUse = options.inUse ?? (() => false);
   }
 
   /**
@@ -102,9 +110,9 @@ export class PlanCache {
       return compilePlan(parsed, this.catalogue, TRUSTED_PLAN_OPTIONS);
     });
     this.plans.set(jobId, { plan, specBytes: 0 });
-    // Weighed once the spec's size is known: a spec read from the bucket says it.
+    // Weighed once the spec's size is known: a stored one says it, an inline one is measured.
     void stored.then(
-      (spec) => this.weigh(jobId, plan, 'bytes' in spec ? spec.bytes : 0),
+      (spec) => this.weigh(jobId, plan, 'bytes' in spec ? spec.bytes : 'v' in spec ? encodeWire(spec.v).length : 0),
       () => undefined,
     );
     return plan;
@@ -125,8 +133,8 @@ export class PlanCache {
     for (const [oldest, { specBytes: weight }] of this.plans) {
       const tooMany = this.plans.size > this.maxPlans;
       if (!tooMany && this.specBytes <= this.maxSpecBytes) break;
-      // Too large: only plans with a stored spec's weight are worth dropping.
-      if (oldest !== jobId && (tooMany || weight > 0)) this.forget(oldest);
+      // Too large: only plans of some weight are worth dropping.
+      if (oldest !== jobId && (tooMany || weight > 0) && !this.inUse(oldest)) this.forget(oldest);
     }
   }
 }
