@@ -167,7 +167,13 @@ export class Worker {
             (msg) => worker.process(msg),
             log.child({ queue }),
             (free) => worker.claims.room(free),
-            { recreateConsumer: () => worker.ensureConsumer(queue) },
+            {
+              recreateConsumer: () => {
+                // The new consumer delivers the items held here again.
+                worker.lapseInFlight();
+                return worker.ensureConsumer(queue);
+              },
+            },
           ),
         );
       }
@@ -269,8 +275,13 @@ export class Worker {
    */
   private async watchConnection(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type === 'disconnect') for (const msg of this.inFlight) msg.markLapsed();
+      if (status.type === 'disconnect') this.lapseInFlight();
     }
+  }
+
+  /** The items held now may be delivered again elsewhere (see `WorkMessage.markLapsed`). */
+  private lapseInFlight(): void {
+    for (const msg of this.inFlight) msg.markLapsed();
   }
 
   private tick(): void {

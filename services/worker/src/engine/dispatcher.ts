@@ -50,11 +50,12 @@ export class Dispatcher {
   /**
    * Publishes every dispatch and waits until JetStream has stored them all.
    * @param repeat whether they are sent by an item that may have been processed
-   *   before: they may have been too, and say so (see `WorkMessage.repeat`)
+   *   before: they may have been too, and say so (see `WorkMessage.repeat`). Asked
+   *   for each window of publications: the answer may turn true meanwhile.
    */
-  async dispatch(dispatches: readonly Dispatch[], repeat = false): Promise<void> {
-    const headers = repeat ? REPEATED : undefined;
+  async dispatch(dispatches: readonly Dispatch[], repeat: () => boolean = () => false): Promise<void> {
     for (let i = 0; i < dispatches.length; i += PUBLISH_WINDOW) {
+      const headers = repeat() ? REPEATED : undefined;
       await Promise.all(
         dispatches.slice(i, i + PUBLISH_WINDOW).map(({ queue, item }) =>
           this.writer.publish(this.names.taskSubject(queue), encodeWire(item), { msgId: workItemId(item), ...(headers ? { headers } : {}) }),

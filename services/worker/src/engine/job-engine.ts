@@ -120,7 +120,7 @@ export class JobEngine {
       if (!(delivery.repeat && (await resumeIfDone(this.deps.results, this.progression, job, plan, item, out)))) {
         await this.execute(job, plan, item, out, context);
       }
-      await this.deps.dispatcher.dispatch(out, delivery.repeat);
+      await this.deps.dispatcher.dispatch(out, () => delivery.repeat);
       await Promise.all(job.pending);
     } finally {
       stop.release();
@@ -183,9 +183,9 @@ export class JobEngine {
         clearTimeout(timer);
         await marking;
       }
-      await this.dispatchFollowUps(item, started, next, marking !== undefined, delivery.repeat);
+      await this.dispatchFollowUps(item, started, next, marking !== undefined, delivery);
     } else {
-      await this.dispatchFollowUps(item, started, out, false, delivery.repeat);
+      await this.dispatchFollowUps(item, started, out, false, delivery);
       this.deps.log.debug({ jobId, dispatched: out.length }, 'job started');
     }
     await Promise.all(job.pending);
@@ -200,14 +200,14 @@ export class JobEngine {
     started: JobRecord & { startedAt: string },
     out: readonly Dispatch[],
     marked: boolean,
-    repeat: boolean,
+    delivery: Delivery,
   ): Promise<void> {
     if (out.length === 0) return;
     await Promise.all([
       this.deps.plans.share(start.jobId, start.spec),
       marked ? undefined : this.markRunning(started),
     ]);
-    await this.deps.dispatcher.dispatch(out, repeat);
+    await this.deps.dispatcher.dispatch(out, () => delivery.repeat);
   }
 
   /** Marks the job `running` since it started here (creating its record from `started` if it has none yet). */
