@@ -338,7 +338,13 @@ export class Worker {
       }
       await this.engine.failItem(item, { code, message });
       return true;
-    } catch {
+    } catch (failure) {
+      if (failure instanceof InvalidMessageError) {
+        // The job's own record does not decode: nothing can end the job, and no
+        // delivery will do better than this one.
+        this.log.error({ err: failure, jobId: item.jobId, kind: item.kind }, 'the job of a hopeless work item cannot be failed; dropping the item');
+        return true;
+      }
       return false;
     }
   }
