@@ -39,8 +39,8 @@ const REPLAYED = text('`true` when the answer is the job an earlier request with
 const FILE_HEADERS = {
   'content-length': { description: 'Bytes in the body.', schema: { type: 'integer' } },
   'accept-ranges': text('`bytes`: a single range may be asked for.'),
-  etag: text('The file\'s SHA-256, quoted: for `If-Range`.'),
-  'last-modified': text('When the upload finished: for `If-Range`.'),
+  etag: text('The file\'s SHA-256, quoted: for `If-Match`, `If-None-Match` and `If-Range`.'),
+  'last-modified': text('When the upload finished: for `If-Modified-Since`, `If-Unmodified-Since` and `If-Range`.'),
 } satisfies Record<string, HeaderObject>;
 
 const NOT_MODIFIED = 'Not Modified: the file is still the one `If-None-Match` or `If-Modified-Since` names.';

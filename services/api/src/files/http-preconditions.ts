@@ -35,10 +35,18 @@ function weakMatch(tags: readonly string[], etag: string): boolean {
   return tags.some((tag) => tag === '*' || bare(tag) === bare(etag));
 }
 
+/**
+ * The three forms of an HTTP date (§5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`, the
+ * obsolete `Sunday, 06-Nov-94 08:49:37 GMT` and `Sun Nov  6 08:49:37 1994`.
+ */
+const HTTP_DATE = /^(?:[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/;
+
 /** An HTTP date in milliseconds, or `undefined` when it is none (then it is ignored, §13.1.3). */
 function httpDate(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const ms = Date.parse(header);
+  if (header === undefined || !HTTP_DATE.test(header.trim())) return undefined;
+  // Date.parse reads the asctime form in local time: it names no zone, and means GMT.
+  const text = /GMT$/.test(header.trim()) ? header.trim() : `${header.trim()} GMT`;
+  const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : undefined;
 }
 

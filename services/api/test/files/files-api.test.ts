@@ -139,6 +139,7 @@ describe('file store API', () => {
     assert.equal((await del({ 'if-match': etag })).statusCode, 412);
     assert.equal((await del({ 'if-match': `"${bodyOf<{ sha256: string }>(replaced).sha256}"` })).statusCode, 204);
     assert.equal((await del({})).statusCode, 404);
+    assert.equal((await del({ 'if-match': etag })).statusCode, 404, 'no file: its preconditions do not count');
     assert.equal((await env.app.inject({ method: 'DELETE', url: '/v1/files/cond/new.txt' })).statusCode, 204);
   });
 

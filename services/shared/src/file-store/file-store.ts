@@ -214,8 +214,9 @@ export class FileStore {
   async delete(name: string, precondition?: FilePrecondition): Promise<boolean> {
     for (;;) {
       const current = await this.entry(name);
-      if (precondition && !precondition(current?.manifest)) throw new PreconditionFailedError(name);
+      // No file: nothing to delete, whatever the precondition (RFC 9110 §13.2.1).
       if (!current) return false;
+      if (precondition && !precondition(current.manifest)) throw new PreconditionFailedError(name);
       try {
         // The manifest read, not one an upload finishing meanwhile put in its place.
         await this.deps.files.purge(manifestKey(name), { previousSeq: current.revision });
