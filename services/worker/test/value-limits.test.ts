@@ -23,15 +23,13 @@ describe('values larger than a worker stores', () => {
   ] as const) {
     it(`fails the job at once, as VALUE_TOO_LARGE, for ${what}`, async () => {
       const failed = worker.counters.failed;
-      const started = performance.now();
       const job = await h.waitForJob(await h.submit(spec), 20_000);
       assert.equal(job.status, 'failed');
       assert.equal(job.error?.code, 'VALUE_TOO_LARGE', JSON.stringify(job.error));
       assert.equal(job.error?.node, node);
       assert.match(job.error?.message ?? '', /larger than the 100000 bytes a stored value may take/);
-      // Its item was not delivered again (the first redelivery would wait a second).
+      // Its item failed once, and was not delivered again.
       assert.equal(worker.counters.failed, failed + 1);
-      assert.ok(performance.now() - started < 1000, `took ${performance.now() - started} ms`);
     });
   }
 
