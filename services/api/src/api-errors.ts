@@ -16,6 +16,7 @@
  *   HTTP/1.1), 408 REQUEST_TIMEOUT, 431 HEADERS_TOO_LARGE; and by Node.js's
  *   `checkExpectation` (see {@link answerUnmetExpectation}): 417 EXPECTATION_FAILED;
  * - 404: JOB_NOT_FOUND, NOT_FOUND (no such route), POOL_NOT_FOUND (no such worker pool);
+ * - 405: METHOD_NOT_ALLOWED (the path exists for other methods; with `Allow`);
  * - 409: JOB_ENDED (a job to cancel succeeded or failed first), POOL_AUTOSCALED (the
  *   pool's replicas belong to an HPA or KEDA);
  * - 422: IDEMPOTENCY_KEY_REUSED (an `Idempotency-Key` sent before with another body);
@@ -82,6 +83,19 @@ export class RouteNotFoundError extends WeftError {
   readonly code = 'NOT_FOUND';
   constructor(method: string, url: string) {
     super(`no route for ${method} ${url.split('?')[0] ?? url}`);
+  }
+}
+
+/** A route path exists, but does not answer the request's method. */
+export class MethodNotAllowedError extends WeftError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+  constructor(
+    method: string,
+    url: string,
+    /** The methods the path answers. */
+    readonly allowed: readonly string[],
+  ) {
+    super(`${url.split('?')[0] ?? url} does not answer ${method}; it answers ${allowed.join(', ')}`);
   }
 }
 
@@ -199,6 +213,9 @@ function fromWeftError(error: WeftError): ProblemInit {
   }
   if (error instanceof RouteNotFoundError) {
     return { status: 404, code: error.code, title: 'Not found', detail: error.message };
+  }
+  if (error instanceof MethodNotAllowedError) {
+    return { status: 405, code: error.code, title: 'Method not allowed', detail: error.message, extensions: { allowed: [...error.allowed] } };
   }
   if (error instanceof ValueNotFoundError) {
     return { status: 410, code: error.code, title: 'Result expired', detail: 'the result of this job is no longer stored' };

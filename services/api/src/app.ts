@@ -9,7 +9,8 @@ import type { IncomingMessage } from 'node:http';
 import Fastify from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { openFileStore, TaskCatalogue, ValueStore, type ApiConfig, type Infrastructure, type Logger } from '@weft/shared';
-import { answerClientError, answerUnmetExpectation, createErrorHandler, missingHost, RouteNotFoundError } from './api-errors.js';
+import { answerClientError, answerUnmetExpectation, createErrorHandler, MethodNotAllowedError, missingHost, RouteNotFoundError } from './api-errors.js';
+import { RouteMethods } from './route-methods.js';
 import { unsupportedCoding } from './request-codings.js';
 import type { ApiInstance, AppContext } from './app-context.js';
 import { openClusterAccess } from './cluster/cluster-access.js';
@@ -114,8 +115,12 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   app.setValidatorCompiler(validatorCompiler);
   installJsonContent(app);
   app.setErrorHandler(errorHandler);
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
   app.setNotFoundHandler((request, reply) => {
-    void reply.send(new RouteNotFoundError(request.method, request.url));
+    const allowed = routeMethods.allowed(request.url.split('?')[0] ?? request.url);
+    if (allowed.length === 0) return void reply.send(new RouteNotFoundError(request.method, request.url));
+    void reply.header('allow', allowed.join(', ')).send(new MethodNotAllowedError(request.method, request.url, allowed));
   });
   await registerOpenApi(app);
 

@@ -266,7 +266,21 @@ describe('error responses', () => {
   it('answers 404 NOT_FOUND for unknown routes', async () => {
     const problem = problemOf(await env.app.inject({ method: 'GET', url: '/v2/nothing?x=1' }), 404, 'NOT_FOUND');
     assert.equal(problem.instance, '/v2/nothing?x=1');
-    problemOf(await env.app.inject({ method: 'DELETE', url: '/v1/jobs' }), 404, 'NOT_FOUND');
+    problemOf(await env.app.inject({ method: 'GET', url: '/v1/jobs/0000000000aaaaaaaaaaaaaaaa/nothing' }), 404, 'NOT_FOUND');
+  });
+
+  it('answers 405 METHOD_NOT_ALLOWED, with Allow, for a path that answers other methods', async () => {
+    for (const [method, url, allow] of [
+      ['DELETE', '/v1/jobs?status=running', 'GET, HEAD, POST'],
+      ['PUT', '/v1/jobs/0000000000aaaaaaaaaaaaaaaa', 'GET, HEAD'],
+      ['PATCH', '/v1/files/logs/2026/a.txt', 'DELETE, GET, HEAD, PUT'],
+      ['POST', '/healthz', 'GET, HEAD'],
+    ] as const) {
+      const response = await env.app.inject({ method, url });
+      const problem = problemOf(response, 405, 'METHOD_NOT_ALLOWED');
+      assert.equal(response.headers.allow, allow, `${method} ${url}`);
+      assert.deepEqual(problem['allowed'], allow.split(', '));
+    }
   });
 
   it('hides the message of unexpected errors', () => {
