@@ -43,8 +43,8 @@ interface Cached {
 
 /**
  * Compiled plans of recent jobs, loaded from the specs bucket on first use, the least
- * recently used dropped first (unless in use). Plans are deterministic, so every worker derives the
- * same node ids from the same spec.
+ * recently used dropped first (unless in use). Plans are deterministic, so every
+ * worker derives the same node ids from the same spec.
  */
 export class PlanCache {
   /** By job id, least recently used first (a Map iterates in insertion order). */
