@@ -12,9 +12,9 @@
  *   the file routes any media type, but not a `Content-Type` that is not one; and no
  *   body in a content coding such as gzip);
  * - 501: UNSUPPORTED_TRANSFER_CODING (a body in a transfer coding other than chunked);
- * - answered before routing (see {@link answerClientError}): 400 MALFORMED_REQUEST (not
- *   HTTP/1.1), 408 REQUEST_TIMEOUT, 431 HEADERS_TOO_LARGE; and by Node.js's
- *   `checkExpectation` (see {@link answerUnmetExpectation}): 417 EXPECTATION_FAILED;
+ * - answered before routing (see connection-errors.ts): 400 MALFORMED_REQUEST (not
+ *   HTTP/1.1), 408 REQUEST_TIMEOUT, 431 HEADERS_TOO_LARGE; and for Node.js's
+ *   `checkExpectation`: 417 EXPECTATION_FAILED;
  * - 404: JOB_NOT_FOUND, NOT_FOUND (no such route), POOL_NOT_FOUND (no such worker pool);
  * - 405: METHOD_NOT_ALLOWED (the path exists for other methods; with `Allow`);
  * - 409: JOB_ENDED (a job to cancel succeeded or failed first), POOL_AUTOSCALED (the
@@ -38,8 +38,7 @@
  * Pointers of INVALID_REQUEST issues point into the body (`/replicas`), or into the
  * query or path parameters with a prefix (`/query/wait`, `/params/pool`).
  */
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   FileChangedError,
@@ -137,7 +136,7 @@ export class NotReadyError extends WeftError {
 }
 
 /** What an error becomes, before the request-specific members are added. */
-interface ProblemInit {
+export interface ProblemInit {
   readonly status: number;
   readonly code: string;
   readonly title: string;
@@ -292,7 +291,7 @@ const PART_NAMES: Readonly<Record<string, string>> = {
 };
 
 /** Errors raised by fastify itself (or its plugins): validation, body parsing, limits. */
-type FrameworkError = Error & Partial<Pick<FastifyError, 'code' | 'statusCode' | 'validation' | 'validationContext'>>;
+export type FrameworkError = Error & Partial<Pick<FastifyError, 'code' | 'statusCode' | 'validation' | 'validationContext'>>;
 
 function fromFrameworkError(error: FrameworkError, options: ProblemMappingOptions): ProblemInit {
   if (error.validation !== undefined) {
@@ -365,7 +364,8 @@ export function toProblem(error: unknown, instance: string, options: ProblemMapp
   return problemOf(describe(error, options), instance);
 }
 
-function problemOf(init: ProblemInit, instance: string): Problem {
+/** The problem details of `init` for a request to `instance`. */
+export function problemOf(init: ProblemInit, instance: string): Problem {
   return {
     type: problemType(init.code),
     title: init.title,
@@ -398,63 +398,4 @@ export function createErrorHandler(options: ProblemMappingOptions) {
     if (problem.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     void reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(stringifyJson(problem));
   };
-}
-
-/** What fastify reports of a connection whose bytes never made a request. */
-interface ClientError extends Error {
-  readonly code?: string;
-}
-
-/** The error of an HTTP/1.1 request without a Host header: `400 INVALID_REQUEST` at `/headers/host`. */
-export function missingHost(): FrameworkError {
-  return Object.assign(new Error('the Host header is missing'), {
-    statusCode: 400,
-    validationContext: 'headers' as const,
-    validation: [{ instancePath: '/host', message: 'is required in HTTP/1.1', keyword: 'required', schemaPath: '', params: {} }],
-  });
-}
-
-/**
- * Answers a request whose `Expect` header asks for something other than
- * `100-continue` (Node.js's `checkExpectation`): `417 EXPECTATION_FAILED`.
- */
-export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
-  const init: ProblemInit = {
-    status: 417,
-    code: 'EXPECTATION_FAILED',
-    title: 'Expectation failed',
-    detail: 'only "Expect: 100-continue" is supported',
-  };
-  const body = stringifyJson(problemOf(init, request.url ?? ''));
-  response.writeHead(init.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' });
-  response.end(body);
-}
-
-/**
- * Answers what never became a request — bytes that are not HTTP, headers too large,
- * a request not received in time — with problem details like every other error
- * (fastify's `clientErrorHandler`), then closes the connection.
- */
-export function answerClientError(error: ClientError, socket: Duplex): void {
-  // A connection reset has nobody to answer.
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const init: ProblemInit =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? { status: 408, code: 'REQUEST_TIMEOUT', title: 'Request timeout', detail: 'the request did not arrive in time' }
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? { status: 431, code: 'HEADERS_TOO_LARGE', title: 'Request header fields too large', detail: 'the request headers exceed 16 KiB' }
-        : {
-            status: 400,
-            code: 'MALFORMED_REQUEST',
-            title: 'Bad request',
-            detail: `the request is not valid HTTP/1.1 (${error.code ?? error.message})`,
-          };
-  const body = stringifyJson(problemOf(init, ''));
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${init.status} ${STATUS_CODES[init.status] ?? init.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(error);
 }

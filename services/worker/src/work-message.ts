@@ -1,5 +1,5 @@
 import { nanos, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { InvalidMessageError } from '@weft/shared';
+import { decodeWire, InvalidMessageError, parseMessage, WorkItemSchema, type WorkItem } from '@weft/shared';
 
 const encoder = new TextEncoder();
 const ACK = encoder.encode('+ACK');
@@ -178,4 +178,15 @@ function parseDeliveryInfo(reply: string | undefined): DeliveryInfo {
     streamSequence,
     storedAtMs,
   };
+}
+
+/** The work item a message carries. @throws InvalidMessageError when it holds none, JSON or not */
+export function parseWorkItem(msg: WorkMessage): WorkItem {
+  let data: unknown;
+  try {
+    data = decodeWire(msg.string());
+  } catch (err) {
+    throw new InvalidMessageError(`a work item is not JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return parseMessage(WorkItemSchema, data, 'work item');
 }

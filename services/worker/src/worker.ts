@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { AckPolicy } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import {
   connectNats,
   createFileAccess,
   createLogger,
-  decodeWire,
   decodeWireBytes,
   InvalidMessageError,
   JobEndEventSchema,
@@ -16,7 +14,6 @@ import {
   ValueStore,
   ValueTooLargeError,
   WeftError,
-  WorkItemSchema,
   type Infrastructure,
   type Logger,
   type WorkerConfig,
@@ -38,9 +35,10 @@ import { Limiter } from './execution/limiter.js';
 import { TaskRunner } from './execution/task-runner.js';
 import { HandBacks } from './hand-backs.js';
 import { Heartbeat, type WorkerStats } from './heartbeat.js';
+import { ensureQueueConsumer } from './queue-consumer.js';
 import { QueuePuller } from './queue-puller.js';
 import { ThreadClaims } from './thread-claims.js';
-import type { WorkMessage } from './work-message.js';
+import { parseWorkItem, type WorkMessage } from './work-message.js';
 import { WORKER_VERSION } from './version.js';
 
 /** Lifecycle of a worker. */
@@ -157,7 +155,7 @@ export class Worker {
       // Slots are split between queues so that an idle queue cannot hold them all.
       const slotsPerQueue = Math.max(1, Math.floor(config.concurrency / config.queues.length));
       for (const queue of config.queues) {
-        const consumer = await worker.ensureConsumer(queue);
+        const consumer = await ensureQueueConsumer(infra, queue, config.ackWaitMs);
         worker.pullers.push(
           new QueuePuller(
             nc,
@@ -171,7 +169,7 @@ export class Worker {
               recreateConsumer: () => {
                 // The new consumer delivers the items held here again.
                 worker.lapseInFlight();
-                return worker.ensureConsumer(queue);
+                return ensureQueueConsumer(infra, queue, config.ackWaitMs);
               },
             },
           ),
@@ -235,27 +233,6 @@ export class Worker {
     await this.nc.drain().catch(() => undefined);
     this.stateValue = 'closed';
     this.log.info(this.counters, 'worker closed');
-  }
-
-  /** Creates or updates the queue's durable consumer. @returns its name */
-  private async ensureConsumer(queue: string): Promise<string> {
-    const { jsm, names } = this.infra;
-    const config = {
-      durable_name: names.consumerName(queue),
-      filter_subject: names.taskSubject(queue),
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: this.config.ackWaitMs * 1_000_000,
-      max_deliver: -1,
-      max_ack_pending: -1,
-    };
-    try {
-      await jsm.consumers.info(names.tasksStream, config.durable_name);
-      await jsm.consumers.update(names.tasksStream, config.durable_name, config);
-    } catch (err) {
-      if (!(err instanceof Error && /consumer not found/i.test(err.message))) throw err;
-      await jsm.consumers.add(names.tasksStream, config);
-    }
-    return config.durable_name;
   }
 
   private onJobStop(msg: Msg): void {
@@ -408,15 +385,4 @@ export class Worker {
       if (this.inFlight.size === 0) this.idle?.();
     }
   }
-}
-
-/** The work item a message carries. @throws InvalidMessageError when it holds none, JSON or not */
-function parseWorkItem(msg: WorkMessage): WorkItem {
-  let data: unknown;
-  try {
-    data = decodeWire(msg.string());
-  } catch (err) {
-    throw new InvalidMessageError(`a work item is not JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  return parseMessage(WorkItemSchema, data, 'work item');
 }
