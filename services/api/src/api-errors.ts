@@ -6,7 +6,7 @@
  * Status mapping:
  * - 400: INVALID_SPEC, INVALID_TASK_ARGS, UNKNOWN_TASK, MALFORMED_JSON, INVALID_REQUEST
  *   (query or path parameters), SPEC_LIMIT_EXCEEDED for `maxDepth`;
- * - 413: SPEC_LIMIT_EXCEEDED for the size-like limits (`maxNodes`, `maxChunks`), and
+ * - 413: SPEC_LIMIT_EXCEEDED for the size-like limits (`maxNodes`, `maxChunks`, `maxTasks`), and
  *   BODY_TOO_LARGE (more than `bodyLimitBytes`);
  * - 415: UNSUPPORTED_MEDIA_TYPE (only `application/json` bodies are accepted, and by
  *   the file routes any media type, but not a `Content-Type` that is not one; and no

@@ -25,7 +25,7 @@ describe('error responses', () => {
   before(async () => {
     env = await startTestEnv({
       worker: false,
-      config: { maxSpecDepth: 3, maxSpecNodes: 10, maxChunks: 50, bodyLimitBytes: 4096, maxWaitMs: 5000 },
+      config: { maxSpecDepth: 3, maxSpecNodes: 10, maxChunks: 50, maxTasks: 120, bodyLimitBytes: 4096, maxWaitMs: 5000 },
     });
   });
   after(async () => {
@@ -140,7 +140,7 @@ describe('error responses', () => {
     assert.deepEqual(pointers(problem), ['/chain/0/chain/0/chain/0']);
   });
 
-  it('rejects specs with too many nodes or chunks with 413', async () => {
+  it('rejects specs with too many nodes, chunks or tasks with 413', async () => {
     const members = Array.from({ length: 20 }, (_, i) => ({ task: 'add', args: [i, 1] }));
     const nodes = problemOf(await postJson(env.app, '/v1/jobs', { group: members }), 413, 'SPEC_LIMIT_EXCEEDED');
     assert.equal(nodes['limit'], 'maxNodes');
@@ -156,6 +156,14 @@ describe('error responses', () => {
     );
     assert.equal(chunks['limit'], 'maxChunks');
     assert.deepEqual(pointers(chunks), ['/mapReduce']);
+
+    // Three map-reduces of 40 chunks and 3 reduce steps each: 129 tasks.
+    const mapReduce = { mapReduce: { input: { range: { start: 0, end: 40 } }, chunks: 40, map: { task: 'squares' }, reduce: { task: 'sum' } } };
+    const tasks = problemOf(await postJson(env.app, '/v1/jobs', { group: [mapReduce, mapReduce, mapReduce] }), 413, 'SPEC_LIMIT_EXCEEDED');
+    assert.equal(tasks['limit'], 'maxTasks');
+    assert.equal(tasks['max'], 120);
+    assert.deepEqual(pointers(tasks), ['/group/2/mapReduce']);
+    assert.equal((await postJson(env.app, '/v1/jobs', { group: [mapReduce, mapReduce] })).statusCode, 202);
   });
 
   it('rejects oversized bodies with 413', async () => {

@@ -107,6 +107,8 @@ export const ApiConfigSchema = CommonConfigSchema.extend({
   maxSpecDepth: int(1, 256).default(32),
   /** Most chunks in one map-reduce. @default 100000 */
   maxChunks: int(1).default(100_000),
+  /** Most tasks in one job: leaf tasks, map chunks and reduce steps. @default 1000000 */
+  maxTasks: int(1).default(1_000_000),
   /** Longest `?wait=` a request may ask for, in milliseconds. @default 300000 */
   maxWaitMs: int(0).default(300_000),
   /** Largest file `PUT /v1/files/…` accepts, in bytes. @default 10 GiB */
@@ -234,6 +236,7 @@ export const API_ENV = {
   maxSpecNodes: 'WEFT_MAX_SPEC_NODES',
   maxSpecDepth: 'WEFT_MAX_SPEC_DEPTH',
   maxChunks: 'WEFT_MAX_CHUNKS',
+  maxTasks: 'WEFT_MAX_TASKS',
   maxWaitMs: 'WEFT_MAX_WAIT_MS',
   fileMaxBytes: 'WEFT_FILE_MAX_BYTES',
   fileOrphanGraceMs: 'WEFT_FILE_ORPHAN_GRACE_MS',

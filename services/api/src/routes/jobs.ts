@@ -67,7 +67,7 @@ function sendJobView(reply: FastifyReply, code: 200 | 202, view: JobView | Strea
 export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
   const { config, infra, catalogue, values, views, waiter, submissions } = ctx;
   const WaitQuerySchema = waitQuerySchema(config.maxWaitMs);
-  const limits = { maxNodes: config.maxSpecNodes, maxDepth: config.maxSpecDepth, maxChunks: config.maxChunks };
+  const limits = { maxNodes: config.maxSpecNodes, maxDepth: config.maxSpecDepth, maxChunks: config.maxChunks, maxTasks: config.maxTasks };
 
   app.post(
     '/v1/jobs',

@@ -11,6 +11,8 @@ import type { Plan, PlanComposite, PlanGroup, PlanNode, PlanTaskTemplate } from 
 export interface PlanOptions {
   /** Most chunks one map-reduce may have. */
   readonly maxChunks: number;
+  /** Most tasks (leaf tasks, map chunks and reduce steps) one job may have. @default unlimited */
+  readonly maxTasks?: number;
   /** Members per group aggregation node (and per batch message). @default 64 */
   readonly groupFanIn?: number;
   /** Partials one reduce step combines when the spec does not say. @default 16 */
@@ -60,6 +62,14 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
   const groupFanIn = options.groupFanIn ?? 64;
   const index = new Map<string, PlanNode>();
   let taskCount = 0;
+  const maxTasks = options.maxTasks ?? Number.POSITIVE_INFINITY;
+  /** Counts `n` more tasks, from the node at `pointer`. */
+  const countTasks = (n: number, pointer: string): void => {
+    taskCount += n;
+    if (taskCount > maxTasks) {
+      throw new SpecLimitError('maxTasks', maxTasks, pointer, `the job would have more than ${maxTasks} tasks (leaf tasks, map chunks and reduce steps)`);
+    }
+  };
 
   const checkTask = (node: TaskNode, pointer: string, firstArg: 'input' | 'none' | FirstArgSample): { cpuBound: boolean; args: unknown[] } => {
     const def = catalogue.get(node.task);
@@ -116,7 +126,7 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
     let node: PlanNode;
     if ('task' in spec) {
       const { cpuBound, args } = checkTask(spec, pointer, receivesInput ? 'input' : 'none');
-      taskCount += 1;
+      countTasks(1, pointer);
       node = { id, pointer, label, parent: undefined, kind: 'task', task: spec.task, args, options: opts, cpuBound, receivesInput };
     } else if ('chain' in spec) {
       const steps = spec.chain.map((s, i) => build(s, `${id}.${i}`, `${pointer}/chain/${i}`, opts, i > 0 || receivesInput));
@@ -162,7 +172,7 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
       const reduce = mr.reduce
         ? template(mr.reduce, `${mrPointer}/reduce`, opts, { sample: [], describe: 'the reduce task receives a list of partial results first' })
         : { task: OUTPUT_ASSEMBLY_TASK, args: [], options: opts, cpuBound: false, pointer: `${mrPointer}/output`, label: undefined };
-      taskCount += chunkCount + levels.reduce((a, b) => a + b, 0);
+      countTasks(chunkCount + levels.reduce((a, b) => a + b, 0), mrPointer);
       const output = mr.output;
       node = { id, pointer, label, parent: undefined, kind: 'mapReduce', input, itemCount, chunkSize, chunkCount, fanIn, levels, map, reduce, output };
     }
