@@ -104,7 +104,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     void reply.header('x-request-id', request.id);
     // HTTP/1.1 requires Host (RFC 9112, section 3.2).
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) done(missingHost());
-    else done(unsupportedCoding(request.headers));
+    else done(unsupportedCoding(request.method, request.headers));
   });
   // Closing waits for every connection to end: a kept-alive one answered during
   // shutdown (a wait cut short, say) would otherwise hold it until its idle timeout.
@@ -117,10 +117,15 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   installJsonContent(app);
   app.setErrorHandler(errorHandler);
   const routeMethods = new RouteMethods();
-  app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
+  app.addHook('onRoute', (route) => {
+    routeMethods.add(route.url, route.method);
+    // A plugin's root route is served with a trailing slash too, without a hook call of its own.
+    if (route.routePath === '' && route.prefix !== '') routeMethods.add(`${route.url}/`, route.method);
+  });
   app.setNotFoundHandler((request, reply) => {
-    const allowed = routeMethods.allowed(request.url.split('?')[0] ?? request.url);
-    if (allowed.length === 0) return void reply.send(new RouteNotFoundError(request.method, request.url));
+    const allowed = routeMethods.allowed(request.url);
+    // None, or a path the patterns match but the router does not: nothing is there.
+    if (allowed.length === 0 || allowed.includes(request.method)) return void reply.send(new RouteNotFoundError(request.method, request.url));
     void reply.header('allow', allowed.join(', ')).send(new MethodNotAllowedError(request.method, request.url, allowed));
   });
   await registerOpenApi(app);

@@ -46,6 +46,12 @@ export function answerUnmetExpectation(request: IncomingMessage, response: Serve
 export function answerClientError(error: ClientError, socket: Duplex): void {
   // A connection reset has nobody to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // A request answered already (refused for its framing, say, before its body broke
+  // the parser) is not answered twice; Node.js's own handler tells it the same way.
+  if (answered(socket)) {
+    socket.destroy(error);
+    return;
+  }
   const init: ProblemInit =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? { status: 408, code: 'REQUEST_TIMEOUT', title: 'Request timeout', detail: 'the request did not arrive in time' }
@@ -65,4 +71,9 @@ export function answerClientError(error: ClientError, socket: Duplex): void {
     );
   }
   socket.destroy(error);
+}
+
+/** Whether a response on the connection has sent its head: Node.js keeps it on the socket as `_httpMessage`. */
+function answered(socket: Duplex): boolean {
+  return (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
 }

@@ -8,7 +8,8 @@
 function patternOf(url: string): RegExp {
   const source = url
     .split('/')
-    .map((segment) => (segment === '*' ? '.*' : segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    // The router takes an empty parameter too (`/v1/jobs//cancel`).
+    .map((segment) => (segment === '*' ? '.*' : segment.startsWith(':') ? '[^/]*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('/');
   return new RegExp(`^${source}$`);
 }
@@ -27,8 +28,12 @@ export class RouteMethods {
     for (const method of typeof methods === 'string' ? [methods] : methods) route.methods.add(method.toUpperCase());
   }
 
-  /** The methods some route answers for request path `path` (without its query), sorted; none when no route has it. */
-  allowed(path: string): string[] {
+  /**
+   * The methods some route answers for request target `target` (origin or absolute
+   * form, with or without a query), sorted; none when no route has its path.
+   */
+  allowed(target: string): string[] {
+    const path = new URL(target, 'http://localhost').pathname;
     const methods = new Set<string>();
     for (const { pattern, methods: answered } of this.routes.values()) {
       if (pattern.test(path)) for (const method of answered) methods.add(method);

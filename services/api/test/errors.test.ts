@@ -243,9 +243,15 @@ describe('error responses', () => {
     assert.ok([200, 202].includes(fraction.statusCode), fraction.body);
   });
 
+  /** The port the API listens on, listening first if it does not yet. */
+  async function listening(): Promise<number> {
+    const bound = env.app.server.address();
+    if (bound !== null && typeof bound === 'object') return bound.port;
+    return Number(new URL(await env.app.listen({ port: 0, host: '127.0.0.1' })).port);
+  }
+
   it('answers what is not HTTP, a request without Host and an unknown expectation with problem details too', async () => {
-    const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = new URL(address);
+    const port = await listening();
     const cases: [string, number, string][] = [
       ['FOO /v1/jobs HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'MALFORMED_REQUEST'],
       ['GET /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'MALFORMED_REQUEST'],
@@ -254,7 +260,7 @@ describe('error responses', () => {
       ['POST /v1/jobs HTTP/1.1\r\nHost: x\r\nExpect: 999-nope\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 417, 'EXPECTATION_FAILED'],
     ];
     for (const [request, status, code] of cases) {
-      const answer = await rawExchange(Number(port), request);
+      const answer = await rawExchange(port, request);
       const [head = '', body = ''] = answer.split('\r\n\r\n');
       assert.match(head, new RegExp(`^HTTP/1.1 ${status} `), request.slice(0, 40));
       assert.match(head, /content-type: application\/problem\+json/i);
@@ -262,6 +268,21 @@ describe('error responses', () => {
       assert.deepEqual([problem.code, problem.status], [code, status]);
       if (code === 'INVALID_REQUEST') assert.deepEqual(problem.errors?.map((e) => e.pointer), ['/headers/host']);
     }
+  });
+
+  it('answers a request once, even when its body breaks the parser after the answer', async () => {
+    const port = await listening();
+    const head = 'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n';
+    const answer = await rawExchange(port, head, 'abc');
+    assert.equal(answer.match(/HTTP\/1\.1 \d{3} /g)?.length, 1, answer);
+    assert.match(answer, /^HTTP\/1\.1 501 /);
+    // An empty chunked body in a content coding, to a route that takes none, is no body at all.
+    const bodiless = 'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n';
+    assert.match(await rawExchange(port, bodiless), /^HTTP\/1\.1 200 /);
+    // An absolute-form target is told which methods its path answers, like any other.
+    const absolute = await rawExchange(port, 'POST http://x/healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    assert.match(absolute, /^HTTP\/1\.1 405 /);
+    assert.match(absolute, /allow: GET, HEAD/i);
   });
 
   it('answers 400 INVALID_REQUEST at /params for a path that is not valid percent-encoding', async () => {
@@ -283,6 +304,8 @@ describe('error responses', () => {
       ['PUT', '/v1/jobs/0000000000aaaaaaaaaaaaaaaa', 'GET, HEAD'],
       ['PATCH', '/v1/files/logs/2026/a.txt', 'DELETE, GET, HEAD, PUT'],
       ['POST', '/healthz', 'GET, HEAD'],
+      ['GET', '/v1/jobs//cancel', 'POST'],
+      ['POST', '/docs/', 'GET, HEAD'],
     ] as const) {
       const response = await env.app.inject({ method, url });
       const problem = problemOf(response, 405, 'METHOD_NOT_ALLOWED');
@@ -300,10 +323,17 @@ describe('error responses', () => {
   });
 });
 
-/** Sends `request` as it is and reads the answer until the server closes the connection. */
-function rawExchange(port: number, request: string): Promise<string> {
+/**
+ * Sends `request` as it is (and `later`, in a write of its own a moment after) and
+ * reads the answer until the server closes the connection.
+ */
+function rawExchange(port: number, request: string, later?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.end(request));
+    const socket = net.connect(port, '127.0.0.1', () => {
+      if (later === undefined) return void socket.end(request);
+      socket.write(request);
+      setTimeout(() => socket.end(later), 30);
+    });
     let answer = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (answer += chunk));
