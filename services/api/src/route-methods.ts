@@ -14,6 +14,18 @@ function patternOf(url: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/** The path of a request target: its origin form without the query, or an absolute form's path. */
+function pathOf(target: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+    try {
+      return new URL(target).pathname;
+    } catch {
+      // Not a URL after all: taken as it is below.
+    }
+  }
+  return target.split('?')[0] ?? target;
+}
+
 /** Route paths and the methods they answer, as routes are declared. */
 export class RouteMethods {
   private readonly routes = new Map<string, { readonly pattern: RegExp; readonly methods: Set<string> }>();
@@ -33,7 +45,7 @@ export class RouteMethods {
    * form, with or without a query), sorted; none when no route has its path.
    */
   allowed(target: string): string[] {
-    const path = new URL(target, 'http://localhost').pathname;
+    const path = pathOf(target);
     const methods = new Set<string>();
     for (const { pattern, methods: answered } of this.routes.values()) {
       if (pattern.test(path)) for (const method of answered) methods.add(method);

@@ -296,6 +296,7 @@ describe('error responses', () => {
     const problem = problemOf(await env.app.inject({ method: 'GET', url: '/v2/nothing?x=1' }), 404, 'NOT_FOUND');
     assert.equal(problem.instance, '/v2/nothing?x=1');
     problemOf(await env.app.inject({ method: 'GET', url: '/v1/jobs/0000000000aaaaaaaaaaaaaaaa/nothing' }), 404, 'NOT_FOUND');
+    for (const url of ['//', '//v1/jobs', '/*', '/a%20b']) problemOf(await env.app.inject({ method: 'PATCH', url }), 404, 'NOT_FOUND');
   });
 
   it('answers 405 METHOD_NOT_ALLOWED, with Allow, for a path that answers other methods', async () => {
