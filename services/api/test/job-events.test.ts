@@ -188,6 +188,17 @@ describe('job event streams', () => {
     assert.deepEqual(end?.error, error);
   });
 
+  it('answers HEAD with the stream\'s headers and no stream', async () => {
+    const job = bodyOf<JobAccepted>(await postJson(env.app, '/v1/jobs', { task: 'add', args: [1, 2] }));
+    const head = await env.app.inject({ method: 'HEAD', url: `/v1/jobs/${job.id}/events` });
+    assert.equal(head.statusCode, 200);
+    assert.match(head.headers['content-type'] as string, /^text\/event-stream/);
+    assert.ok(head.headers['x-request-id']);
+    assert.equal(head.body, '');
+    const unknown = await env.app.inject({ method: 'HEAD', url: `/v1/jobs/${newJobId()}/events` });
+    assert.equal(unknown.statusCode, 404);
+  });
+
   it('answers 404 for unknown jobs', async () => {
     const stream = await readEventStream(`${base}/v1/jobs/${newJobId()}/events`);
     assert.equal(stream.status, 404);

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { JobNotFoundError } from '@weft/shared';
 import type { ApiInstance, AppContext } from '../app-context.js';
-import { JobEventStream } from '../jobs/job-event-stream.js';
+import { EVENT_STREAM_HEADERS, JobEventStream } from '../jobs/job-event-stream.js';
 import { readJobRecord } from '../jobs/job-records.js';
 import { JobParamsSchema, problemResponses } from '../schemas.js';
 
@@ -20,7 +20,7 @@ export function registerJobEventRoutes(app: ApiInstance, ctx: AppContext): void 
   app.get(
     '/v1/jobs/:id/events',
     {
-      // A HEAD request would hold a stream open for nothing.
+      // Answered apart (below): run as a GET, a HEAD would hold a stream open for nothing.
       exposeHeadRoute: false,
       schema: {
         tags: ['jobs'],
@@ -54,4 +54,14 @@ export function registerJobEventRoutes(app: ApiInstance, ctx: AppContext): void 
       await stream.run(resumePoint(request.headers['last-event-id']), ctx.shutdown);
     },
   );
+
+  // What a GET would start with, and no stream (undocumented, as other HEADs of GETs).
+  app.head('/v1/jobs/:id/events', { schema: { hide: true, params: JobParamsSchema } }, async (request, reply) => {
+    const { id } = request.params;
+    if ((await readJobRecord(ctx.infra.jobs, id)) === undefined) throw new JobNotFoundError(id);
+    reply.hijack();
+    reply.raw.writeHead(200, { ...EVENT_STREAM_HEADERS, 'x-request-id': request.id });
+    reply.raw.end();
+    return reply;
+  });
 }
