@@ -38,8 +38,7 @@
  * Pointers of INVALID_REQUEST issues point into the body (`/replicas`), or into the
  * query or path parameters with a prefix (`/query/wait`, `/params/pool`).
  */
-import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   FileChangedError,
   PreconditionFailedError,
@@ -68,6 +67,7 @@ import {
   PoolDeploymentNotFoundError,
   PoolNotFoundError,
 } from './cluster/cluster-errors.js';
+import { fromFrameworkError, malformedJson } from './framework-problems.js';
 import { IdempotencyKeyReusedError } from './jobs/submission-keys.js';
 import type { Problem, ProblemIssue } from './schemas.js';
 
@@ -154,9 +154,6 @@ export interface ProblemMappingOptions {
 
 const INTERNAL: ProblemInit = { status: 500, code: 'INTERNAL_ERROR', title: 'Internal error', detail: 'internal error' };
 
-function malformedJson(detail: string): ProblemInit {
-  return { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON', detail, errors: [{ pointer: '', message: detail }] };
-}
 
 const issues = (list: readonly InputIssue[]): ProblemIssue[] => list.map(({ pointer, message }) => ({ pointer, message }));
 
@@ -281,60 +278,6 @@ function fromClusterError(error: WeftError): ProblemInit | undefined {
   return undefined;
 }
 
-/** Request parts as they appear in pointers of INVALID_REQUEST problems. */
-const PART_NAMES: Readonly<Record<string, string>> = {
-  querystring: 'query',
-  params: 'params',
-  headers: 'headers',
-  // Body pointers point into the body itself, like those of job specs.
-  body: '',
-};
-
-/** Errors raised by fastify itself (or its plugins): validation, body parsing, limits. */
-export type FrameworkError = Error & Partial<Pick<FastifyError, 'code' | 'statusCode' | 'validation' | 'validationContext'>>;
-
-function fromFrameworkError(error: FrameworkError, options: ProblemMappingOptions): ProblemInit {
-  if (error.validation !== undefined) {
-    const part = PART_NAMES[error.validationContext ?? ''] ?? error.validationContext ?? '';
-    const errors = error.validation.map((v) => {
-      const path = v.instancePath === '/' ? '' : v.instancePath;
-      return { pointer: part === '' ? path : `/${part}${path}`, message: v.message ?? 'invalid value' };
-    });
-    const detail = errors.map((e) => `${e.pointer}: ${e.message}`).join('; ');
-    return { status: 400, code: 'INVALID_REQUEST', title: 'Invalid request', detail, errors };
-  }
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return {
-        status: 413,
-        code: 'BODY_TOO_LARGE',
-        title: 'Request body too large',
-        detail: `the request body exceeds the limit of ${options.bodyLimitBytes} bytes`,
-      };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return {
-        status: 415,
-        code: 'UNSUPPORTED_MEDIA_TYPE',
-        title: 'Unsupported media type',
-        detail: `${error.message}; send application/json`,
-      };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return malformedJson(error.message);
-    case 'FST_ERR_BAD_URL': {
-      const message = 'is not valid percent-encoded UTF-8';
-      return { status: 400, code: 'INVALID_REQUEST', title: 'Invalid request', detail: `the URL path ${message}`, errors: [{ pointer: '/params', message }] };
-    }
-  }
-  const status = error.statusCode;
-  if (status !== undefined && status >= 400 && status < 500) {
-    const title = STATUS_CODES[status] ?? 'Bad request';
-    const code = status === 400 ? 'INVALID_REQUEST' : title.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-    return { status, code, title, detail: error.message };
-  }
-  return INTERNAL;
-}
-
 /** NATS did not answer: nothing is wrong with the request, and it may be sent again. */
 const UNAVAILABLE: ProblemInit = {
   status: 503,
@@ -350,7 +293,7 @@ function describe(error: unknown, options: ProblemMappingOptions): ProblemInit {
   // A probe's own answer (NOT_READY) stays as it is.
   if (isNatsUnavailable(error) && !(error instanceof NotReadyError)) return UNAVAILABLE;
   if (error instanceof WeftError) return fromWeftError(error);
-  if (error instanceof Error) return fromFrameworkError(error, options);
+  if (error instanceof Error) return fromFrameworkError(error, options) ?? INTERNAL;
   return INTERNAL;
 }
 

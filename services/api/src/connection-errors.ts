@@ -6,7 +6,8 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { stringifyJson } from '@weft/shared';
-import { PROBLEM_CONTENT_TYPE, problemOf, type FrameworkError, type ProblemInit } from './api-errors.js';
+import { PROBLEM_CONTENT_TYPE, problemOf, type ProblemInit } from './api-errors.js';
+import type { FrameworkError } from './framework-problems.js';
 
 /** What fastify reports of a connection whose bytes never made a request. */
 interface ClientError extends Error {

@@ -1,9 +1,11 @@
 /**
  * What the routes' schemas cannot say, added to the generated OpenAPI document:
  * response headers, a request body that is streamed rather than parsed, one that may
- * be left out, the 500 any operation may answer, and a name for the file routes'
- * wildcard path parameter.
+ * be left out, bodiless answers (a download's 304), the 500 any operation may answer
+ * (and the 501 of a body in an unknown transfer coding), and a name for the file
+ * routes' wildcard path parameter.
  */
+import { PROBLEM_MEDIA_TYPE } from './schemas.js';
 
 /** A header of a response, as OpenAPI describes it. */
 interface HeaderObject {
@@ -43,7 +45,18 @@ const FILE_HEADERS = {
   'last-modified': text('When the upload finished: for `If-Modified-Since`, `If-Unmodified-Since` and `If-Range`.'),
 } satisfies Record<string, HeaderObject>;
 
-const NOT_MODIFIED = 'Not Modified: the file is still the one `If-None-Match` or `If-Modified-Since` names.';
+/** A download of a file (GET, or HEAD), whose `Content-Range` is described as `contentRange`. */
+function fileRead(contentRange: string): Amendment {
+  const { etag, 'last-modified': lastModified } = FILE_HEADERS;
+  return {
+    bodiless: { 304: 'Not Modified: the file is still the one `If-None-Match` or `If-Modified-Since` names.' },
+    headers: {
+      200: FILE_HEADERS,
+      206: { ...FILE_HEADERS, 'content-range': text(contentRange) },
+      304: { etag, 'last-modified': lastModified },
+    },
+  };
+}
 
 /** Amendments by `<method> <path>`, as in the document. */
 const AMENDMENTS: Readonly<Record<string, Amendment>> = {
@@ -58,29 +71,13 @@ const AMENDMENTS: Readonly<Record<string, Amendment>> = {
     streamedBody: 'The file, of any media type (`Content-Type` is stored with it); streamed into the store as it arrives.',
     headers: { 201: { location: text('Path of the file.') } },
   },
-  'get /v1/files/{name}': {
-    bodiless: { 304: NOT_MODIFIED },
-    headers: {
-      200: FILE_HEADERS,
-      206: { ...FILE_HEADERS, 'content-range': text('The range sent, e.g. `bytes 0-99/1000`.') },
-      304: { etag: FILE_HEADERS.etag, 'last-modified': FILE_HEADERS['last-modified'] },
-    },
-  },
-  'head /v1/files/{name}': {
-    bodiless: { 304: NOT_MODIFIED },
-    headers: {
-      200: FILE_HEADERS,
-      206: { ...FILE_HEADERS, 'content-range': text('The range that would be sent.') },
-      304: { etag: FILE_HEADERS.etag, 'last-modified': FILE_HEADERS['last-modified'] },
-    },
-  },
+  'get /v1/files/{name}': fileRead('The range sent, e.g. `bytes 0-99/1000`.'),
+  'head /v1/files/{name}': fileRead('The range that would be sent.'),
 };
 
 /** The path parameter fastify names `*`, and its name in the document. */
 const WILDCARD = '*';
 const WILDCARD_NAME = 'name';
-
-const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 

@@ -300,12 +300,15 @@ export const ProblemSchema = z.looseObject({
 export type Problem = z.infer<typeof ProblemSchema>;
 component(ProblemSchema, 'Problem', 'An error: RFC 9457 problem details.');
 
+/** Media type of problem details in the OpenAPI document (responses add a charset). */
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+
 /** Route response entries documenting the given error statuses as problem details. */
 export function problemResponses(...statuses: number[]) {
   return Object.fromEntries(
     statuses.map((status) => [
       status,
-      { description: STATUS_CODES[status] ?? 'Error', content: { 'application/problem+json': { schema: ProblemSchema } } },
+      { description: STATUS_CODES[status] ?? 'Error', content: { [PROBLEM_MEDIA_TYPE]: { schema: ProblemSchema } } },
     ]),
   );
 }

@@ -2,7 +2,7 @@
  * Reading job records from the jobs bucket.
  */
 import type { KV } from '@nats-io/kv';
-import { decodeJobRecord, isJobId, TERMINAL_STATUSES, type JobRecord } from '@weft/shared';
+import { decodeJobRecord, isJobId, JobNotFoundError, TERMINAL_STATUSES, type JobRecord } from '@weft/shared';
 
 /** Whether the job is finished for good. */
 export function isTerminal(record: JobRecord): boolean {
@@ -15,4 +15,11 @@ export async function readJobRecord(jobs: KV, id: string): Promise<JobRecord | u
   const entry = await jobs.get(id);
   if (!entry || entry.operation !== 'PUT') return undefined;
   return decodeJobRecord(entry.value);
+}
+
+/** The record of job `id`. @throws JobNotFoundError when there is none */
+export async function requireJobRecord(jobs: KV, id: string): Promise<JobRecord> {
+  const record = await readJobRecord(jobs, id);
+  if (record === undefined) throw new JobNotFoundError(id);
+  return record;
 }

@@ -110,8 +110,9 @@ export async function registerFileRoutes(app: ApiInstance, ctx: AppContext): Pro
     },
     async (request, reply) => {
       const manifest = await requireFile(request.params['*']);
-      const current = { etag: `"${manifest.sha256}"`, lastModified: new Date(manifest.createdAt).toUTCString() };
-      const outcome = evaluatePreconditions(request.headers, validatorsOf(manifest), true);
+      const validators = validatorsOf(manifest);
+      const current = { etag: validators.etag, lastModified: new Date(validators.modifiedMs).toUTCString() };
+      const outcome = evaluatePreconditions(request.headers, validators, true);
       if (outcome === 'failed') throw new PreconditionFailedError(manifest.name);
       if (outcome === 'not-modified') {
         // No body, and no schema to declare one by: written as it is.

@@ -2,10 +2,9 @@
  * `GET /v1/jobs/:id/events`: a job's events as Server-Sent Events.
  */
 import { z } from 'zod';
-import { JobNotFoundError } from '@weft/shared';
 import type { ApiInstance, AppContext } from '../app-context.js';
 import { EVENT_STREAM_HEADERS, JobEventStream } from '../jobs/job-event-stream.js';
-import { readJobRecord } from '../jobs/job-records.js';
+import { requireJobRecord } from '../jobs/job-records.js';
 import { JobParamsSchema, problemResponses } from '../schemas.js';
 
 /** The stream sequence a reconnecting client has seen, from its `Last-Event-ID` header; 0 when none. */
@@ -45,8 +44,7 @@ export function registerJobEventRoutes(app: ApiInstance, ctx: AppContext): void 
     },
     async (request, reply) => {
       const { id } = request.params;
-      const record = await readJobRecord(ctx.infra.jobs, id);
-      if (record === undefined) throw new JobNotFoundError(id);
+      await requireJobRecord(ctx.infra.jobs, id);
       reply.hijack();
       // Hijacked replies skip fastify's header handling: keep the request id.
       reply.raw.setHeader('x-request-id', request.id);
@@ -58,7 +56,7 @@ export function registerJobEventRoutes(app: ApiInstance, ctx: AppContext): void 
   // What a GET would start with, and no stream (undocumented, as other HEADs of GETs).
   app.head('/v1/jobs/:id/events', { schema: { hide: true, params: JobParamsSchema } }, async (request, reply) => {
     const { id } = request.params;
-    if ((await readJobRecord(ctx.infra.jobs, id)) === undefined) throw new JobNotFoundError(id);
+    await requireJobRecord(ctx.infra.jobs, id);
     reply.hijack();
     reply.raw.writeHead(200, { ...EVENT_STREAM_HEADERS, 'x-request-id': request.id });
     reply.raw.end();
