@@ -62,6 +62,7 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
   const groupFanIn = options.groupFanIn ?? 64;
   const index = new Map<string, PlanNode>();
   let taskCount = 0;
+  const queues = new Set<string>();
   const maxTasks = options.maxTasks ?? Number.POSITIVE_INFINITY;
   /** Counts `n` more tasks, from the node at `pointer`. */
   const countTasks = (n: number, pointer: string): void => {
@@ -102,10 +103,12 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
 
   const template = (node: TaskNode, pointer: string, parent: ResolvedTaskOptions, sample: FirstArgSample): PlanTaskTemplate => {
     const { cpuBound, args } = checkTask(node, pointer, sample);
+    const resolved = inherit(parent, node);
+    queues.add(resolved.queue);
     return {
       task: node.task,
       args,
-      options: inherit(parent, node),
+      options: resolved,
       cpuBound,
       pointer,
       label: node.label,
@@ -127,6 +130,7 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
     if ('task' in spec) {
       const { cpuBound, args } = checkTask(spec, pointer, receivesInput ? 'input' : 'none');
       countTasks(1, pointer);
+      queues.add(opts.queue);
       node = { id, pointer, label, parent: undefined, kind: 'task', task: spec.task, args, options: opts, cpuBound, receivesInput };
     } else if ('chain' in spec) {
       const steps = spec.chain.map((s, i) => build(s, `${id}.${i}`, `${pointer}/chain/${i}`, opts, i > 0 || receivesInput));
@@ -172,6 +176,7 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
       const reduce = mr.reduce
         ? template(mr.reduce, `${mrPointer}/reduce`, opts, { sample: [], describe: 'the reduce task receives a list of partial results first' })
         : { task: OUTPUT_ASSEMBLY_TASK, args: [], options: opts, cpuBound: false, pointer: `${mrPointer}/output`, label: undefined };
+      queues.add(reduce.options.queue);
       countTasks(chunkCount + levels.reduce((a, b) => a + b, 0), mrPointer);
       const output = mr.output;
       node = { id, pointer, label, parent: undefined, kind: 'mapReduce', input, itemCount, chunkSize, chunkCount, fanIn, levels, map, reduce, output };
@@ -181,8 +186,10 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
     return node;
   };
 
+  // The start item goes to the root's own queue, whichever queues its tasks use.
+  queues.add(spec.queue ?? DEFAULT_QUEUE);
   const root = build(spec, 'r', '', DEFAULT_TASK_OPTIONS, false);
-  return { root, taskCount, node: (id) => index.get(id) };
+  return { root, taskCount, queues, node: (id) => index.get(id) };
 }
 
 /** What a map-reduce's map or reduce task is checked with at submission, in place of its first argument. */

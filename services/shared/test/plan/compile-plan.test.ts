@@ -19,4 +19,13 @@ void describe('compilePlan', () => {
     );
     assert.equal(compilePlan(spec, catalogue, { maxChunks: 100, checkAllItems: false }).taskCount, 31 + 2 + 1);
   });
+
+  void it("lists every queue the job's work goes to, its start item's first", () => {
+    const limits = { maxNodes: 100, maxDepth: 8 };
+    const mapReduce = { input: { range: { start: 0, end: 10 } }, map: { task: 'squares', queue: 'b' }, reduce: { task: 'sum', queue: 'c' } };
+    const nested = parseJobSpec({ chain: [{ task: 'add', args: [1, 2], queue: 'a' }, { mapReduce }], queue: 'root' }, limits);
+    assert.deepEqual([...compilePlan(nested, catalogue, { maxChunks: 100 }).queues].sort(), ['a', 'b', 'c', 'root']);
+    const inherited = parseJobSpec({ group: [{ task: 'add', args: [1, 2] }, { task: 'add', args: [3, 4], queue: 'x' }] }, limits);
+    assert.deepEqual([...compilePlan(inherited, catalogue, { maxChunks: 100 }).queues], ['default', 'x']);
+  });
 });
