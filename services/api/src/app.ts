@@ -30,6 +30,7 @@ import { registerJobEventRoutes } from './routes/job-events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerWorkerRoutes } from './routes/workers.js';
+import { WorkerPresence } from './workers/worker-presence.js';
 
 /** What {@link buildApp} needs. */
 export interface BuildAppOptions {
@@ -133,11 +134,15 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
   const values = new ValueStore(infra, config.inlineValueMaxBytes);
   const files = openFileStore(infra, config);
   const sweeper = new UploadSweeper(files, infra, config.fileOrphanGraceMs, logger);
+  const presence = new WorkerPresence(infra, logger);
   app.addHook('onReady', (done) => {
     sweeper.start();
+    presence.start();
     done();
   });
-  app.addHook('onClose', async () => sweeper.close());
+  app.addHook('onClose', async () => {
+    await Promise.all([sweeper.close(), presence.close()]);
+  });
   const ctx: AppContext = {
     config,
     infra,
@@ -149,6 +154,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     submissions: new SubmissionKeys(infra.state),
     readiness: new ReadinessProbe(infra),
     cluster: new WorkerCluster(clusterAccess, config, logger),
+    presence,
     eventStreams: { heartbeatMs: 15_000, endGraceMs: 2_000, ...options.eventStreams },
     shutdown: shutdown.signal,
   };

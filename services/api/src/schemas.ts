@@ -122,6 +122,26 @@ component(JobViewSchema, 'JobView', 'A job.');
 export const JobSummarySchema = JobViewSchema.omit({ result: true });
 export type JobSummary = z.infer<typeof JobSummarySchema>;
 
+/** Something the submitter of a job should know, though the job was accepted. */
+export const JobWarningSchema = z.object({
+  code: z.enum(['NO_LIVE_WORKERS']).describe('`NO_LIVE_WORKERS`: no live worker pulls from `queue`.'),
+  queue: z.string().describe('The queue concerned.'),
+  message: z.string(),
+});
+export type JobWarning = z.infer<typeof JobWarningSchema>;
+component(JobWarningSchema, 'JobWarning', 'Something the submitter of a job should know, though the job was accepted.');
+
+/** The `warnings` of an answer to a submission. */
+const submissionWarnings = {
+  warnings: z
+    .array(JobWarningSchema)
+    .optional()
+    .describe(
+      'Why the job may not progress for now, e.g. a queue its work goes to that no live worker pulls from ' +
+        '(its work waits there until a worker does). Only when the job has not finished.',
+    ),
+};
+
 /** What `POST /v1/jobs` answers when asked not to wait. */
 export const JobAcceptedSchema = JobViewSchema.pick({
   id: true,
@@ -129,8 +149,13 @@ export const JobAcceptedSchema = JobViewSchema.pick({
   progress: true,
   createdAt: true,
   links: true,
-});
+}).extend(submissionWarnings);
 export type JobAccepted = z.infer<typeof JobAcceptedSchema>;
+
+/** What `POST /v1/jobs?wait` answers when the job has not finished within the wait. */
+export const SubmittedJobViewSchema = JobViewSchema.extend(submissionWarnings);
+export type SubmittedJobView = z.infer<typeof SubmittedJobViewSchema>;
+component(SubmittedJobViewSchema, 'SubmittedJobView', 'A job just submitted, as it is when the wait for it ended.');
 
 /** Body of `GET /v1/jobs`. */
 export const JobListSchema = z.object({

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectNats, encodeWire, provisionInfrastructure, TaskCatalogue, type WorkerHeartbeat } from '@weft/shared';
+import { connectNats, provisionInfrastructure, TaskCatalogue } from '@weft/shared';
 import { createLogger } from '@weft/shared';
 import { buildApp, type ApiInstance, type Problem, type TaskList, type WorkerList } from '../src/index.js';
 import { amendDocument } from '../src/openapi-amendments.js';
+import { putHeartbeat } from './helpers/heartbeats.js';
 import { bodyOf } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
 
@@ -35,23 +36,7 @@ describe('catalogue, workers, health and OpenAPI', () => {
   });
 
   it('lists live workers and leaves out stale heartbeats', async () => {
-    const stale: WorkerHeartbeat = {
-      id: 'ghost-1',
-      name: 'ghost',
-      host: 'nowhere',
-      pid: 1,
-      version: '0.0.0',
-      queues: ['default'],
-      threads: 1,
-      concurrency: 1,
-      heartbeatMs: 500,
-      inFlight: 0,
-      processed: 0,
-      failed: 0,
-      startedAt: new Date(Date.now() - 60_000).toISOString(),
-      seenAt: new Date(Date.now() - 10_000).toISOString(),
-    };
-    await env.infra.workers.put(stale.id, encodeWire(stale));
+    await putHeartbeat(env.infra, 'ghost-1', ['default'], 10_000);
     await env.infra.workers.put('garbage', '{"not":"a heartbeat"}');
 
     const response = await env.app.inject({ method: 'GET', url: '/v1/workers' });

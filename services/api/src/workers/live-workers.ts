@@ -1,6 +1,7 @@
 /**
  * Live workers, from the heartbeats they keep in the workers bucket.
  */
+import type { KvEntry } from '@nats-io/kv';
 import {
   bucketKeys,
   decodeWireBytes,
@@ -32,12 +33,18 @@ export async function liveWorkers(
   const live: WorkerHeartbeat[] = [];
   for (const entry of entries) {
     if (!entry || entry.operation !== 'PUT') continue;
-    try {
-      const heartbeat = parseMessage(WorkerHeartbeatSchema, decodeWireBytes(entry.value), 'worker heartbeat');
-      if (!isStale(heartbeat, now)) live.push(heartbeat);
-    } catch (err) {
-      log.warn({ err, key: entry.key }, 'ignoring an invalid worker heartbeat');
-    }
+    const heartbeat = readHeartbeat(entry, log);
+    if (heartbeat !== undefined && !isStale(heartbeat, now)) live.push(heartbeat);
   }
   return live.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+}
+
+/** The heartbeat an entry of the workers bucket holds; undefined (and a warning logged) when it holds none. */
+export function readHeartbeat(entry: KvEntry, log: Logger): WorkerHeartbeat | undefined {
+  try {
+    return parseMessage(WorkerHeartbeatSchema, decodeWireBytes(entry.value), 'worker heartbeat');
+  } catch (err) {
+    log.warn({ err, key: entry.key }, 'ignoring an invalid worker heartbeat');
+    return undefined;
+  }
 }
