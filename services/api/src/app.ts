@@ -149,7 +149,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     catalogue: options.catalogue ?? TaskCatalogue.builtin(),
     values,
     files,
-    views: new JobViews(values),
+    views: new JobViews(values, presence),
     waiter: new JobWaiter(infra, logger),
     submissions: new SubmissionKeys(infra.state),
     readiness: new ReadinessProbe(infra),

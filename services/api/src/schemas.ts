@@ -101,8 +101,17 @@ export const JobLinksSchema = z.object({
 });
 export type JobLinks = z.infer<typeof JobLinksSchema>;
 
+/** Something the client should know about a job that has not finished. */
+export const JobWarningSchema = z.object({
+  code: z.enum(['NO_LIVE_WORKERS']).describe('`NO_LIVE_WORKERS`: no live worker pulls from `queue`.'),
+  queue: z.string().describe('The queue concerned.'),
+  message: z.string(),
+});
+export type JobWarning = z.infer<typeof JobWarningSchema>;
+component(JobWarningSchema, 'JobWarning', 'Something the client should know about a job that has not finished.');
+
 /** A job as the API shows it. */
-export const JobViewSchema = JobRecordSchema.omit({ result: true }).extend({
+export const JobViewSchema = JobRecordSchema.omit({ result: true, tasks: true, queues: true }).extend({
   durationMs: z
     .number()
     .nonnegative()
@@ -113,6 +122,13 @@ export const JobViewSchema = JobRecordSchema.omit({ result: true }).extend({
     .optional()
     .describe('The value of the job; only when it succeeded. Integers beyond 2^53 are written with every digit.'),
   error: JobErrorSchema.optional(),
+  warnings: z
+    .array(JobWarningSchema)
+    .optional()
+    .describe(
+      'Why the job may not progress for now: the queues its work goes to that no live worker pulls from (its work ' +
+        'waits there until a worker does). Only while the job has not finished.',
+    ),
   links: JobLinksSchema,
 });
 export type JobView = z.infer<typeof JobViewSchema>;
@@ -122,40 +138,16 @@ component(JobViewSchema, 'JobView', 'A job.');
 export const JobSummarySchema = JobViewSchema.omit({ result: true });
 export type JobSummary = z.infer<typeof JobSummarySchema>;
 
-/** Something the submitter of a job should know, though the job was accepted. */
-export const JobWarningSchema = z.object({
-  code: z.enum(['NO_LIVE_WORKERS']).describe('`NO_LIVE_WORKERS`: no live worker pulls from `queue`.'),
-  queue: z.string().describe('The queue concerned.'),
-  message: z.string(),
-});
-export type JobWarning = z.infer<typeof JobWarningSchema>;
-component(JobWarningSchema, 'JobWarning', 'Something the submitter of a job should know, though the job was accepted.');
-
-/** The `warnings` of an answer to a submission. */
-const submissionWarnings = {
-  warnings: z
-    .array(JobWarningSchema)
-    .optional()
-    .describe(
-      'Why the job may not progress for now, e.g. a queue its work goes to that no live worker pulls from ' +
-        '(its work waits there until a worker does). Only when the job has not finished.',
-    ),
-};
-
 /** What `POST /v1/jobs` answers when asked not to wait. */
 export const JobAcceptedSchema = JobViewSchema.pick({
   id: true,
   status: true,
   progress: true,
   createdAt: true,
+  warnings: true,
   links: true,
-}).extend(submissionWarnings);
+});
 export type JobAccepted = z.infer<typeof JobAcceptedSchema>;
-
-/** What `POST /v1/jobs?wait` answers when the job has not finished within the wait. */
-export const SubmittedJobViewSchema = JobViewSchema.extend(submissionWarnings);
-export type SubmittedJobView = z.infer<typeof SubmittedJobViewSchema>;
-component(SubmittedJobViewSchema, 'SubmittedJobView', 'A job just submitted, as it is when the wait for it ended.');
 
 /** Body of `GET /v1/jobs`. */
 export const JobListSchema = z.object({

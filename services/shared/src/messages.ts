@@ -82,6 +82,11 @@ export const JobRecordSchema = z.object({
    * told again in full from the record. Not part of the API's views.
    */
   tasks: z.array(TaskCompletionSchema).optional(),
+  /**
+   * Every queue the job's work goes to (its plan's `queues`), so that a view of the job
+   * can tell which of them no live worker pulls from. Not part of the API's views.
+   */
+  queues: z.array(z.string()).optional(),
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
 

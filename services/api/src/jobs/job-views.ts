@@ -3,7 +3,9 @@
  */
 import { Readable } from 'node:stream';
 import { stringifyJson, type JobRecord, type ValueStore } from '@weft/shared';
-import { JobSummarySchema, type JobAccepted, type JobLinks, type JobSummary, type JobView } from '../schemas.js';
+import { JobSummarySchema, type JobAccepted, type JobLinks, type JobSummary, type JobView, type JobWarning } from '../schemas.js';
+import type { WorkerPresence } from '../workers/worker-presence.js';
+import { isTerminal } from './job-records.js';
 
 /** Path of a job's resource. */
 export function jobPath(id: string): string {
@@ -51,7 +53,11 @@ export class StreamedJobView {
 
 /** Builds job views, loading results from wherever they are stored. */
 export class JobViews {
-  constructor(private readonly values: ValueStore) {}
+  constructor(
+    private readonly values: ValueStore,
+    /** Tells the queues no live worker pulls from. */
+    private readonly presence: WorkerPresence,
+  ) {}
 
   /** The short view returned right after submission. */
   accepted(record: JobRecord): JobAccepted {
@@ -60,15 +66,30 @@ export class JobViews {
       status: record.status,
       progress: record.progress,
       createdAt: record.createdAt,
+      ...this.warnings(record),
       links: jobLinks(record.id),
     };
   }
 
   /** The view without the result, as in listings. */
   summary(record: JobRecord): JobSummary {
-    const { result: _result, tasks: _tasks, ...rest } = record;
+    const { result: _result, tasks: _tasks, queues: _queues, ...rest } = record;
     const durationMs = durationOf(record);
-    return { ...rest, ...(durationMs === undefined ? {} : { durationMs }), links: jobLinks(record.id) };
+    return { ...rest, ...(durationMs === undefined ? {} : { durationMs }), ...this.warnings(record), links: jobLinks(record.id) };
+  }
+
+  /** The `warnings` of a job that has not finished: its queues no live worker pulls from. */
+  private warnings(record: JobRecord): { warnings?: JobWarning[] } {
+    if (isTerminal(record) || record.queues === undefined) return {};
+    const unserved = this.presence.unserved(record.queues);
+    if (unserved.length === 0) return {};
+    return {
+      warnings: unserved.map((queue) => ({
+        code: 'NO_LIVE_WORKERS',
+        queue,
+        message: `no live worker pulls from queue "${queue}": the job's work there waits until one does`,
+      })),
+    };
   }
 
   /**

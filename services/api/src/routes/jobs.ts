@@ -10,8 +10,6 @@ import { z } from 'zod';
 import {
   cancelJob,
   createJobRecord,
-  type JobRecord,
-  type Logger,
   JobNodeSchema,
   JobNotFoundError,
   prepareJob,
@@ -33,12 +31,9 @@ import {
   JobViewSchema,
   jsonResponse,
   type JobView,
-  type JobWarning,
   problemResponses,
-  SubmittedJobViewSchema,
   waitQuerySchema,
 } from '../schemas.js';
-import type { WorkerPresence } from '../workers/worker-presence.js';
 
 /** How long a waiting submission gives the job to finish before creating its `queued` record, in milliseconds. */
 const QUICK_FINISH_MS = 50;
@@ -68,30 +63,6 @@ function sendJobView(reply: FastifyReply, code: 200 | 202, view: JobView | Strea
   return reply.send(reply.request.method === 'HEAD' ? Readable.from([]) : view.toStream());
 }
 
-/**
- * The `warnings` of an answer about a job just submitted, unless it has finished: the
- * queues of the job no live worker pulls from (its work waits there until one does).
- */
-function submissionWarnings(
-  presence: WorkerPresence,
-  queues: ReadonlySet<string>,
-  record: JobRecord,
-  log: Logger,
-): { warnings?: JobWarning[] } {
-  if (isTerminal(record)) return {};
-  const unserved = presence.unserved(queues);
-  if (unserved.length === 0) return {};
-  // Information, not a warning: a pool scaled to zero until work arrives is no fault.
-  log.info({ jobId: record.id, queues: unserved }, 'job waits on queues no live worker pulls from');
-  return {
-    warnings: unserved.map((queue) => ({
-      code: 'NO_LIVE_WORKERS',
-      queue,
-      message: `no live worker pulls from queue "${queue}": the job's work there waits until one does`,
-    })),
-  };
-}
-
 /** Declares the job routes. */
 export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
   const { config, infra, catalogue, values, views, waiter, submissions } = ctx;
@@ -107,15 +78,14 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
         description:
           'Validates the job spec and starts the job. Without `wait` the answer is 202 with the new job and a ' +
           '`Location` header; with `wait` the request waits up to that many seconds: 200 with the finished job, ' +
-          'or 202 with the job as it is. An answer about a job that has not finished names in `warnings` the queues of ' +
-          'the job that no live worker pulls from (its work waits there until one does).',
+          'or 202 with the job as it is.',
         body: JobNodeSchema,
         querystring: WaitQuerySchema,
         headers: SubmitHeadersSchema,
         response: {
           200: jsonResponse(JobViewSchema, 'The job finished within the wait.'),
           202: jsonResponse(
-            z.union([SubmittedJobViewSchema, JobAcceptedSchema]),
+            z.union([JobViewSchema, JobAcceptedSchema]),
             'The job is accepted: the short view without `wait`, else the job as it is when the wait ended.',
           ),
           ...problemResponses(400, 410, 413, 415, 422, 503),
@@ -162,11 +132,18 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
       void reply.header('location', jobPath(prepared.id));
       const submitted = () =>
         request.log.info({ jobId: prepared.id, kind: prepared.record.kind, tasks: prepared.plan.taskCount }, 'job submitted');
-      const warnings = (record: JobRecord) => submissionWarnings(ctx.presence, prepared.plan.queues, record, request.log);
+      /** Logs the queues the job just submitted waits on, if any. */
+      const noteWarnings = (view: Pick<JobView, 'warnings'>) => {
+        const queues = view.warnings?.map((w) => w.queue);
+        // Information, not a warning: a pool scaled to zero until work arrives is no fault.
+        if (queues) request.log.info({ jobId: prepared.id, queues }, 'job waits on queues no live worker pulls from');
+      };
       if (wait === undefined) {
         await publishJob(infra, values, prepared);
         submitted();
-        return reply.code(202).send({ ...views.accepted(prepared.record), ...warnings(prepared.record) });
+        const accepted = views.accepted(prepared.record);
+        noteWarnings(accepted);
+        return reply.code(202).send(accepted);
       }
       const spec = await storeJobSpec(values, prepared);
       // Watch before publishing, so that not even the quickest finish is missed. The
@@ -185,8 +162,8 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
             (await watch.terminalWithin(waitMs - QUICK_FINISH_MS, signal)) ?? (await watch.read()) ?? prepared.record;
         }
         const view = await views.full(record);
-        const answer = view instanceof StreamedJobView ? view : { ...view, ...warnings(record) };
-        return sendJobView(reply, isTerminal(record) ? 200 : 202, answer);
+        if (!(view instanceof StreamedJobView)) noteWarnings(view);
+        return sendJobView(reply, isTerminal(record) ? 200 : 202, view);
       } finally {
         watch.close();
       }

@@ -56,6 +56,7 @@ export async function prepareJob(
     ...(spec.label === undefined ? {} : { label: spec.label }),
     createdAt: now.toISOString(),
     progress: { done: 0, total: plan.taskCount },
+    queues: [...plan.queues],
   };
   return { id, spec, plan, record };
 }

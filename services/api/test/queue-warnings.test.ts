@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveWorkerConfig } from '@weft/shared';
 import { Worker } from '@weft/worker';
-import type { JobAccepted, JobView, SubmittedJobView } from '../src/index.js';
+import type { JobAccepted, JobList, JobView } from '../src/index.js';
 import { putHeartbeat } from './helpers/heartbeats.js';
 import { bodyOf, postJson } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
@@ -11,7 +11,7 @@ import { startTestEnv, type TestEnv } from './helpers/test-env.js';
 /** A job whose second step goes to the `gpu` queue; its first runs on `default`. */
 const GPU_CHAIN = { chain: [{ task: 'add', args: [1, 2] }, { task: 'multiply', args: [2], queue: 'gpu' }] };
 
-describe('warnings in answers to submissions', () => {
+describe('warnings about queues no live worker pulls from', () => {
   let env: TestEnv;
   before(async () => {
     env = await startTestEnv();
@@ -39,6 +39,13 @@ describe('warnings in answers to submissions', () => {
       { code: 'NO_LIVE_WORKERS', queue: 'gpu', message: 'no live worker pulls from queue "gpu": the job\'s work there waits until one does' },
     ]);
 
+    // Views of the job say so too, as long as it has not finished.
+    const got = bodyOf<JobView>(await env.app.inject({ method: 'GET', url: first.links.self }));
+    assert.deepEqual(got.warnings, first.warnings);
+    assert.equal('queues' in got, false);
+    const listed = bodyOf<JobList>(await env.app.inject({ method: 'GET', url: '/v1/jobs' }));
+    assert.deepEqual(listed.jobs.find((job) => job.id === first.id)?.warnings, first.warnings);
+
     // The worker of the test environment pulls from `default`.
     const served = await postJson(env.app, '/v1/jobs', { task: 'add', args: [1, 2] });
     assert.equal(served.statusCode, 202, served.body);
@@ -47,7 +54,7 @@ describe('warnings in answers to submissions', () => {
     // Waiting: the job has not finished when the wait ends, and the answer says why.
     const waited = await postJson(env.app, '/v1/jobs?wait=0.3', GPU_CHAIN);
     assert.equal(waited.statusCode, 202, waited.body);
-    const view = bodyOf<SubmittedJobView>(waited);
+    const view = bodyOf<JobView>(waited);
     assert.ok(view.status === 'queued' || view.status === 'running', view.status);
     assert.deepEqual(view.warnings?.map((w) => w.queue), ['gpu']);
 
@@ -58,6 +65,7 @@ describe('warnings in answers to submissions', () => {
       for (const id of [first.id, view.id]) {
         const done = await env.app.inject({ method: 'GET', url: `/v1/jobs/${id}?wait=20` });
         assert.equal(bodyOf<JobView>(done).result, 6, done.body);
+        assert.equal('warnings' in bodyOf(done), false);
       }
       await submitUntil(GPU_CHAIN, (accepted) => accepted.warnings === undefined);
       const finished = await postJson(env.app, '/v1/jobs?wait=20', GPU_CHAIN);
