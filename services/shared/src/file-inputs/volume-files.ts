@@ -97,7 +97,8 @@ export async function findVolumeFiles(root: string, pattern: string): Promise<Vo
  *   and when it was last written then, if known
  * @param name its name as inputs give it, for errors
  * @throws FileNotFoundError when the file is gone
- * @throws FileChangedError when its size or time of writing is no longer that of `version`
+ * @throws FileChangedError when its size or time of writing is no longer that of
+ *   `version`; its reads throw it too when the file is written while it is open
  */
 export async function openVolumeFile(
   absolute: string,
@@ -114,11 +115,12 @@ export async function openVolumeFile(
   }
   // Splits cut by the old size would cut the new content anywhere, not at line ends.
   // A file rewritten at the same size would mix two versions: its time of writing tells.
-  const now = fstatSync(handle.fd);
-  if (now.size !== size || (version.mtimeMs !== undefined && now.mtimeMs !== version.mtimeMs)) {
+  let mtimeMs: number;
+  try {
+    mtimeMs = checkVersion(handle, { size, mtimeMs: version.mtimeMs }, name);
+  } catch (err) {
     await handle.close();
-    const how = now.size === size ? 'written again at the same size' : `${size} bytes then, ${now.size} now`;
-    throw new FileChangedError(`file ${JSON.stringify(name)} on the shared volume changed since the job was submitted (${how})`);
+    throw err;
   }
   return {
     size,
@@ -130,8 +132,25 @@ export async function openVolumeFile(
         if (bytesRead === 0) break;
         at += bytesRead;
       }
+      // A write during the read (or since the file was opened) shows in the file's size
+      // or time of writing now: the bytes read may then mix two versions, or stop short.
+      checkVersion(handle, { size, mtimeMs }, name);
       return buffer.subarray(0, at);
     },
     close: () => handle.close(),
   };
+}
+
+/**
+ * Checks that the open file still has `version`'s size and, when given, time of writing.
+ * @returns its time of writing
+ * @throws FileChangedError when it has not
+ */
+function checkVersion(handle: FileHandle, version: { readonly size: number; readonly mtimeMs?: number | undefined }, name: string): number {
+  const now = fstatSync(handle.fd);
+  if (now.size !== version.size || (version.mtimeMs !== undefined && now.mtimeMs !== version.mtimeMs)) {
+    const how = now.size === version.size ? 'written again at the same size' : `${version.size} bytes then, ${now.size} now`;
+    throw new FileChangedError(`file ${JSON.stringify(name)} on the shared volume changed since the job was submitted (${how})`);
+  }
+  return now.mtimeMs;
 }
