@@ -33,8 +33,10 @@ export function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: reado
  * When every branch of a union failed, the branch the value was meant for: the one
  * that got furthest into it (deepest issue path), and of those the one with the
  * fewest issues (a branch expecting other keys also finds the value's own keys
- * unknown). When no branch stands out, one issue: the union's own message when it
- * has one, else what each branch expected.
+ * unknown); when none got into it, the only branch for the value's type (a list too
+ * long for the list branch, not "expected a string" as well). When no branch stands
+ * out, one issue: the union's own message when it has one, else what each branch
+ * expected.
  */
 function resolveUnion(branches: readonly (readonly z.core.$ZodIssue[])[], path: readonly PropertyKey[], message: string): FlatIssue[] {
   let best: readonly z.core.$ZodIssue[] | undefined;
@@ -52,6 +54,12 @@ function resolveUnion(branches: readonly (readonly z.core.$ZodIssue[])[], path: 
     }
   }
   if (best !== undefined && !(tied && bestDepth === 1)) return flattenIssues(best, path);
+  if (best === undefined) {
+    // No branch got into the value: the one for its type, if only one branch's type it is.
+    const ofItsType = branches.filter((branch) => !branch.some((issue) => issue.code === 'invalid_type' && issue.path.length === 0));
+    const [only] = ofItsType;
+    if (only !== undefined && ofItsType.length === 1) return flattenIssues(only, path);
+  }
   if (message !== DEFAULT_UNION_MESSAGE) return [{ path: path.map(toPathSegment), message }];
   const expected = branches.flatMap((branch) =>
     flattenIssues(branch).map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join('.')}: ${issue.message}`)),
