@@ -102,6 +102,20 @@ export class ValueNotFoundError extends WeftError {
  */
 export class ValueTooLargeError extends WeftError {
   readonly code = 'VALUE_TOO_LARGE';
+
+  constructor(
+    message: string,
+    options?: { cause?: unknown },
+    /** The node of the job whose value it is, once known: its JSON Pointer, and its task if it is one. */
+    readonly node?: { readonly pointer: string; readonly task?: string },
+  ) {
+    super(message, options);
+  }
+
+  /** This error about the value of `node`, unless it names a node already (the one whose value it is). */
+  about(node: { readonly pointer: string; readonly task?: string }): ValueTooLargeError {
+    return this.node === undefined ? new ValueTooLargeError(this.message, { cause: this.cause }, node) : this;
+  }
 }
 
 /** A message on a NATS subject did not match its schema. */

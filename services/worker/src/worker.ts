@@ -313,7 +313,8 @@ export class Worker {
         this.log.error({ err, jobId: item.jobId, kind: item.kind, deliveries: lost }, 'work item failed on every delivery; failing its job');
         message = `the work item failed on each of its ${lost} deliveries, the last time with: ${reason}`;
       }
-      await this.engine.failItem(item, { code, message });
+      const node = err instanceof ValueTooLargeError ? err.node : undefined;
+      await this.engine.failItem(item, { code, message, ...(node ? { node } : {}) });
       return true;
     } catch (failure) {
       if (failure instanceof InvalidMessageError) {

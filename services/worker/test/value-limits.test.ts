@@ -16,10 +16,13 @@ describe('values larger than a worker stores', () => {
   // 128 KiB by default, are not counted against the limit.)
   const big = { task: 'squares', args: [{ start: 0, end: 20_000 }] };
 
-  for (const [what, spec, node] of [
-    ['the result of a job', big, undefined],
-    ['the value of a group member', { group: [{ task: 'add', args: [1, 2] }, big] }, '/group/1'],
-    ['the list of a group', { group: [{ task: 'echo', args: ['x'.repeat(70_000)] }, { task: 'echo', args: ['y'.repeat(70_000)] }] }, undefined],
+  const pair = { group: [{ task: 'echo', args: ['x'.repeat(70_000)] }, { task: 'echo', args: ['y'.repeat(70_000)] }] };
+  // Each names the node whose value it is, and its task when it is one.
+  for (const [what, spec, node, task] of [
+    ['the result of a job', big, '', 'squares'],
+    ['the value of a group member', { group: [{ task: 'add', args: [1, 2] }, big] }, '/group/1', 'squares'],
+    ['the list of a group', pair, '', undefined],
+    ['the list of a group in a chain', { chain: [pair, { task: 'echo' }] }, '/chain/0', undefined],
   ] as const) {
     it(`fails the job at once, as VALUE_TOO_LARGE, for ${what}`, async () => {
       const failed = worker.counters.failed;
@@ -27,6 +30,7 @@ describe('values larger than a worker stores', () => {
       assert.equal(job.status, 'failed');
       assert.equal(job.error?.code, 'VALUE_TOO_LARGE', JSON.stringify(job.error));
       assert.equal(job.error?.node, node);
+      assert.equal(job.error?.task, task);
       assert.match(job.error?.message ?? '', /larger than the 100000 bytes a stored value may take/);
       // Its item failed once, and was not delivered again.
       assert.equal(worker.counters.failed, failed + 1);

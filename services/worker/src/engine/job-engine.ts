@@ -140,14 +140,24 @@ export class JobEngine {
     this.deps.plans.forget(jobId);
   }
 
-  /** Fails the job a work item belongs to, e.g. because the item kept killing its workers. */
-  async failItem(item: WorkItem, error: { code: string; message: string }): Promise<void> {
-    const plan = item.kind === 'start' ? undefined : await this.deps.plans.get(item.jobId).catch(() => undefined);
-    const node = plan && 'node' in item ? plan.node(item.node) : undefined;
+  /**
+   * Fails the job a work item belongs to, e.g. because the item kept killing its workers.
+   * The error names `error.node` when given, else the item's node.
+   */
+  async failItem(
+    item: WorkItem,
+    error: { code: string; message: string; node?: { readonly pointer: string; readonly task?: string } },
+  ): Promise<void> {
     const initial = item.kind === 'start' ? item.record : undefined;
     // Named one by one: an Error's message is not an enumerable property, and a spread drops it.
     const { code, message } = error;
-    await this.endings.fail(item.jobId, { code, message, ...(node ? { node: node.pointer } : {}) }, initial);
+    let node = error.node;
+    if (node === undefined && item.kind !== 'start' && 'node' in item) {
+      const plan = await this.deps.plans.get(item.jobId).catch(() => undefined);
+      const pointer = plan?.node(item.node)?.pointer;
+      if (pointer !== undefined) node = { pointer };
+    }
+    await this.endings.fail(item.jobId, { code, message, ...(node ? { node: node.pointer } : {}), ...(node?.task ? { task: node.task } : {}) }, initial);
   }
 
   private async startJob(item: Extract<WorkItem, { kind: 'start' }>, delivery: Delivery, context: RunContext): Promise<void> {

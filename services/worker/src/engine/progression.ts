@@ -1,5 +1,6 @@
 import {
   childRange,
+  ValueTooLargeError,
   type JobRecord,
   type Logger,
   type PlanComposite,
@@ -93,8 +94,8 @@ export class Progression {
   /** `node` has its value: store it and advance its parent (or finish the job at the root). */
   async complete(job: JobHandle, node: PlanNode, value: unknown, stored: StoredValue | undefined, out: Dispatch[]): Promise<void> {
     await eventsStored(job);
-    if (!node.parent) return job.finish(value);
-    const result = await this.results.put(nodeKey(job.id, node.id), value, stored);
+    if (!node.parent) return job.finish(value).catch((err: unknown) => aboutNode(err, node));
+    const result = await this.results.put(nodeKey(job.id, node.id), value, stored).catch((err: unknown) => aboutNode(err, node));
     const { node: parent, index } = node.parent;
     return this.childDone(job, parent, index, result, out);
   }
@@ -122,7 +123,7 @@ export class Progression {
   async groupLevelDone(job: JobHandle, group: PlanGroup, level: number, j: number, values: unknown[], out: Dispatch[]): Promise<void> {
     await eventsStored(job);
     if (level === group.levels.length) return this.complete(job, group, values, undefined, out);
-    await this.results.put(groupKey(job.id, group.id, level, j), values);
+    await this.results.put(groupKey(job.id, group.id, level, j), values).catch((err: unknown) => aboutNode(err, group));
     const parent = Math.floor(j / group.fanIn);
     const siblings = group.levels[level - 1] as number;
     const [from, to] = childRange(parent, group.fanIn, siblings);
@@ -194,6 +195,11 @@ export class Progression {
     const [from, to] = childRange(step, mr.fanIn, inputs);
     return { key: reduceKey(jobId, mr.id, level, step), at: index - from, size: to - from, step };
   }
+}
+
+/** Throws `err`, naming `node` when it is about a value too large to store (see `ValueTooLargeError.about`). */
+function aboutNode(err: unknown, node: PlanNode): never {
+  throw err instanceof ValueTooLargeError ? err.about(node.kind === 'task' ? { pointer: node.pointer, task: node.task } : { pointer: node.pointer }) : err;
 }
 
 /** Waits until the `tasks` events of the job's current work item are stored (see `JobHandle.events`). */
