@@ -1,6 +1,7 @@
 import { InvalidSpecError, InvalidTaskArgsError, MAX_REPORTED_ISSUES, UnknownTaskError, SpecLimitError, toPointer, type InputIssue } from '../errors.js';
 import { DEFAULT_QUEUE } from '../names.js';
 import type { JobNode, TaskNode } from '../spec/job-spec.js';
+import { SAVE_TASK } from '../spec/parse-job-spec.js';
 import type { NodeOptions, ResolvedTaskOptions } from '../spec/node-options.js';
 import type { TaskCatalogue } from '../tasks/index.js';
 import { treeLevels } from './aggregation-tree.js';
@@ -101,7 +102,7 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
     return { cpuBound: def.cpuBound, args };
   };
 
-  const template = (node: TaskNode, pointer: string, parent: ResolvedTaskOptions, sample: FirstArgSample): PlanTaskTemplate => {
+  const template = (node: TaskNode, pointer: string, parent: ResolvedTaskOptions, parentLabel: string | undefined, sample: FirstArgSample): PlanTaskTemplate => {
     const { cpuBound, args } = checkTask(node, pointer, sample);
     const resolved = inherit(parent, node);
     queues.add(resolved.queue);
@@ -111,7 +112,7 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
       options: resolved,
       cpuBound,
       pointer,
-      label: node.label,
+      label: node.label ?? parentLabel,
     };
   };
 
@@ -121,11 +122,22 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
     pointer: string,
     inherited: ResolvedTaskOptions,
     receivesInput: boolean,
+    inheritedLabel: string | undefined,
   ): PlanNode => {
+    // Like the other options, a label is the default of the nodes below.
+    const label = spec.label ?? inheritedLabel;
+    if (spec.save !== undefined) {
+      // A chain of the node and a `save` step, standing where the node does in the spec.
+      const { save, ...rest } = spec;
+      const steps = [
+        build(rest, `${id}.0`, pointer, inherited, receivesInput, inheritedLabel),
+        build({ task: SAVE_TASK, args: [save] }, `${id}.1`, `${pointer}/save`, inherited, true, label),
+      ];
+      return register({ id, pointer, label, parent: undefined, kind: 'chain', steps });
+    }
     const opts = inherit(inherited, spec);
     // Nodes are written as plain literals with every field (parent too): spreading a
     // base object into each of thousands of nodes is several times slower in V8.
-    const label = spec.label;
     let node: PlanNode;
     if ('task' in spec) {
       const { cpuBound, args } = checkTask(spec, pointer, receivesInput ? 'input' : 'none');
@@ -133,20 +145,20 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
       queues.add(opts.queue);
       node = { id, pointer, label, parent: undefined, kind: 'task', task: spec.task, args, options: opts, cpuBound, receivesInput };
     } else if ('chain' in spec) {
-      const steps = spec.chain.map((s, i) => build(s, `${id}.${i}`, `${pointer}/chain/${i}`, opts, i > 0 || receivesInput));
+      const steps = spec.chain.map((s, i) => build(s, `${id}.${i}`, `${pointer}/chain/${i}`, opts, i > 0 || receivesInput, label));
       node = { id, pointer, label, parent: undefined, kind: 'chain', steps };
     } else if ('group' in spec) {
-      const members = spec.group.map((m, i) => build(m, `${id}.${i}`, `${pointer}/group/${i}`, opts, receivesInput));
+      const members = spec.group.map((m, i) => build(m, `${id}.${i}`, `${pointer}/group/${i}`, opts, receivesInput, label));
       node = groupNode({ id, pointer, label, parent: undefined }, members, groupFanIn);
     } else if ('chord' in spec) {
       // A chord is a chain of its header group and its body.
       const header = spec.chord.header.map((m, i) =>
-        build(m, `${id}.0.${i}`, `${pointer}/chord/header/${i}`, opts, receivesInput),
+        build(m, `${id}.0.${i}`, `${pointer}/chord/header/${i}`, opts, receivesInput, label),
       );
       const group = groupNode({ id: `${id}.0`, pointer: `${pointer}/chord/header`, label: undefined, parent: undefined }, header, groupFanIn);
       adopt(group);
       index.set(group.id, group);
-      const body = build(spec.chord.body, `${id}.1`, `${pointer}/chord/body`, opts, true);
+      const body = build(spec.chord.body, `${id}.1`, `${pointer}/chord/body`, opts, true, label);
       node = { id, pointer, label, parent: undefined, kind: 'chain', steps: [group, body] };
     } else {
       const mr = spec.mapReduce;
@@ -171,24 +183,28 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
       const fanIn = mr.fanIn ?? options.defaultReduceFanIn ?? 16;
       const levels = treeLevels(chunkCount, fanIn);
       const [first, ...others] = mapSamples(input, chunkSize, chunkCount, `${mrPointer}/input`, options.checkAllItems ?? true);
-      const map = template(mr.map, `${mrPointer}/map`, opts, first as FirstArgSample);
+      const map = template(mr.map, `${mrPointer}/map`, opts, label, first as FirstArgSample);
       for (const sample of others) checkTask(mr.map, `${mrPointer}/map`, sample);
       const reduce = mr.reduce
-        ? template(mr.reduce, `${mrPointer}/reduce`, opts, { sample: [], describe: 'the reduce task receives a list of partial results first' })
-        : { task: OUTPUT_ASSEMBLY_TASK, args: [], options: opts, cpuBound: false, pointer: `${mrPointer}/output`, label: undefined };
+        ? template(mr.reduce, `${mrPointer}/reduce`, opts, label, { sample: [], describe: 'the reduce task receives a list of partial results first' })
+        : { task: OUTPUT_ASSEMBLY_TASK, args: [], options: opts, cpuBound: false, pointer: `${mrPointer}/output`, label };
       queues.add(reduce.options.queue);
       countTasks(chunkCount + levels.reduce((a, b) => a + b, 0), mrPointer);
       const output = mr.output;
       node = { id, pointer, label, parent: undefined, kind: 'mapReduce', input, itemCount, chunkSize, chunkCount, fanIn, levels, map, reduce, output };
     }
-    index.set(id, node);
+    return register(node);
+  };
+  /** Indexes `node` by id and makes it the parent of its children. */
+  const register = (node: PlanNode): PlanNode => {
+    index.set(node.id, node);
     if (node.kind !== 'task') adopt(node);
     return node;
   };
 
   // The start item goes to the root's own queue, whichever queues its tasks use.
   queues.add(spec.queue ?? DEFAULT_QUEUE);
-  const root = build(spec, 'r', '', DEFAULT_TASK_OPTIONS, false);
+  const root = build(spec, 'r', '', DEFAULT_TASK_OPTIONS, false, undefined);
   return { root, taskCount, queues, node: (id) => index.get(id) };
 }
 

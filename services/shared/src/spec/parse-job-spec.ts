@@ -26,7 +26,7 @@ export interface ParseJobSpecOptions {
   readonly allowResolvedInputs?: boolean;
 }
 
-/** The task a node's `save` option turns into, as the step after the node. */
+/** The task a node's `save` option adds, as the step after the node (see `compilePlan`). */
 export const SAVE_TASK = 'save';
 
 /**
@@ -72,12 +72,6 @@ function kindOf(value: unknown, path: readonly PropertyKey[]): NodeKind {
  */
 export function parseJobSpec(input: unknown, limits: SpecLimits, options: ParseJobSpecOptions = {}): JobNode {
   let nodes = 0;
-  // `{…, "save": {…}}` is short for a chain of the node and a `save` step.
-  const withSave = (node: JobNode): JobNode => {
-    if (node.save === undefined) return node;
-    const { save, ...rest } = node;
-    return { chain: [rest, { task: SAVE_TASK, args: [save] }] };
-  };
   const walk = (value: unknown, path: PropertyKey[], depth: number): JobNode => {
     if (++nodes > limits.maxNodes) {
       throw new SpecLimitError(
@@ -101,7 +95,7 @@ export function parseJobSpec(input: unknown, limits: SpecLimits, options: ParseJ
     const node = parsed.data as Record<string, unknown>;
     switch (kind) {
       case 'task':
-        return withSave(node as JobNode);
+        return node as JobNode;
       case 'mapReduce': {
         const mr = node.mapReduce as { input: object };
         if ('files' in mr.input && !options.allowResolvedInputs) {
@@ -109,22 +103,22 @@ export function parseJobSpec(input: unknown, limits: SpecLimits, options: ParseJ
             { pointer: toPointer([...path, 'mapReduce', 'input', 'files']), message: 'use "file", "path" or "url" to name input files' },
           ]);
         }
-        return withSave(node as JobNode);
+        return node as JobNode;
       }
       case 'chain':
       case 'group': {
         const children = node[kind] as unknown[];
-        return withSave({ ...node, [kind]: children.map((c, i) => walk(c, [...path, kind, i], depth + 1)) } as JobNode);
+        return { ...node, [kind]: children.map((c, i) => walk(c, [...path, kind, i], depth + 1)) } as JobNode;
       }
       case 'chord': {
         const chord = node.chord as { header: unknown[]; body: unknown };
-        return withSave({
+        return {
           ...node,
           chord: {
             header: chord.header.map((c, i) => walk(c, [...path, 'chord', 'header', i], depth + 2)),
             body: walk(chord.body, [...path, 'chord', 'body'], depth + 1),
           },
-        });
+        };
       }
     }
   };

@@ -28,4 +28,39 @@ void describe('compilePlan', () => {
     const inherited = parseJobSpec({ group: [{ task: 'add', args: [1, 2] }, { task: 'add', args: [3, 4], queue: 'x' }] }, limits);
     assert.deepEqual([...compilePlan(inherited, catalogue, { maxChunks: 100 }).queues], ['default', 'x']);
   });
+
+  void it('places a `save` step where its node stands in the spec, as one more task', () => {
+    const limits = { maxNodes: 100, maxDepth: 8 };
+    const save = { name: 'out/x.json' };
+    const spec = parseJobSpec({ group: [{ task: 'add', args: [1, 2], save }, { task: 'add', args: [3, 4] }] }, limits);
+    const plan = compilePlan(spec, catalogue, { maxChunks: 100 });
+    assert.equal(plan.taskCount, 3);
+    const saved = plan.node('r.0');
+    assert.ok(saved?.kind === 'chain');
+    assert.deepEqual(
+      saved.steps.map((step) => [step.id, step.pointer, step.kind === 'task' ? step.task : step.kind]),
+      [
+        ['r.0.0', '/group/0', 'add'],
+        ['r.0.1', '/group/0/save', 'save'],
+      ],
+    );
+    const root = compilePlan(parseJobSpec({ task: 'fail', save }, limits), catalogue, { maxChunks: 100 }).root;
+    assert.ok(root.kind === 'chain');
+    assert.deepEqual(root.steps.map((step) => step.pointer), ['', '/save']);
+  });
+
+  void it('passes labels down as defaults, a node keeping its own', () => {
+    const limits = { maxNodes: 100, maxDepth: 8 };
+    const mapReduce = { input: { range: { start: 0, end: 10 } }, map: { task: 'squares' }, reduce: { task: 'sum', label: 'total' } };
+    const spec = parseJobSpec(
+      { chain: [{ group: [{ task: 'add', args: [1, 2] }, { task: 'add', args: [1, 2], label: 'own' }], label: 'inner' }, { mapReduce }], label: 'outer' },
+      limits,
+    );
+    const plan = compilePlan(spec, catalogue, { maxChunks: 100 });
+    const labelOf = (id: string) => plan.node(id)?.label;
+    assert.deepEqual([labelOf('r.0.0'), labelOf('r.0.1')], ['inner', 'own']);
+    const mr = plan.node('r.1');
+    assert.ok(mr?.kind === 'mapReduce');
+    assert.deepEqual([mr.label, mr.map.label, mr.reduce.label], ['outer', 'outer', 'total']);
+  });
 });
