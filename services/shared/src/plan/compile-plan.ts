@@ -102,7 +102,13 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
     return { cpuBound: def.cpuBound, args };
   };
 
-  const template = (node: TaskNode, pointer: string, parent: ResolvedTaskOptions, parentLabel: string | undefined, sample: FirstArgSample): PlanTaskTemplate => {
+  const template = (
+    node: TaskNode,
+    pointer: string,
+    parent: ResolvedTaskOptions,
+    parentLabel: string | undefined,
+    sample: FirstArgSample,
+  ): PlanTaskTemplate => {
     const { cpuBound, args } = checkTask(node, pointer, sample);
     const resolved = inherit(parent, node);
     queues.add(resolved.queue);

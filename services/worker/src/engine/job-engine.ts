@@ -157,7 +157,8 @@ export class JobEngine {
       const pointer = plan?.node(item.node)?.pointer;
       if (pointer !== undefined) node = { pointer };
     }
-    await this.endings.fail(item.jobId, { code, message, ...(node ? { node: node.pointer } : {}), ...(node?.task ? { task: node.task } : {}) }, initial);
+    const where = { ...(node ? { node: node.pointer } : {}), ...(node?.task ? { task: node.task } : {}) };
+    await this.endings.fail(item.jobId, { code, message, ...where }, initial);
   }
 
   private async startJob(item: Extract<WorkItem, { kind: 'start' }>, delivery: Delivery, context: RunContext): Promise<void> {
