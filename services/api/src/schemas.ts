@@ -126,8 +126,8 @@ export const JobViewSchema = JobRecordSchema.omit({ result: true, tasks: true, q
     .array(JobWarningSchema)
     .optional()
     .describe(
-      'Why the job may not progress for now: the queues its work goes to that no live worker pulls from (its work ' +
-        'waits there until a worker does). Only while the job has not finished.',
+      'The queues the job uses (its start, and its tasks) that no live worker pulls from: work sent there waits ' +
+        'until a worker does. Only while the job has not finished.',
     ),
   links: JobLinksSchema,
 });

@@ -10,6 +10,15 @@ import { isStale, readHeartbeat } from './live-workers.js';
 /** Wait before watching the bucket again after the watch failed or ended, in milliseconds. */
 const REWATCH_DELAY_MS = 1_000;
 
+/** How long the set of served queues is reused while no heartbeat changes, in milliseconds. */
+const SERVED_REUSE_MS = 1_000;
+
+/**
+ * Interval of the sweep of stale heartbeats as changes come in, in milliseconds: an
+ * entry that expires through the bucket's TTL brings no change of its own.
+ */
+const SWEEP_INTERVAL_MS = 60_000;
+
 /** A key's latest heartbeat. */
 interface Seen {
   readonly revision: number;
@@ -24,6 +33,9 @@ interface Seen {
 export class WorkerPresence {
   private readonly seen = new Map<string, Seen>();
   private known = false;
+  /** The queues live workers pull from, as last computed; dropped on every change. */
+  private served: { readonly at: number; readonly queues: ReadonlySet<string> } | undefined;
+  private sweptAt = 0;
   private readonly stopping = new AbortController();
   private watching: Promise<void> | undefined;
   /** Ends the current watch. */
@@ -45,13 +57,21 @@ export class WorkerPresence {
    */
   unserved(queues: Iterable<string>, now = Date.now()): string[] {
     if (!this.known) return [];
+    // Computed once for many views (a listing), not once per job.
+    if (this.served === undefined || now - this.served.at > SERVED_REUSE_MS) this.served = { at: now, queues: this.sweep(now) };
+    const served = this.served.queues;
+    return [...queues].filter((queue) => !served.has(queue));
+  }
+
+  /** Drops stale heartbeats (a worker that died leaves its entry until the bucket's TTL); returns the live ones' queues. */
+  private sweep(now: number): Set<string> {
+    this.sweptAt = now;
     const served = new Set<string>();
     for (const [key, { heartbeat }] of this.seen) {
-      // A worker that died leaves its entry until the bucket's TTL: stale, it counts no more.
       if (isStale(heartbeat, now)) this.seen.delete(key);
       else for (const queue of heartbeat.queues) served.add(queue);
     }
-    return [...queues].filter((queue) => !served.has(queue));
+    return served;
   }
 
   /** Stops following the bucket. */
@@ -71,6 +91,7 @@ export class WorkerPresence {
       }
       this.known = false;
       this.seen.clear();
+      this.served = undefined;
       await sleep(REWATCH_DELAY_MS, undefined, { signal }).catch(() => undefined);
     }
   }
@@ -98,5 +119,8 @@ export class WorkerPresence {
     const heartbeat = entry.operation === 'PUT' ? readHeartbeat(entry, this.log) : undefined;
     if (heartbeat === undefined) this.seen.delete(entry.key);
     else this.seen.set(entry.key, { revision: entry.revision, heartbeat });
+    this.served = undefined;
+    const now = Date.now();
+    if (now - this.sweptAt > SWEEP_INTERVAL_MS) this.sweep(now);
   }
 }
