@@ -8,6 +8,9 @@ import type { z } from 'zod';
 /** What zod says of a failed union that was given no message of its own. */
 const DEFAULT_UNION_MESSAGE = 'Invalid input';
 
+/** Issues of a value of the type a schema takes, only too large, too small or of the wrong format. */
+const OF_ITS_TYPE: ReadonlySet<string> = new Set(['too_big', 'too_small', 'invalid_format', 'not_multiple_of']);
+
 /** One problem with a value, `path` leading to it from the value checked. */
 export interface FlatIssue {
   readonly path: (string | number)[];
@@ -33,10 +36,10 @@ export function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: reado
  * When every branch of a union failed, the branch the value was meant for: the one
  * that got furthest into it (deepest issue path), and of those the one with the
  * fewest issues (a branch expecting other keys also finds the value's own keys
- * unknown); when none got into it, the only branch for the value's type (a list too
- * long for the list branch, not "expected a string" as well). When no branch stands
- * out, one issue: the union's own message when it has one, else what each branch
- * expected.
+ * unknown). When none stands out, one issue: the union's own message when it has one;
+ * else, when no branch got into the value, the only branch that took its type and
+ * found its size or format wrong (a list too long for the list branch, not "expected
+ * a string" as well); else what each branch expected.
  */
 function resolveUnion(branches: readonly (readonly z.core.$ZodIssue[])[], path: readonly PropertyKey[], message: string): FlatIssue[] {
   let best: readonly z.core.$ZodIssue[] | undefined;
@@ -54,13 +57,14 @@ function resolveUnion(branches: readonly (readonly z.core.$ZodIssue[])[], path: 
     }
   }
   if (best !== undefined && !(tied && bestDepth === 1)) return flattenIssues(best, path);
+  if (message !== DEFAULT_UNION_MESSAGE) return [{ path: path.map(toPathSegment), message }];
   if (best === undefined) {
-    // No branch got into the value: the one for its type, if only one branch's type it is.
-    const ofItsType = branches.filter((branch) => !branch.some((issue) => issue.code === 'invalid_type' && issue.path.length === 0));
+    // No branch got into the value: the one that took its type and found only its size
+    // or format wrong, if there is exactly one.
+    const ofItsType = branches.filter((branch) => branch.every((issue) => OF_ITS_TYPE.has(issue.code)));
     const [only] = ofItsType;
     if (only !== undefined && ofItsType.length === 1) return flattenIssues(only, path);
   }
-  if (message !== DEFAULT_UNION_MESSAGE) return [{ path: path.map(toPathSegment), message }];
   const expected = branches.flatMap((branch) =>
     flattenIssues(branch).map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join('.')}: ${issue.message}`)),
   );

@@ -18,6 +18,13 @@ void describe('flattenIssues', () => {
     assert.deepEqual(issuesOf(nameOrNames, 'a long name'), [{ path: [], message: 'Too big: expected string to have <=8 characters' }]);
   });
 
+  void it('keeps every branch when none took the value with only its size or format wrong', () => {
+    const listOrRange = z.union([z.custom<unknown[]>((v) => Array.isArray(v), { message: 'expected a list' }), z.object({ start: z.number() })]);
+    const [issue, ...more] = issuesOf(listOrRange, 5);
+    assert.equal(more.length, 0);
+    assert.match(issue?.message ?? '', /^expected a list; or .*expected object, received number$/);
+  });
+
   void it('says what each branch expected when the value is of no branch its type', () => {
     const [issue, ...more] = issuesOf(nameOrNames, true);
     assert.equal(more.length, 0);
