@@ -47,7 +47,7 @@ export async function prepareJob(
   const plan = compilePlan(spec, catalogue, limits);
   const now = options.now ?? new Date();
   const id = newJobId(now.getTime());
-  // The kind as submitted (a `save` option wraps the node in a chain).
+  // The kind as submitted: the root's own, though a `save` option makes its plan a chain.
   const kind = NODE_KINDS.find((k) => Object.hasOwn(input as object, k)) ?? 'task';
   const record: JobRecord = {
     id,

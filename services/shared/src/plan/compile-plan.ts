@@ -134,10 +134,11 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
     const label = spec.label ?? inheritedLabel;
     if (spec.save !== undefined) {
       // A chain of the node and a `save` step, standing where the node does in the spec.
+      // The step is the node's, so the node's options are its defaults (its queue first).
       const { save, ...rest } = spec;
       const steps = [
         build(rest, `${id}.0`, pointer, inherited, receivesInput, inheritedLabel),
-        build({ task: SAVE_TASK, args: [save] }, `${id}.1`, `${pointer}/save`, inherited, true, label),
+        build({ task: SAVE_TASK, args: [save] }, `${id}.1`, `${pointer}/save`, inherit(inherited, spec), true, label),
       ];
       return register({ id, pointer, label, parent: undefined, kind: 'chain', steps });
     }

@@ -44,9 +44,11 @@ void describe('compilePlan', () => {
         ['r.0.1', '/group/0/save', 'save'],
       ],
     );
-    const root = compilePlan(parseJobSpec({ task: 'fail', save }, limits), catalogue, { maxChunks: 100 }).root;
+    const root = compilePlan(parseJobSpec({ task: 'fail', save, queue: 'gpu' }, limits), catalogue, { maxChunks: 100 }).root;
     assert.ok(root.kind === 'chain');
     assert.deepEqual(root.steps.map((step) => step.pointer), ['', '/save']);
+    // The step is the node's: its queue too.
+    assert.deepEqual(root.steps.map((step) => (step.kind === 'task' ? step.options.queue : step.kind)), ['gpu', 'gpu']);
   });
 
   void it('passes labels down as defaults, a node keeping its own', () => {
