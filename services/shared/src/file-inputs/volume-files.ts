@@ -3,7 +3,6 @@
  * PersistentVolumeClaim. Inputs name files relative to its root; nothing outside
  * the root is reachable, not even through symbolic links.
  */
-import { fstatSync } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -117,7 +116,7 @@ export async function openVolumeFile(
   // A file rewritten at the same size would mix two versions: its time of writing tells.
   let mtimeMs: number;
   try {
-    mtimeMs = checkVersion(handle, { size, mtimeMs: version.mtimeMs }, name);
+    mtimeMs = await checkVersion(handle, { size, mtimeMs: version.mtimeMs }, name);
   } catch (err) {
     await handle.close();
     throw err;
@@ -134,7 +133,7 @@ export async function openVolumeFile(
       }
       // A write during the read (or since the file was opened) shows in the file's size
       // or time of writing now: the bytes read may then mix two versions, or stop short.
-      checkVersion(handle, { size, mtimeMs }, name);
+      await checkVersion(handle, { size, mtimeMs }, name);
       return buffer.subarray(0, at);
     },
     close: () => handle.close(),
@@ -146,8 +145,13 @@ export async function openVolumeFile(
  * @returns its time of writing
  * @throws FileChangedError when it has not
  */
-function checkVersion(handle: FileHandle, version: { readonly size: number; readonly mtimeMs?: number | undefined }, name: string): number {
-  const now = fstatSync(handle.fd);
+async function checkVersion(
+  handle: FileHandle,
+  version: { readonly size: number; readonly mtimeMs?: number | undefined },
+  name: string,
+): Promise<number> {
+  // Not fstatSync: on a network volume a stat may take a while.
+  const now = await handle.stat();
   if (now.size !== version.size || (version.mtimeMs !== undefined && now.mtimeMs !== version.mtimeMs)) {
     const how = now.size === version.size ? 'written again at the same size' : `${version.size} bytes then, ${now.size} now`;
     throw new FileChangedError(`file ${JSON.stringify(name)} on the shared volume changed since the job was submitted (${how})`);
