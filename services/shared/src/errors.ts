@@ -10,6 +10,12 @@ export interface InputIssue {
   readonly message: string;
 }
 
+/** A node of a job, as errors name it: its JSON Pointer in the spec, and its task if it is one. */
+export interface NodeRef {
+  readonly pointer: string;
+  readonly task?: string;
+}
+
 /** Base class of every Weft error. */
 export abstract class WeftError extends Error {
   /** Stable code clients can match on, e.g. `UNKNOWN_TASK`. */
@@ -106,14 +112,14 @@ export class ValueTooLargeError extends WeftError {
   constructor(
     message: string,
     options?: { cause?: unknown },
-    /** The node of the job whose value it is, once known: its JSON Pointer, and its task if it is one. */
-    readonly node?: { readonly pointer: string; readonly task?: string },
+    /** The node of the job whose value it is, once known. */
+    readonly node?: NodeRef,
   ) {
     super(message, options);
   }
 
   /** This error about the value of `node`, unless it names a node already (the one whose value it is). */
-  about(node: { readonly pointer: string; readonly task?: string }): ValueTooLargeError {
+  about(node: NodeRef): ValueTooLargeError {
     return this.node === undefined ? new ValueTooLargeError(this.message, { cause: this.cause }, node) : this;
   }
 }

@@ -29,17 +29,24 @@ void describe('openVolumeFile', () => {
     utimesSync(file, later, later);
   }
 
-  const isChanged = (err: unknown) => err instanceof FileChangedError && /changed since the job was submitted/.test(err.message);
-
-  void it('reads a file that keeps its version', async () => {
-    const { file, version } = written('same.txt');
-    const source = await openVolumeFile(file, version, 'same.txt');
+  /** Writes `name`, opens it at that version, and runs `use` before closing it. */
+  async function whileOpen(name: string, use: (source: ByteSource, file: string, size: number) => Promise<void>): Promise<void> {
+    const { file, version } = written(name);
+    const source = await openVolumeFile(file, version, name);
     try {
-      assert.equal(Buffer.from(await source.read(0, 18)).toString(), 'old line\nold line\n');
-      assert.equal((await source.read(version.size - 9, 100)).length, 9);
+      await use(source, file, version.size);
     } finally {
       await source.close();
     }
+  }
+
+  const isChanged = (err: unknown) => err instanceof FileChangedError && /changed since the job was submitted/.test(err.message);
+
+  void it('reads a file that keeps its version', async () => {
+    await whileOpen('same.txt', async (source, _file, size) => {
+      assert.equal(Buffer.from(await source.read(0, 18)).toString(), 'old line\nold line\n');
+      assert.equal((await source.read(size - 9, 100)).length, 9);
+    });
   });
 
   void it('refuses to open a file whose size or time of writing changed', async () => {
@@ -50,52 +57,40 @@ void describe('openVolumeFile', () => {
   });
 
   void it('fails a read once the file was cut and written again while open', async () => {
-    const { file, version } = written('rewritten.txt');
-    const source = await openVolumeFile(file, version, 'rewritten.txt');
-    try {
+    await whileOpen('rewritten.txt', async (source, file) => {
       await source.read(0, 64);
       truncateSync(file, 0);
       writeFileSync(file, NEW.slice(0, 100));
       await assert.rejects(source.read(64, 64), isChanged);
-    } finally {
-      await source.close();
-    }
+    });
   });
 
   void it('fails a read once the file was overwritten in place at the same size while open', async () => {
-    const { file, version } = written('in-place.txt');
-    const source = await openVolumeFile(file, version, 'in-place.txt');
-    try {
+    await whileOpen('in-place.txt', async (source, file) => {
       const handle = await open(file, 'r+');
       await handle.write(NEW.slice(0, 90), 4500);
       await handle.close();
       touchLater(file);
       await assert.rejects(source.read(4500, 90), isChanged);
-    } finally {
-      await source.close();
-    }
+    });
   });
 
   void it('fails a split read when the file changes between its reads, never returning mixed lines', async () => {
-    const { file, version } = written('split.txt');
-    const source = await openVolumeFile(file, version, 'split.txt');
-    let reads = 0;
-    const changing: ByteSource = {
-      size: source.size,
-      read: async (offset, length) => {
-        const bytes = await source.read(offset, length);
-        // After the first read, the file is replaced by other lines of the same size.
-        if (++reads === 1) {
-          writeFileSync(file, NEW);
-          touchLater(file);
-        }
-        return bytes;
-      },
-    };
-    try {
-      await assert.rejects(readLineAlignedRange(changing, 0, version.size, { chunkBytes: 1000 }), isChanged);
-    } finally {
-      await source.close();
-    }
+    await whileOpen('split.txt', async (source, file, size) => {
+      let reads = 0;
+      const changing: ByteSource = {
+        size,
+        read: async (offset, length) => {
+          const bytes = await source.read(offset, length);
+          // After the first read, the file is replaced by other lines of the same size.
+          if (++reads === 1) {
+            writeFileSync(file, NEW);
+            touchLater(file);
+          }
+          return bytes;
+        },
+      };
+      await assert.rejects(readLineAlignedRange(changing, 0, size, { chunkBytes: 1000 }), isChanged);
+    });
   });
 });

@@ -3,7 +3,8 @@
  * record never changes), and the end event published after it.
  */
 import { nuid } from '@nats-io/transport-node';
-import { jobEndEventId, type JobError, type JobRecord, type Logger, type Plan, type StoredValue, type ValueStore } from '@weft/shared';
+import { jobEndEventId, type JobError, type JobRecord, type Logger, type Plan, type PlanTask, type StoredValue, type ValueStore } from '@weft/shared';
+import type { TaskOutcome } from '../execution/task-runner.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { JobRecords } from './job-records.js';
 import type { JobHandle } from './progression.js';
@@ -44,6 +45,20 @@ export class JobEndings {
     const end = { type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks } as const;
     track(job, this.deps.dispatcher.eventWithRetries(end, jobEndEventId(jobId), job.signal));
     this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
+  }
+
+  /** Fails the job because a task failed after its attempts, with an error naming the task. */
+  failTask(job: JobHandle, node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: false }): Promise<void> {
+    const jobId = job.id;
+    this.deps.log.warn({ jobId, node: node.pointer, task: node.task, code: outcome.code, attempts: outcome.attempts, err: outcome.message }, 'task failed');
+    return this.fail(jobId, {
+      code: outcome.code,
+      message: `task "${node.task}" at ${node.pointer || '/'} failed after ${outcome.attempts} attempt(s): ${outcome.message}`,
+      node: node.pointer,
+      task: node.task,
+      attempts: outcome.attempts,
+      ...(node.label === undefined ? {} : { label: node.label }),
+    }, job.initial);
   }
 
   /** Marks the job failed with `error`, unless it ended already, and publishes its end. */

@@ -5,6 +5,7 @@ import {
   type UploadedParts,
   type JobRecord,
   type Logger,
+  type NodeRef,
   type Plan,
   type PlanTask,
   type TaskCompletion,
@@ -144,10 +145,7 @@ export class JobEngine {
    * Fails the job a work item belongs to, e.g. because the item kept killing its workers.
    * The error names `error.node` when given, else the item's node.
    */
-  async failItem(
-    item: WorkItem,
-    error: { code: string; message: string; node?: { readonly pointer: string; readonly task?: string } },
-  ): Promise<void> {
+  async failItem(item: WorkItem, error: { code: string; message: string; node?: NodeRef }): Promise<void> {
     const initial = item.kind === 'start' ? item.record : undefined;
     // Named one by one: an Error's message is not an enumerable property, and a spread drops it.
     const { code, message } = error;
@@ -254,7 +252,7 @@ export class JobEngine {
               ? { ...run, firstArgEncoded: await this.deps.values.loadWire(input) }
               : { ...run, args: [input?.v, ...node.args] },
         );
-        if (!outcome.ok) return this.failTask(job, node, outcome);
+        if (!outcome.ok) return this.endings.failTask(job, node, outcome);
         // A job of one task reports the task in its end event: one publication less.
         if (plan.root === node) job.endTasks = [completion(node, outcome)];
         else this.recordUnit(job, item, { completions: [completion(node, outcome)], count: 1 });
@@ -270,7 +268,7 @@ export class JobEngine {
             const outcome = await this.run(m, m.receivesInput ? [input, ...m.args] : m.args, true, context);
             // The first failure fails the job at once, which stops the members still running.
             if (!outcome.ok && !failing) {
-              failing = this.failTask(job, m, outcome);
+              failing = this.endings.failTask(job, m, outcome);
               // Returned once every member has settled; until then, a failure to fail
               // the job (NATS refusing the record) must not go unhandled.
               failing.catch(() => undefined);
@@ -297,13 +295,13 @@ export class JobEngine {
           const input = await this.fileSteps.mapInput(chunkOf(mr.input, mr.chunkSize, item.index), mr.map.args, context.signal, mr.map.options);
           if (!input.ok) {
             hold.release();
-            return await this.failTask(job, { ...mr.map, pointer }, input);
+            return await this.endings.failTask(job, { ...mr.map, pointer }, input);
           }
           let outcome = await this.deps.runner.run({ ...taskRun(mr.map, [], false, context), ...input.value, wire: mr.output === undefined });
           if (outcome.ok && mr.output !== undefined) outcome = await this.fileSteps.writeOutputPiece(job.id, mr, outcome);
           if (!outcome.ok) {
             hold.release();
-            return await this.failTask(job, { ...mr.map, pointer }, outcome);
+            return await this.endings.failTask(job, { ...mr.map, pointer }, outcome);
           }
           const unit = { completions: [completion({ ...mr.map, pointer }, outcome)], count: 1 };
           return await this.progression.chunkDone(job, mr, item.index, outcome.value, out, {
@@ -335,7 +333,7 @@ export class JobEngine {
                 final,
               );
         const pointer = `${mr.reduce.pointer}#reduce/${item.level}/${item.index}`;
-        if (!outcome.ok) return this.failTask(job, { ...mr.reduce, pointer }, outcome);
+        if (!outcome.ok) return this.endings.failTask(job, { ...mr.reduce, pointer }, outcome);
         this.recordUnit(job, item, { completions: [completion({ ...mr.reduce, pointer }, outcome)], count: 1 });
         return this.progression.reduceDone(job, mr, item.level, item.index, outcome.value, out);
       }
@@ -366,19 +364,6 @@ export class JobEngine {
     track(job, published);
     job.events.push(published);
     this.deps.progress.add(job.id, unit.count);
-  }
-
-  private failTask(job: JobHandle, node: Pick<PlanTask, 'task' | 'pointer' | 'label'>, outcome: TaskOutcome & { ok: false }): Promise<void> {
-    const jobId = job.id;
-    this.deps.log.warn({ jobId, node: node.pointer, task: node.task, code: outcome.code, attempts: outcome.attempts, err: outcome.message }, 'task failed');
-    return this.endings.fail(jobId, {
-      code: outcome.code,
-      message: `task "${node.task}" at ${node.pointer || '/'} failed after ${outcome.attempts} attempt(s): ${outcome.message}`,
-      node: node.pointer,
-      task: node.task,
-      attempts: outcome.attempts,
-      ...(node.label === undefined ? {} : { label: node.label }),
-    }, job.initial);
   }
 
   private handleFor(jobId: string, plan: Plan, signal: AbortSignal, initial?: JobRecord): JobHandle {
