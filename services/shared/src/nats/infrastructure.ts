@@ -7,6 +7,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type StreamConfig,
+  type StreamInfo,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, setSha256Backend, type ObjectStore } from '@nats-io/obj';
@@ -52,14 +53,32 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
 }
 
 /**
+ * Gives an existing bucket's stream the retention it was not created with (a bucket
+ * is created with its TTL, and opening it later leaves that as it was). The duplicate
+ * window, which may not exceed the maximum age, shrinks with it.
+ */
+async function retain(jsm: JetStreamManager, info: StreamInfo, maxAgeNanos: number): Promise<void> {
+  const { config } = info;
+  if (config.max_age === maxAgeNanos) return;
+  await jsm.streams.update(config.name, {
+    ...config,
+    max_age: maxAgeNanos,
+    duplicate_window: Math.min(config.duplicate_window, maxAgeNanos),
+  });
+}
+
+/**
  * Creates (or updates) every stream, bucket and object store Weft needs and opens
- * them. Idempotent: every API replica and worker calls it at start-up.
+ * them. Idempotent: every API replica and worker calls it at start-up, and the
+ * settings of the last one started apply: streams are updated to its duplicate
+ * window, and streams and buckets to its retention.
  */
 export async function provisionInfrastructure(nc: NatsConnection, config: CommonConfig): Promise<Infrastructure> {
   const names = resourceNames(config.prefix);
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const duplicateWindow = config.duplicateWindowMs * NANOS_PER_MS;
+  const retentionNanos = config.retentionMs * NANOS_PER_MS;
 
   await ensureStream(jsm, {
     name: names.tasksStream,
@@ -75,8 +94,8 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
     subjects: [names.eventSubjects],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
-    max_age: config.retentionMs * NANOS_PER_MS,
-    duplicate_window: Math.min(duplicateWindow, config.retentionMs * NANOS_PER_MS),
+    max_age: retentionNanos,
+    duplicate_window: Math.min(duplicateWindow, retentionNanos),
   });
   // Values too large to inline, read back by sequence number (no object store chunking and hashing).
   await ensureStream(jsm, {
@@ -85,7 +104,9 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
-    max_age: config.retentionMs * NANOS_PER_MS,
+    max_age: retentionNanos,
+    // Values carry no message ids; the window is set only because it may not exceed max_age.
+    duplicate_window: Math.min(duplicateWindow, retentionNanos),
     allow_direct: true,
     max_msg_size: -1,
   });
@@ -116,9 +137,13 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
   setSha256Backend('native');
   // Unlike KV's, the object store's `ttl` is the stream's raw max_age, in nanoseconds.
   const blobs = await new Objm(js).create(names.blobsStore, {
-    ttl: config.retentionMs * NANOS_PER_MS,
+    ttl: retentionNanos,
     storage: StorageType.File,
   });
+  await Promise.all(
+    [jobs, specs, results, state].map(async (kv) => retain(jsm, (await kv.status()).streamInfo, retentionNanos)),
+  );
+  await retain(jsm, (await blobs.status()).streamInfo, retentionNanos);
   const writer = await JetStreamWriter.open(nc, names);
   return { nc, js, jsm, names, writer, jobs, specs, results, state, workers, blobs, files };
 }

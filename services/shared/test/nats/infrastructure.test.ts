@@ -33,6 +33,23 @@ describe('provisionInfrastructure', () => {
     assert.equal(tasks.config.max_age, 0, 'work items never expire');
   });
 
+  it('applies a changed retention to the streams, buckets and object store made before', async () => {
+    const retained = (retentionMs: number) => resolveWorkerConfig({ natsUrl: server.url, prefix: 'infra-retain', retentionMs });
+    const { jsm } = await provisionInfrastructure(nc, retained(3_600_000));
+    const streams = ['KV_infra-retain-jobs', 'KV_infra-retain-specs', 'KV_infra-retain-results', 'KV_infra-retain-state', 'OBJ_infra-retain-blobs', 'infra-retain-events', 'infra-retain-values'];
+    // Shorter than the buckets' two-minute duplicate window: it shrinks with them.
+    for (const retentionMs of [60_000, 7_200_000]) {
+      await provisionInfrastructure(nc, retained(retentionMs));
+      for (const stream of streams) {
+        const { config } = await jsm.streams.info(stream);
+        assert.equal(config.max_age, retentionMs * 1_000_000, `${stream} max_age`);
+        assert.ok(config.duplicate_window <= config.max_age, `${stream} duplicate window within max_age`);
+      }
+    }
+    const heartbeats = await jsm.streams.info('KV_infra-retain-workers');
+    assert.equal(heartbeats.config.max_age, 30_000 * 1_000_000, 'heartbeats keep their own TTL');
+  });
+
   it('spills large values to a message of the values stream and reads them back', async () => {
     const infra = await provisionInfrastructure(nc, config());
     const values = new ValueStore(infra, 1024);
