@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, toPointer } from './errors.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, NAME_PATTERN } from './names.js';
+import { WORKER_HEARTBEAT_TTL_MS } from './nats/infrastructure.js';
 
 /**
  * Configuration of every Weft process. Options are resolved once into frozen
@@ -161,8 +162,11 @@ export const WorkerConfigSchema = CommonConfigSchema.extend({
   ioConcurrency: int(1, 100_000).default(256),
   /** Time a work item may go without an acknowledgement before NATS redelivers it, in milliseconds. @default 30000 */
   ackWaitMs: int(1000).default(30_000),
-  /** Interval of heartbeats and in-progress acknowledgements, in milliseconds. @default 5000 */
-  heartbeatMs: int(100).default(5000),
+  /**
+   * Interval of heartbeats and in-progress acknowledgements, in milliseconds: at most a
+   * third of the heartbeat entries' TTL, so that a live worker's entry never expires. @default 5000
+   */
+  heartbeatMs: int(100, WORKER_HEARTBEAT_TTL_MS / 3).default(5000),
   /**
    * Largest value a worker stores, encoded, in bytes: a task result, a group's list, a
    * reduce step's input. A larger one fails its job with `VALUE_TOO_LARGE` instead of

@@ -112,7 +112,8 @@ export class Worker {
 
   /** Connects to NATS, provisions streams and buckets, starts the thread pool and begins pulling. */
   static async create(config: WorkerConfig, options: WorkerOptions = {}): Promise<Worker> {
-    const id = `${config.name}-${randomUUID().slice(0, 8)}`;
+    // The id keys the worker's heartbeat entry: the name, with what a KV key may not hold replaced.
+    const id = `${config.name.replace(/[^-\w]/g, '_')}-${randomUUID().slice(0, 8)}`;
     const log = (options.logger ?? createLogger('weft-worker', config.logLevel)).child({ workerId: id });
     const nc = await connectNats(config, `weft-worker ${id}`);
     let pool: CpuPool | undefined;
