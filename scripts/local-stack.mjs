@@ -31,23 +31,31 @@
  *
  * Every other environment variable is passed to the children unchanged.
  * The supervisor keeps $WEFT_HOME/stack.json up to date with the pids of all
- * processes so that tests and tools can find (and kill) them.
+ * processes so that tests and tools can find (and kill) them, and holds
+ * $WEFT_HOME/stack.lock while it runs: one stack per home. Its children are started
+ * through `setpriv --pdeathsig TERM` when util-linux has it, so that they stop if
+ * the supervisor is killed.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Child } from './local-stack/child.mjs';
-import { stopLeftovers, isAlive } from './local-stack/leftovers.mjs';
-import { assertPortFree, canConnect, connectHost, hostPort, httpStatus } from './local-stack/network.mjs';
+import { lockHome } from './local-stack/home-lock.mjs';
+import { stopLeftovers } from './local-stack/leftovers.mjs';
+import { assertPortFree, canConnect, connectHost, hostPort, httpJson, httpStatus } from './local-stack/network.mjs';
 import { fatal, say, warn } from './local-stack/output.mjs';
 import { parseSettings, REPO_ROOT } from './local-stack/settings.mjs';
 
 const NATS_READY_TIMEOUT_MS = 15_000;
 const API_READY_TIMEOUT_MS = 30_000;
+const WORKERS_READY_TIMEOUT_MS = 30_000;
+/** Heartbeat times and the supervisor's clock come from one machine; allow for rounding. */
+const CLOCK_SLACK_MS = 1_000;
 const API_STOP_GRACE_MS = 10_000;
 const NATS_STOP_GRACE_MS = 10_000;
+/** Lines of a child's output shown when it keeps the stack from starting. */
+const SHOWN_OUTPUT_LINES = 12;
 /**
  * `npm start` forwards the SIGINT of a Ctrl-C to us although the terminal already
  * sent it: a second SIGINT this soon after the first is the same keypress.
@@ -58,9 +66,8 @@ const settings = parseSettings(process.argv.slice(2), process.env);
 const dataDir = path.join(settings.home, 'data');
 const logsDir = path.join(settings.home, 'logs');
 // Every process sees the same shared volume, as pods mounting one claim would.
-const volumeDir = path.resolve(process.env.WEFT_DATA_ROOT || path.join(settings.home, 'volume'));
+const { volumeDir, natsUrl } = settings;
 const stateFile = path.join(settings.home, 'stack.json');
-const natsUrl = `nats://127.0.0.1:${settings.natsPort}`;
 const apiUrl = `http://${hostPort(connectHost(settings.apiHost), settings.apiPort)}`;
 
 for (const [what, file] of [
@@ -74,18 +81,25 @@ for (const [what, file] of [
   }
 }
 
-mkdirSync(dataDir, { recursive: true });
-mkdirSync(logsDir, { recursive: true });
-mkdirSync(volumeDir, { recursive: true });
+for (const dir of [dataDir, logsDir, volumeDir]) {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    fatal(`cannot create ${dir}: ${/** @type {Error} */ (err).message}`);
+  }
+}
 
-// Another supervisor on the same home would share the JetStream data directory.
+const locked = lockHome(settings.home);
+if (!locked.ok) {
+  fatal(`a local stack is already running from ${settings.home} (supervisor pid ${locked.ownerPid}); stop it first (kill -TERM ${locked.ownerPid})`);
+}
+const homeLock = locked.lock;
+process.on('exit', () => homeLock.release());
+
+// A supervisor that died (SIGKILL) may have left children holding the ports and data.
 try {
   const previous = JSON.parse(readFileSync(stateFile, 'utf8'));
-  const pid = previous?.supervisorPid;
-  if (typeof pid === 'number' && pid !== process.pid && isAlive(pid)) {
-    fatal(`a local stack is already running from ${settings.home} (supervisor pid ${pid}); stop it first (kill -TERM ${pid})`);
-  }
-  await stopLeftovers(settings.home, previous, statSync(stateFile).mtimeMs);
+  await stopLeftovers(settings.home, previous, statSync(stateFile).mtimeMs, settings.workerStopGraceMs);
 } catch (err) {
   if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
 }
@@ -96,6 +110,9 @@ await assertPortFree(
   'Is another nats-server running? (Debian\'s package starts one on 4222: `sudo systemctl disable --now nats-server`.) Or pick another port with --nats-port N.',
 );
 await assertPortFree(settings.apiHost, settings.apiPort, 'Pick another port with --api-port N.');
+// Both of two supervisors started at the same moment may have found a stale lock and
+// replaced it: only the one whose lock is on disk goes on.
+if (!homeLock.held()) fatal(`another local stack started from ${settings.home} at the same moment`);
 
 let shuttingDown = false;
 let stateWritesEnabled = true;
@@ -136,6 +153,7 @@ function makeChild(name, command, args, extraEnv) {
     logFile: path.join(logsDir, `${name}.log`),
     logToStdout: settings.logToStdout,
     onPidChange: writeState,
+    ...(settings.lifeline ? { lifeline: settings.lifeline } : {}),
   });
 }
 
@@ -150,16 +168,12 @@ const api = makeChild('api', process.execPath, [settings.apiEntry], {
   WEFT_API_HOST: settings.apiHost,
   WEFT_API_PORT: String(settings.apiPort),
 });
-// The workers share this machine's CPUs as pods share a node's: each gets its share
-// of threads (at least one) unless WEFT_THREADS says otherwise, so that the thread
-// pools together do not oversubscribe the CPUs.
-const threadsPerWorker = process.env.WEFT_THREADS || String(Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, settings.workers))));
 /** @type {Child[]} */
 const workers = [];
 for (let i = 1; i <= settings.workers; i++) {
   const name = `worker-${i}`;
   workers.push(
-    makeChild(name, process.execPath, [settings.workerEntry], { WEFT_NATS_URL: natsUrl, WEFT_WORKER_NAME: name, WEFT_THREADS: threadsPerWorker }),
+    makeChild(name, process.execPath, [settings.workerEntry], { WEFT_NATS_URL: natsUrl, WEFT_WORKER_NAME: name, WEFT_THREADS: settings.threadsPerWorker }),
   );
 }
 const everyone = [nats, api, ...workers];
@@ -232,7 +246,7 @@ process.on('SIGHUP', onSignal);
  */
 async function failStartup(message, culprit) {
   if (shuttingDown) return;
-  const output = culprit.recent.length > 0 ? culprit.recent.map((line) => `  ${line}`).join('\n') : '  (no output)';
+  const output = culprit.recent.length > 0 ? culprit.recent.slice(-SHOWN_OUTPUT_LINES).map((line) => `  ${line}`).join('\n') : '  (no output)';
   warn(`error: ${message}\n  last output of ${culprit.name} (full log: ${path.join(logsDir, `${culprit.name}.log`)}):\n${output}`);
   await shutdown(1);
 }
@@ -257,14 +271,42 @@ async function waitForNats() {
   }
 }
 
-/** Resolves true once GET /readyz answers 200. */
+/**
+ * Waits until GET /readyz answers 200.
+ * @returns {Promise<'ready' | 'exited' | 'timeout'>}
+ */
 async function waitForApi() {
   const deadline = Date.now() + API_READY_TIMEOUT_MS;
   while (Date.now() < deadline && !shuttingDown) {
-    if (api.running && (await httpStatus(`${apiUrl}/readyz`)) === 200) return true;
+    if (!api.running) return 'exited';
+    if ((await httpStatus(`${apiUrl}/readyz`)) === 200) return 'ready';
     await sleep(250);
   }
-  return false;
+  return 'timeout';
+}
+
+/**
+ * Waits until GET /v1/workers lists every worker (by name, with a heartbeat that
+ * began after the worker was started: not a previous run's).
+ * @returns {Promise<{ worker: Child, exited: boolean } | undefined>} the worker that exited, or was not listed in time
+ */
+async function waitForWorkers() {
+  const deadline = Date.now() + WORKERS_READY_TIMEOUT_MS;
+  while (!shuttingDown) {
+    const exited = workers.find((worker) => !worker.running);
+    if (exited) return { worker: exited, exited: true };
+    const listed = /** @type {{ workers?: { name?: unknown, startedAt?: unknown }[] } | undefined} */ (await httpJson(`${apiUrl}/v1/workers`));
+    const missing = workers.find(
+      (worker) =>
+        !(listed?.workers ?? []).some(
+          (live) => live.name === worker.name && Date.parse(String(live.startedAt)) >= worker.startedAt - CLOCK_SLACK_MS,
+        ),
+    );
+    if (!missing) return undefined;
+    if (Date.now() > deadline) return { worker: missing, exited: false };
+    await sleep(250);
+  }
+  return undefined;
 }
 
 say(`home ${settings.home}; logs in ${logsDir}`);
@@ -285,11 +327,30 @@ if (!(await waitForNats())) {
   nats.autoRestart = true;
   say(`nats-server ready at ${natsUrl} (pid ${nats.pid ?? '?'}, data in ${dataDir})`);
 
-  api.start();
-  for (const worker of workers) worker.start();
-  if (!(await waitForApi())) {
-    await failStartup(`the API did not answer GET ${apiUrl}/readyz with 200 within ${API_READY_TIMEOUT_MS / 1000} s`, api);
+  // Nor are the API and the workers: an exit before they are ready is a setting or
+  // an environment they cannot run with, which a restart would only repeat.
+  for (const child of [api, ...workers]) {
+    child.autoRestart = false;
+    child.start();
+  }
+  const apiState = await waitForApi();
+  api.autoRestart = true;
+  const lateWorker = apiState === 'ready' ? await waitForWorkers() : undefined;
+  for (const worker of workers) worker.autoRestart = true;
+  if (apiState !== 'ready') {
+    await failStartup(
+      apiState === 'exited' ? 'the API exited before it was ready' : `the API did not answer GET ${apiUrl}/readyz with 200 within ${API_READY_TIMEOUT_MS / 1000} s`,
+      api,
+    );
+  } else if (lateWorker) {
+    await failStartup(
+      lateWorker.exited
+        ? `${lateWorker.worker.name} exited before it was ready`
+        : `${lateWorker.worker.name} did not show up in GET ${apiUrl}/v1/workers within ${WORKERS_READY_TIMEOUT_MS / 1000} s`,
+      lateWorker.worker,
+    );
   } else if (!shuttingDown) {
+    if (settings.workers === 0) warn('no workers: jobs wait in their queues until workers pull them (--workers N)');
     const curlHost = hostPort(connectHost(settings.apiHost) === '127.0.0.1' ? 'localhost' : settings.apiHost, settings.apiPort);
     const relative = path.relative(process.cwd(), logsDir);
     const shownLogs = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : logsDir;

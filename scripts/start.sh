@@ -7,7 +7,10 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# npm runs scripts from the package's root; relative paths (--home) are the caller's.
+caller_dir="${INIT_CWD:-$PWD}"
 cd "$WEFT_ROOT"
 
 ensure_built
-exec node scripts/local-stack.mjs "$@"
+cd "$caller_dir"
+exec node "$WEFT_ROOT/scripts/local-stack.mjs" "$@"

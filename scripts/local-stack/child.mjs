@@ -22,6 +22,8 @@ const RECENT_LINES = 40;
  * @property {string} logFile
  * @property {boolean} logToStdout
  * @property {() => void} onPidChange
+ * @property {string} [lifeline] util-linux's `setpriv`: when given, the child is started
+ *   through it with a parent-death signal, so that it stops if the supervisor is killed
  */
 
 /** One supervised process, restarted with a backoff when it exits unexpectedly. */
@@ -60,8 +62,10 @@ export class Child {
   start() {
     this.restartTimer = null;
     if (this.stopping || this.proc) return;
-    const { command, args, env } = this.options;
-    const proc = spawn(command, args, {
+    const { command, args, env, lifeline } = this.options;
+    // setpriv sets the signal and then runs the command itself: the pid stays the child's.
+    const [file, argv] = lifeline ? [lifeline, ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, args];
+    const proc = spawn(file, argv, {
       cwd: this.options.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { warn } from './output.mjs';
-import { WORKER_EXIT_MARGIN_MS, workerDrainTimeoutMs } from './settings.mjs';
 
 /**
  * Stops what a supervisor that died (SIGKILL, out of memory) left running, as its
@@ -13,21 +12,22 @@ import { WORKER_EXIT_MARGIN_MS, workerDrainTimeoutMs } from './settings.mjs';
  * @param {string} home the stack's home directory
  * @param {any} previous the dead supervisor's stack.json
  * @param {number} writtenAtMs when that file was last written
+ * @param {number} graceMs how long they may take to exit after SIGTERM (then SIGKILL)
  */
-export async function stopLeftovers(home, previous, writtenAtMs) {
+export async function stopLeftovers(home, previous, writtenAtMs, graceMs) {
   const pids = [previous?.nats?.pid, previous?.api?.pid, ...(Array.isArray(previous?.workers) ? previous.workers.map((/** @type {any} */ w) => w?.pid) : [])];
   const left = pids.filter((pid) => typeof pid === 'number' && pid > 1 && isAlive(pid) && (startedAtMs(pid) ?? Infinity) <= writtenAtMs + 1000);
   if (left.length === 0) return;
   warn(`the last supervisor of ${home} died and left ${left.length} of its processes running (pids ${left.join(', ')}); stopping them`);
   for (const pid of left) signalPid(pid, 'SIGTERM');
-  const deadline = Date.now() + WORKER_EXIT_MARGIN_MS + workerDrainTimeoutMs(process.env);
+  const deadline = Date.now() + graceMs;
   while (left.some(isAlive) && Date.now() < deadline) await sleep(100);
   for (const pid of left.filter(isAlive)) signalPid(pid, 'SIGKILL');
   while (left.some(isAlive)) await sleep(50);
 }
 
 /** When process `pid` started, in ms since the epoch; undefined when unknown. @param {number} pid */
-function startedAtMs(pid) {
+export function startedAtMs(pid) {
   try {
     // Field 22 of /proc/<pid>/stat, after the parenthesised name: clock ticks since boot.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];

@@ -56,6 +56,38 @@ export function httpStatus(url) {
 }
 
 /**
+ * Resolves with the JSON body of GET url when it answers 200, else undefined.
+ * @param {string} url
+ * @returns {Promise<unknown>}
+ */
+export function httpJson(url) {
+  return new Promise((resolve) => {
+    const request = http.get(url, { timeout: 2000 }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        resolve(undefined);
+        return;
+      }
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => {
+        text += chunk;
+      });
+      response.on('end', () => {
+        try {
+          resolve(JSON.parse(text));
+        } catch {
+          resolve(undefined);
+        }
+      });
+      response.on('error', () => resolve(undefined));
+    });
+    request.once('timeout', () => request.destroy());
+    request.once('error', () => resolve(undefined));
+  });
+}
+
+/**
  * Host to connect to for a service bound to `host`.
  * @param {string} host
  */

@@ -1,9 +1,11 @@
 /** Output of the local stack's supervisor itself (its children's output goes to their logs). */
 import process from 'node:process';
 
-process.stdout.on('error', () => {
-  // stdout was closed (e.g. piped into `head`); keep supervising regardless.
-});
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', () => {
+    // Closed (e.g. piped into `head`, or a pager that quit): keep supervising regardless.
+  });
+}
 
 /** @param {string} message */
 export function say(message) {

@@ -1,10 +1,12 @@
 /** The local stack's settings: command-line flags over environment variables over defaults. */
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { workerConfigFromEnv } from '@weft/shared';
+import os from 'node:os';
+import { apiConfigFromEnv, workerConfigFromEnv } from '@weft/shared';
 import { findNatsServerBinary } from '@weft/shared/testing';
-import { fatal, warn } from './output.mjs';
+import { fatal } from './output.mjs';
 
 /** The repository's root directory. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,15 +22,20 @@ comment at the top of scripts/local-stack.mjs for the environment variables it r
 /**
  * @typedef {object} Settings
  * @property {string} home
+ * @property {string} volumeDir  the shared volume every process sees (`WEFT_DATA_ROOT`)
  * @property {number} natsPort
+ * @property {string} natsUrl
  * @property {string} apiHost
  * @property {number} apiPort
  * @property {number} workers
+ * @property {string} threadsPerWorker  `WEFT_THREADS` of each worker
  * @property {boolean} logToStdout
  * @property {string} natsBinary
  * @property {string} apiEntry
  * @property {string} workerEntry
  * @property {number} workerStopGraceMs  how long workers may take to exit after SIGTERM
+ * @property {string | undefined} lifeline  util-linux's `setpriv`, which the children are
+ *   started through so that they get SIGTERM when the supervisor dies; undefined when missing
  */
 
 /**
@@ -79,32 +86,78 @@ export function parseSettings(argv, env) {
     flags[name] = value;
   }
 
+  if (flags.home === '') fatal('--home needs a directory');
+  // Relative paths are the caller's: start.sh runs this from the directory it was run from.
   const home = path.resolve(flags.home ?? (env.WEFT_HOME || path.join(REPO_ROOT, '.weft')));
+  const volumeDir = path.resolve(env.WEFT_DATA_ROOT || path.join(home, 'volume'));
+  const natsPort = parseInteger('the NATS port', flags['nats-port'] ?? (env.WEFT_NATS_PORT || '4222'), 1, 65535);
+  const natsUrl = `nats://127.0.0.1:${natsPort}`;
+  const apiHost = env.WEFT_API_HOST || '127.0.0.1';
+  const apiPort = parseInteger('the API port', flags['api-port'] ?? (env.WEFT_API_PORT || '8080'), 1, 65535);
+  if (apiPort === natsPort) fatal(`the API and nats-server need a port each; both were given ${apiPort}`);
+  const workers = parseInteger('the number of workers', flags.workers ?? (env.WEFT_WORKERS || '2'), 0, 64);
+  // The workers share this machine's CPUs as pods share a node's: each gets its share
+  // of threads (at least one) unless WEFT_THREADS says otherwise, so that the thread
+  // pools together do not oversubscribe the CPUs.
+  const threadsPerWorker = env.WEFT_THREADS || String(Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, workers))));
+  // The services' own settings are checked before anything starts: a service that
+  // cannot read them would exit at once, and be restarted, again and again.
+  const shared = { ...env, WEFT_NATS_URL: natsUrl, WEFT_DATA_ROOT: volumeDir };
+  checkServiceSettings('the API', () => apiConfigFromEnv({ ...shared, WEFT_API_HOST: apiHost, WEFT_API_PORT: String(apiPort) }));
+  const worker = checkServiceSettings('the workers', () => workerConfigFromEnv({ ...shared, WEFT_WORKER_NAME: 'worker-1', WEFT_THREADS: threadsPerWorker }));
   const logSetting = env.WEFT_LOG_STDOUT;
   /** @param {string | undefined} file @param {string} fallback */
   const entry = (file, fallback) => path.resolve(REPO_ROOT, file || fallback);
   return {
     home,
-    natsPort: parseInteger('the NATS port', flags['nats-port'] ?? (env.WEFT_NATS_PORT || '4222'), 1, 65535),
-    apiHost: env.WEFT_API_HOST || '127.0.0.1',
-    apiPort: parseInteger('the API port', flags['api-port'] ?? (env.WEFT_API_PORT || '8080'), 1, 65535),
-    workers: parseInteger('the number of workers', flags.workers ?? (env.WEFT_WORKERS || '2'), 0, 64),
+    volumeDir,
+    natsPort,
+    natsUrl,
+    apiHost,
+    apiPort,
+    workers,
+    threadsPerWorker,
     logToStdout: logSetting === undefined || logSetting === '' ? process.stdout.isTTY === true : logSetting !== '0',
     natsBinary: findNatsServer(),
     apiEntry: entry(env.WEFT_API_ENTRY, 'services/api/dist/src/server.js'),
     workerEntry: entry(env.WEFT_WORKER_ENTRY, 'services/worker/dist/src/main.js'),
-    // Workers drain for as long as their own settings say: they read the same variable.
-    workerStopGraceMs: workerDrainTimeoutMs(env) + WORKER_EXIT_MARGIN_MS,
+    // Workers drain for as long as their own settings say.
+    workerStopGraceMs: worker.drainTimeoutMs + WORKER_EXIT_MARGIN_MS,
+    lifeline: findExecutable('setpriv', env.PATH),
   };
 }
 
-/** The workers' drain timeout, as they resolve it themselves. @param {NodeJS.ProcessEnv} env */
-export function workerDrainTimeoutMs(env) {
+/**
+ * Resolves a service's settings as it will, or exits saying why it could not.
+ * @template T
+ * @param {string} who
+ * @param {() => T} resolve
+ * @returns {T}
+ */
+function checkServiceSettings(who, resolve) {
   try {
-    return workerConfigFromEnv(env).drainTimeoutMs;
+    return resolve();
   } catch (err) {
-    // The workers will not start either, and will say why.
-    warn(`cannot read the workers' settings: ${err instanceof Error ? err.message : String(err)}`);
-    return 0;
+    return fatal(`${who} cannot start: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
+
+/**
+ * The first executable `name` on `searchPath` (then /usr/bin, /bin); undefined when none.
+ * @param {string} name
+ * @param {string | undefined} searchPath
+ */
+function findExecutable(name, searchPath) {
+  for (const dir of [...(searchPath ?? '').split(path.delimiter), '/usr/bin', '/bin']) {
+    if (dir === '') continue;
+    const file = path.join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
+}
+
