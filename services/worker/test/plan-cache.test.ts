@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newJobId, TaskCatalogue, type StoredValue } from '@weft/shared';
-import { PlanCache } from '../src/engine/plan-cache.js';
+import { PlanCache, planMemoryBytes } from '../src/engine/plan-cache.js';
 import { startHarness, type Harness } from './harness.js';
 
 describe('PlanCache', () => {
@@ -43,9 +43,10 @@ describe('PlanCache', () => {
     );
   });
 
-  it('keeps plans within the size allowed for their stored specs, and always the last one', async () => {
-    const cache = new PlanCache(h.infra.specs, h.values, TaskCatalogue.builtin(), { maxSpecBytes: 400_000 });
-    // About 190 kB of spec each: stored apart from the bucket entry, which records the size.
+  it('keeps plans within the memory allowed, and always the last one', async () => {
+    const cache = new PlanCache(h.infra.specs, h.values, TaskCatalogue.builtin(), { maxBytes: 600_000 });
+    // About 190 kB of spec each (stored apart from the bucket entry, which records the
+    // size), and one node: some 285 kB of plan each.
     const large = [await share(cache, 30_000), await share(cache, 30_000), await share(cache, 30_000)];
     assert.ok(large.every(({ spec }) => 'bytes' in spec && spec.bytes > 150_000 && spec.bytes < 200_000));
     const small = await share(cache, 10);
@@ -60,15 +61,32 @@ describe('PlanCache', () => {
       [true, false, true, true],
     );
 
-    const tiny = new PlanCache(h.infra.specs, h.values, TaskCatalogue.builtin(), { maxSpecBytes: 1000 });
+    const tiny = new PlanCache(h.infra.specs, h.values, TaskCatalogue.builtin(), { maxBytes: 1000 });
     const last = await share(tiny, 30_000);
     await tiny.get(last.jobId);
     assert.ok(await holds(tiny, last.jobId), 'the plan used last stays, whatever its size');
   });
 
+  it('weighs a plan by its nodes too, not by its spec alone', async () => {
+    // 20,000 tasks in under 700 kB of spec: some 7 MB of plan.
+    const cache = new PlanCache(h.infra.specs, h.values, TaskCatalogue.builtin(), { maxBytes: 10_000_000 });
+    const groups = [];
+    for (let g = 0; g < 2; g++) {
+      const jobId = newJobId();
+      const spec = await h.values.store({ group: Array.from({ length: 20_000 }, (_, i) => ({ task: 'add', args: [i, g] })) }, `spec-${jobId}`);
+      assert.ok('bytes' in spec && spec.bytes < 700_000, JSON.stringify(spec));
+      await cache.share(jobId, spec);
+      groups.push(jobId);
+    }
+    for (const jobId of groups) await cache.get(jobId);
+    assert.equal(cache.size, 1, 'the first plan went');
+    assert.deepEqual(await Promise.all(groups.map((jobId) => holds(cache, jobId))), [false, true]);
+    assert.ok(planMemoryBytes(700_000, 20_001) > 6_000_000);
+  });
+
   it('keeps the plans in use, whatever their size', async () => {
     const busy = new Set<string>();
-    const cache = new PlanCache(h.infra.specs, h.values, TaskCatalogue.builtin(), { maxSpecBytes: 400_000, inUse: (jobId) => busy.has(jobId) });
+    const cache = new PlanCache(h.infra.specs, h.values, TaskCatalogue.builtin(), { maxBytes: 600_000, inUse: (jobId) => busy.has(jobId) });
     const large = [await share(cache, 30_000), await share(cache, 30_000), await share(cache, 30_000)];
     for (const { jobId } of large) {
       busy.add(jobId);

@@ -212,7 +212,7 @@ export function compilePlan(spec: JobNode, catalogue: TaskCatalogue, options: Pl
   // The start item goes to the root's own queue, whichever queues its tasks use.
   queues.add(spec.queue ?? DEFAULT_QUEUE);
   const root = build(spec, 'r', '', DEFAULT_TASK_OPTIONS, false, undefined);
-  return { root, taskCount, queues, node: (id) => index.get(id) };
+  return { root, taskCount, nodeCount: index.size, queues, node: (id) => index.get(id) };
 }
 
 /** What a map-reduce's map or reduce task is checked with at submission, in place of its first argument. */

@@ -82,6 +82,8 @@ export interface Plan {
   readonly root: PlanNode;
   /** Tasks the job runs in all: leaf tasks, map chunks and reduce steps. */
   readonly taskCount: number;
+  /** Real nodes of the plan (those {@link node} finds): what its memory grows with, beside its spec. */
+  readonly nodeCount: number;
   /** Every queue the job's work goes to: its start item's, and those of all its tasks. */
   readonly queues: ReadonlySet<string>;
   /** Looks up a real (non-virtual) node by id. */
