@@ -20,7 +20,8 @@ export interface JobStopHold {
  */
 export class JobStops {
   private readonly active = new Map<string, { readonly controller: AbortController; holds: number }>();
-  private readonly stopped = new Map<string, JobStoppedError>();
+  /** The status each stopped job ended with (not its error: 10,000 stack traces would be megabytes). */
+  private readonly stopped = new Map<string, string>();
 
   constructor(private readonly shutdown: AbortSignal) {
     shutdown.addEventListener(
@@ -41,7 +42,7 @@ export class JobStops {
       setMaxListeners(0, entry.controller.signal);
       const stopped = this.stopped.get(jobId);
       if (this.shutdown.aborted) entry.controller.abort(this.shutdown.reason);
-      else if (stopped) entry.controller.abort(stopped);
+      else if (stopped !== undefined) entry.controller.abort(new JobStoppedError(jobId, stopped));
       this.active.set(jobId, entry);
     }
     const held = entry;
@@ -61,13 +62,12 @@ export class JobStops {
   /** Job `jobId` ended early with `status`: aborts its work here. */
   stop(jobId: string, status: string): void {
     if (this.stopped.has(jobId)) return;
-    const reason = new JobStoppedError(jobId, status);
-    this.stopped.set(jobId, reason);
+    this.stopped.set(jobId, status);
     if (this.stopped.size > REMEMBERED_STOPS) {
       const oldest = this.stopped.keys().next().value;
       if (oldest !== undefined) this.stopped.delete(oldest);
     }
-    this.active.get(jobId)?.controller.abort(reason);
+    this.active.get(jobId)?.controller.abort(new JobStoppedError(jobId, status));
   }
 
   /** Whether work items of job `jobId` are being processed here now. */
