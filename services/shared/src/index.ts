@@ -15,7 +15,7 @@ export * from './tasks/index.js';
 export * from './files/index.js';
 export { connectNats } from './nats/connect.js';
 export { provisionInfrastructure, WORKER_HEARTBEAT_TTL_MS, type Infrastructure } from './nats/infrastructure.js';
-export { ValueStore, type SendableValue } from './nats/value-store.js';
+export { discardJobValues, ValueStore, type SendableValue, type StoreOptions } from './nats/value-store.js';
 export { bucketKeys } from './nats/bucket-keys.js';
 export { isNatsUnavailable, isWrongLastSequence } from './nats/jetstream-errors.js';
 export { parseWriteAck, type WriteAck } from './nats/write-acks.js';

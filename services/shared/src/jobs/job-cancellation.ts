@@ -8,6 +8,7 @@ import { encodeWire } from '../json-codec.js';
 import { decodeJobRecord, isJobId, TERMINAL_STATUSES, type JobRecord } from '../messages.js';
 import { isWrongLastSequence } from '../nats/jetstream-errors.js';
 import type { Infrastructure } from '../nats/infrastructure.js';
+import { discardJobValues } from '../nats/value-store.js';
 import { jobEndEventId, publishJobEvent } from './job-events.js';
 
 /** Error code in the record of a cancelled job. */
@@ -41,7 +42,7 @@ export interface CancelOutcome {
  * @throws JobEndedError when the job succeeded or failed first
  */
 export async function cancelJob(
-  infra: Pick<Infrastructure, 'nc' | 'jobs' | 'writer' | 'names'>,
+  infra: Pick<Infrastructure, 'nc' | 'jobs' | 'writer' | 'names' | 'jsm' | 'blobs'>,
   jobId: string,
   options: CancelJobOptions = {},
 ): Promise<CancelOutcome> {
@@ -72,6 +73,9 @@ export async function cancelJob(
     const at = record.finishedAt ?? new Date().toISOString();
     const error = record.error ? { error: record.error } : {};
     await publishJobEvent(infra, { type: 'job', jobId, at, status: 'cancelled', ...error, record }, jobEndEventId(jobId));
+    // The job's intermediate values are of no use now; left behind, they would only
+    // wait out the retention period.
+    await discardJobValues(infra, jobId).catch(() => undefined);
     return { record, cancelled };
   }
 }

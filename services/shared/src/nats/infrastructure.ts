@@ -100,7 +100,7 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
   // Values too large to inline, read back by sequence number (no object store chunking and hashing).
   await ensureStream(jsm, {
     name: names.valuesStream,
-    subjects: [names.valuesSubject],
+    subjects: [names.valuesSubject, names.jobValueSubjects],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,

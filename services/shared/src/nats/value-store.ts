@@ -7,6 +7,7 @@ import { openObjectChunks } from './object-chunks.js';
 import { wireToJson } from '../wire-to-json.js';
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /**
  * Object metadata of a spilled value whose wire text is plain JSON: it holds no `$`,
@@ -18,6 +19,18 @@ const DOLLAR = 0x24;
 
 /** A stored value as it can be sent: the value, or its JSON text in chunks, read as they are sent. */
 export type SendableValue = { readonly value: unknown } | { readonly jsonChunks: AsyncIterable<Uint8Array> };
+
+/** Options of {@link ValueStore.store}. */
+export interface StoreOptions {
+  /** Largest value kept inline, in bytes. @default the store's `inlineMaxBytes` */
+  readonly inlineMaxBytes?: number;
+  /**
+   * The job the value is an intermediate of (a task's result, a group's list, a reduce
+   * input): spilled, it is removed with the job's others by {@link discardJobValues}.
+   * Without it, a spilled value is kept for the retention period.
+   */
+  readonly job?: string;
+}
 
 /** Room left in a message for headers, in bytes. */
 const MESSAGE_OVERHEAD_BYTES = 16 * 1024;
@@ -48,14 +61,14 @@ export class ValueStore {
 
   /**
    * Wraps `value` for a message or KV entry, spilling it (under `name` in the object
-   * store, when it goes there) once its encoding is larger than `inlineMaxBytes` (by
-   * default the store's).
+   * store, when it goes there) once its encoding is larger than `inlineMaxBytes`.
    * @throws ValueTooLargeError when its encoding is larger than `maxBytes`, or cannot be made
    */
-  async store(value: unknown, name: string, inlineMaxBytes: number = this.inlineMaxBytes): Promise<StoredValue> {
+  async store(value: unknown, name: string, options: StoreOptions = {}): Promise<StoredValue> {
+    const { inlineMaxBytes = this.inlineMaxBytes, job } = options;
     if (value instanceof WireBytes) {
       if (value.bytes.byteLength <= inlineMaxBytes) return { v: decodeWireBytes(value.bytes) };
-      return this.spill(value.bytes, name);
+      return this.spill(value.bytes, name, job);
     }
     const text = encodeWire(value);
     // UTF-8 takes one to three bytes per UTF-16 code unit: the bytes are only counted
@@ -63,17 +76,20 @@ export class ValueStore {
     if (text.length * 3 <= inlineMaxBytes || (text.length <= inlineMaxBytes && Buffer.byteLength(text) <= inlineMaxBytes)) {
       return { v: value };
     }
-    return this.spill(encoder.encode(text), name);
+    return this.spill(encoder.encode(text), name, job);
   }
 
-  private async spill(bytes: Uint8Array, name: string): Promise<StoredValue> {
+  private async spill(bytes: Uint8Array, name: string, job: string | undefined): Promise<StoredValue> {
     if (bytes.byteLength > this.maxBytes) {
       throw new ValueTooLargeError(`a value of ${bytes.byteLength} bytes is larger than the ${this.maxBytes} bytes a stored value may take (WEFT_MAX_VALUE_BYTES)`);
     }
+    const { names, writer } = this.infra;
     if (bytes.byteLength <= this.messageMaxBytes) {
-      const ack = await this.infra.writer.publish(this.infra.names.valuesSubject, bytes);
+      const ack = await writer.publish(job === undefined ? names.valuesSubject : names.jobValuesSubject(job), bytes);
       return { seq: ack.seq, bytes: bytes.byteLength };
     }
+    // The object is named on the job's subject first: removed with the job, it cannot be missed.
+    if (job !== undefined) await writer.publish(names.jobObjectsSubject(job), encoder.encode(name));
     const plain = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(DOLLAR) === -1;
     await this.blobs.putBlob({ name, ...(plain ? { metadata: { [PLAIN_JSON_METADATA_KEY]: 'true' } } : {}) }, bytes);
     return { ref: name, bytes: bytes.byteLength };
@@ -119,7 +135,7 @@ export class ValueStore {
     if ('seq' in stored) {
       const { names, jsm } = this.infra;
       const msg = await jsm.direct.getMessage(names.valuesStream, { seq: stored.seq });
-      if (!msg || msg.subject !== names.valuesSubject) throw new ValueNotFoundError(`stored value #${stored.seq} not found`);
+      if (!msg || !names.isValueSubject(msg.subject)) throw new ValueNotFoundError(`stored value #${stored.seq} not found`);
       return msg.data;
     }
     // Read by direct gets, each of which is answered or times out, not by the store's
@@ -148,5 +164,27 @@ export class ValueStore {
     if ('seq' in stored) await this.infra.jsm.streams.deleteMessage(this.infra.names.valuesStream, stored.seq, false).catch(() => undefined);
     if ('ref' in stored) await this.blobs.delete(stored.ref).catch(() => undefined);
   }
+
+  /** Removes the intermediate values of an ended job (see {@link discardJobValues}). */
+  discardJob(jobId: string): Promise<void> {
+    return discardJobValues(this.infra, jobId);
+  }
 }
 
+/**
+ * Removes the intermediate values of job `jobId` (those stored with its id; see
+ * {@link StoreOptions.job}): its objects, then its messages, in one purge. Idempotent.
+ * Call it once the job has ended: work of the job still running would no longer find
+ * them.
+ */
+export async function discardJobValues(infra: Pick<Infrastructure, 'jsm' | 'names' | 'blobs'>, jobId: string): Promise<void> {
+  const { jsm, names, blobs } = infra;
+  const objects = names.jobObjectsSubject(jobId);
+  for (let seq = 1; ; ) {
+    const msg = await jsm.direct.getMessage(names.valuesStream, { next_by_subj: objects, seq });
+    if (!msg) break;
+    await blobs.delete(decoder.decode(msg.data)).catch(() => undefined);
+    seq = msg.seq + 1;
+  }
+  await jsm.streams.purge(names.valuesStream, { filter: names.jobValueSubjectsOf(jobId) });
+}

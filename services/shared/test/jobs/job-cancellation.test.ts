@@ -18,6 +18,7 @@ import {
   type Infrastructure,
   type JobEvent,
   type JobRecord,
+  ValueStore,
 } from '../../src/index.js';
 import { startInstallation, type TestInstallation } from '../installation.js';
 
@@ -78,6 +79,20 @@ describe('cancelling a job', () => {
     assert.ok(end?.type === 'job');
     assert.equal(end.status, 'cancelled');
     assert.deepEqual(end.record, first.record);
+  });
+
+  it("removes the job's intermediate values, and no one else's", async () => {
+    const id = await queuedJob();
+    const other = await queuedJob();
+    const values = new ValueStore(infra, 1024);
+    const big = 'x'.repeat(5000);
+    const huge = 'y'.repeat(2 * 1024 * 1024);
+    const mine = [await values.store(big, `${id}.a`, { job: id }), await values.store(huge, `${id}.b`, { job: id })];
+    const kept = [await values.store(big, `${other}.a`, { job: other }), await values.store(big, `${id}.result`)];
+    assert.ok('seq' in (mine[0] ?? {}) && 'ref' in (mine[1] ?? {}), JSON.stringify(mine));
+    await cancelJob(infra, id);
+    for (const stored of mine) await assert.rejects(values.load(stored), { code: 'VALUE_NOT_FOUND' });
+    for (const stored of kept) assert.equal(await values.load(stored), big);
   });
 
   it('tells the waiting requests and the workers on core NATS', async () => {

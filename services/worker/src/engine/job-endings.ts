@@ -44,6 +44,8 @@ export class JobEndings {
     if (!updated) return this.deps.values.discard(stored);
     const end = { type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks } as const;
     track(job, this.deps.dispatcher.eventWithRetries(end, jobEndEventId(jobId), job.signal));
+    // A job of one task stored no value on its way: its task's went straight into the result.
+    if (plan.root.kind !== 'task') track(job, this.discardValues(jobId));
     this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
   }
 
@@ -67,8 +69,19 @@ export class JobEndings {
     const finishedAt = new Date().toISOString();
     const updated = await this.end(jobId, { status: 'failed', error }, finishedAt, initial);
     if (updated) {
-      await this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error, record: updated }, jobEndEventId(jobId));
+      await Promise.all([
+        this.deps.dispatcher.event({ type: 'job', jobId, at: finishedAt, status: 'failed', error, record: updated }, jobEndEventId(jobId)),
+        this.discardValues(jobId),
+      ]);
     }
+  }
+
+  /**
+   * Removes the intermediate values of a job that ended (see `discardJobValues`).
+   * Never rejects: values left behind only wait out the retention period.
+   */
+  private discardValues(jobId: string): Promise<void> {
+    return this.deps.values.discardJob(jobId).catch((err: unknown) => this.deps.log.warn({ err, jobId }, 'could not remove the intermediate values of an ended job'));
   }
 
   /** Writes `ending` into the job's record unless the job ended already. @returns the record written, if it was */
@@ -95,7 +108,11 @@ export class JobEndings {
     const { record } = current;
     const at = record.finishedAt ?? new Date().toISOString();
     const told = { ...(record.error ? { error: record.error } : {}), ...(record.tasks ? { tasks: record.tasks } : {}) };
-    await this.deps.dispatcher.event({ type: 'job', jobId, at, status: record.status, ...told, record }, jobEndEventId(jobId));
+    await Promise.all([
+      this.deps.dispatcher.event({ type: 'job', jobId, at, status: record.status, ...told, record }, jobEndEventId(jobId)),
+      // Its worker may also have died before removing the job's values.
+      this.discardValues(jobId),
+    ]);
   }
 }
 

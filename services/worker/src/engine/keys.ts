@@ -14,3 +14,6 @@ export const reduceKey = (jobId: string, nodeId: string, level: number, index: n
 /** Result and state key of aggregation node (`level`, `index`) of group `nodeId`. */
 export const groupKey = (jobId: string, nodeId: string, level: number, index: number): string =>
   `${jobId}.${nodeId}.g${level}-${index}`;
+
+/** The job a result or state key belongs to (job ids hold no dots). */
+export const jobOfKey = (key: string): string => key.slice(0, key.indexOf('.'));

@@ -11,6 +11,7 @@ import {
 import { z } from 'zod';
 import type { CasBucket } from './cas-bucket.js';
 import { KeyedBatches, whoGoesOn, type BatchHold, type KeyedBatchesOptions } from './keyed-batches.js';
+import { jobOfKey } from './keys.js';
 
 /** The inputs of one reduce step collected so far: one slot per input, `null` until it arrives. */
 const ReduceInputsSchema = z.object({ parts: z.array(StoredValueSchema.nullable()) });
@@ -100,7 +101,7 @@ export class ReduceInputs {
           if (!fresh[i]) return;
           let value = stored.get(input.index);
           if (!value) {
-            value = await this.values.store(input.value, `${key}.${input.index}.${nuid.next()}`, share);
+            value = await this.values.store(input.value, `${key}.${input.index}.${nuid.next()}`, { inlineMaxBytes: share, job: jobOfKey(key) });
             stored.set(input.index, value);
           }
           parts[input.index] = value;

@@ -10,6 +10,7 @@ import {
   type ValueStore,
 } from '@weft/shared';
 import type { CasBucket } from './cas-bucket.js';
+import { jobOfKey } from './keys.js';
 
 /** A node's value together with its stored form (inline or a blob reference). */
 export interface NodeResult {
@@ -34,7 +35,7 @@ export class Results {
    * @returns the result that is stored now, and whether this call stored it
    */
   async put(key: string, value: unknown, stored?: StoredValue): Promise<NodeResult & { created: boolean }> {
-    const mine = stored ?? (await this.values.store(value, `${key}.${nuid.next()}`));
+    const mine = stored ?? (await this.values.store(value, `${key}.${nuid.next()}`, { job: jobOfKey(key) }));
     try {
       await this.results.write(key, encodeWire(mine), 0);
       return { value, stored: mine, created: true };
