@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeWire, encodeWire, JetStreamWriter, newJobId, parseWriteAck, type JobRecord } from '@weft/shared';
+import { createLogger, decodeWire, encodeWire, JetStreamWriter, newJobId, parseWriteAck, type JobRecord } from '@weft/shared';
 import { collectMessages } from '@weft/shared/testing';
 import { JobRecords } from '../src/engine/job-records.js';
+import { ProgressReporter } from '../src/engine/progress-reporter.js';
 import { startHarness, type Harness } from './harness.js';
 
 function queuedRecord(id: string): JobRecord {
@@ -48,5 +49,21 @@ describe('job records', () => {
     const entry = await h.infra.jobs.get(id);
     assert.equal(entry?.operation, 'PUT');
     assert.equal((decodeWire(entry.string()) as JobRecord).status, 'failed');
+  });
+
+  it('keeps the progress of a job whose record comes after its first tasks', async () => {
+    const records = new JobRecords(h.infra.jobs, writer);
+    const progress = new ProgressReporter(records, createLogger('test', 'silent'));
+    const id = newJobId();
+    progress.add(id, 3);
+    // Flushed at least once without a record, as when a waiting submission has not written it yet.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await h.infra.jobs.create(id, encodeWire({ ...queuedRecord(id), progress: { done: 0, total: 10 } }));
+    progress.add(id, 2);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await progress.close();
+    const entry = await h.infra.jobs.get(id);
+    const record = decodeWire(entry?.string() ?? '') as JobRecord;
+    assert.deepEqual([record.status, record.progress], ['running', { done: 5, total: 10 }]);
   });
 });

@@ -3,6 +3,7 @@ import {
   decodeJobRecord,
   encodeWire,
   isWrongLastSequence,
+  JobNotFoundError,
   TERMINAL_STATUSES,
   type JobRecord,
   type JobStatus,
@@ -54,6 +55,7 @@ export class JobRecords {
    * `change` returns the new record, or `undefined` to leave it as it is. When the job
    * has no record yet, `initial` is created first (the API may not have written it yet).
    * @returns the record as stored after the update, or `undefined` if `change` declined
+   * @throws JobNotFoundError when the job has no record and `initial` is not given
    */
   async update(
     jobId: string,
@@ -71,7 +73,7 @@ export class JobRecords {
       if (!read) read = true;
       else current ??= await this.get(jobId);
       const base = current?.record ?? initial;
-      if (!base) throw new Error(`record of job ${jobId} not found`);
+      if (!base) throw new JobNotFoundError(jobId);
       const next = change(base);
       if (!next) return undefined;
       try {

@@ -1,8 +1,14 @@
-import type { Logger } from '@weft/shared';
+import { JobNotFoundError, type Logger } from '@weft/shared';
 import type { JobRecords } from './job-records.js';
 
 /** How often accumulated progress is written to job records, in milliseconds. */
 const FLUSH_INTERVAL_MS = 250;
+/**
+ * Flushes a job's progress waits for its record before the count is dropped: a
+ * submission that waits for its job creates the record only after 50 ms, and workers
+ * may count tasks before that.
+ */
+const MAX_FLUSHES_WITHOUT_RECORD = 20;
 
 /**
  * Counts finished tasks per job and writes the counts to the job records a few
@@ -11,8 +17,11 @@ const FLUSH_INTERVAL_MS = 250;
  */
 export class ProgressReporter {
   private readonly pending = new Map<string, number>();
+  /** Flushes that found no record, by job. */
+  private readonly unrecorded = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(
     private readonly records: JobRecords,
@@ -40,13 +49,27 @@ export class ProgressReporter {
               ? { ...r, status: 'running', progress: { ...r.progress, done: Math.min(r.progress.total, r.progress.done + count) } }
               : undefined,
           )
-          .catch((err: unknown) => this.log.warn({ err, jobId }, 'could not record progress')),
+          .then(
+            () => this.unrecorded.delete(jobId),
+            (err: unknown) => {
+              if (!(err instanceof JobNotFoundError)) return this.log.warn({ err, jobId }, 'could not record progress');
+              if (this.closed) return undefined;
+              const tries = (this.unrecorded.get(jobId) ?? 0) + 1;
+              if (tries >= MAX_FLUSHES_WITHOUT_RECORD) {
+                this.unrecorded.delete(jobId);
+                return this.log.warn({ jobId, count }, 'dropping the progress of a job that has no record');
+              }
+              this.unrecorded.set(jobId, tries);
+              this.add(jobId, count);
+            },
+          ),
       ),
     );
   }
 
   /** Flushes and stops the timer. */
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flushing;
