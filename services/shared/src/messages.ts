@@ -11,8 +11,11 @@ import { decodeWireBytes } from './json-codec.js';
 export const StoredValueSchema = z.union([
   /** Inline. */
   z.strictObject({ v: z.unknown() }),
-  /** One message of the values stream, by sequence number. */
-  z.strictObject({ seq: z.number().int().min(1), bytes: z.number().int().nonnegative() }),
+  /**
+   * One message of the values stream, by sequence number; of the job values stream
+   * with `job` (a job's intermediate value, removed when the job ends).
+   */
+  z.strictObject({ seq: z.number().int().min(1), bytes: z.number().int().nonnegative(), job: z.literal(true).optional() }),
   /** An object of the blobs store (values larger than a message). */
   z.strictObject({ ref: z.string().min(1), bytes: z.number().int().nonnegative() }),
 ]);

@@ -26,18 +26,19 @@ export interface ResourceNames {
   /** Subject of the values stream for values kept for the retention period (job results, specs). */
   readonly valuesSubject: string;
   /**
-   * Subject of the values stream for the intermediate values of job `jobId` (task
-   * results, group lists, reduce inputs), removed together when the job ends.
+   * Limits stream for the intermediate values of jobs (task results, group lists,
+   * reduce inputs) too large to inline, removed when their job ends: apart from the
+   * values kept for the retention period, so that it stays small.
    */
+  readonly jobValuesStream: string;
+  /** Subject of the job values stream for the intermediate values of job `jobId`. */
   jobValuesSubject(jobId: string): string;
-  /** Subject of the values stream naming the blobs-store objects of job `jobId`'s intermediate values. */
+  /** Subject of the job values stream naming the blobs-store objects of job `jobId`'s intermediate values. */
   jobObjectsSubject(jobId: string): string;
   /** Wildcard covering every job's intermediate values and object names. */
   readonly jobValueSubjects: string;
   /** Wildcard covering job `jobId`'s intermediate values and object names. */
   jobValueSubjectsOf(jobId: string): string;
-  /** Whether a message of the values stream on `subject` is a value (not an object's name). */
-  isValueSubject(subject: string): boolean;
   /** KV bucket: manifests of stored files, keyed by the name in base64url. */
   readonly filesBucket: string;
   /** Limits stream holding the parts of stored files, one subject per upload. */
@@ -116,11 +117,11 @@ export function resourceNames(prefix: string = DEFAULT_PREFIX): ResourceNames {
     blobsStore: `${prefix}-blobs`,
     valuesStream: `${prefix}-values`,
     valuesSubject: `${prefix}.values`,
+    jobValuesStream: `${prefix}-job-values`,
     jobValuesSubject: (jobId: string) => `${prefix}.values.job.${jobId}.v`,
     jobObjectsSubject: (jobId: string) => `${prefix}.values.job.${jobId}.o`,
     jobValueSubjects: `${prefix}.values.job.>`,
     jobValueSubjectsOf: (jobId: string) => `${prefix}.values.job.${jobId}.>`,
-    isValueSubject: (subject: string) => subject === `${prefix}.values` || (subject.startsWith(`${prefix}.values.job.`) && subject.endsWith('.v')),
     filesBucket: `${prefix}-files`,
     fileDataStream: `${prefix}-file-data`,
     fileDataSubject: (id: string) => `${prefix}.files.${id}`,

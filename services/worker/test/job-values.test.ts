@@ -11,23 +11,30 @@ describe("a job's intermediate values", () => {
   });
   after(async () => h.close());
 
-  /** Messages and objects holding values now, and the values stream's last sequence. */
+  /** Messages and objects holding values now, and the job values stream's last sequence. */
   async function stored(): Promise<{ messages: number; objects: number; lastSeq: number }> {
-    const { state } = await h.infra.jsm.streams.info(h.infra.names.valuesStream);
-    const objects = (await h.infra.blobs.list()).filter((o) => !o.deleted).length;
-    return { messages: state.messages, objects, lastSeq: state.last_seq };
+    const { jsm, names, blobs } = h.infra;
+    const kept = (await jsm.streams.info(names.valuesStream)).state;
+    const intermediate = (await jsm.streams.info(names.jobValuesStream)).state;
+    const objects = (await blobs.list()).filter((o) => !o.deleted).length;
+    return { messages: kept.messages + intermediate.messages, objects, lastSeq: intermediate.last_seq };
+  }
+
+  /** What `stored()` says once it equals `expected` in messages and objects (the removal follows the job's end), or after 5 s. */
+  async function settled(expected: { messages: number; objects: number }): Promise<Awaited<ReturnType<typeof stored>>> {
+    let now = await stored();
+    for (let tries = 0; tries < 50 && (now.messages !== expected.messages || now.objects !== expected.objects); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      now = await stored();
+    }
+    return now;
   }
 
   /** Runs `spec` and checks that nothing it stored on the way is left once it ended. */
   async function leavesNothing(spec: unknown): Promise<Awaited<ReturnType<Harness['waitForJob']>>> {
     const before = await stored();
     const job = await h.waitForJob(await h.submit(spec), 60_000);
-    // Removed once the job has ended: a moment after its record says so.
-    let after = await stored();
-    for (let tries = 0; tries < 50 && (after.messages !== before.messages || after.objects !== before.objects); tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      after = await stored();
-    }
+    const after = await settled(before);
     assert.ok(after.lastSeq > before.lastSeq, 'values were stored on the way');
     assert.deepEqual({ messages: after.messages, objects: after.objects }, { messages: before.messages, objects: before.objects });
     return job;
@@ -48,6 +55,8 @@ describe("a job's intermediate values", () => {
     const before = await stored();
     const job = await h.waitForJob(await h.submit({ chain: [{ task: 'squares', args: [{ start: 1, end: 60_001 }] }, { task: 'echo' }] }));
     assert.equal((job.value as number[]).length, 60_000);
-    assert.equal((await stored()).messages, before.messages + 1, 'the result is kept, the step before it is not');
+    const after = await settled({ messages: before.messages + 1, objects: before.objects });
+    assert.ok(after.lastSeq > before.lastSeq, 'the step before the result stored its value');
+    assert.equal(after.messages, before.messages + 1, 'the result is kept, the step before it is not');
   });
 });

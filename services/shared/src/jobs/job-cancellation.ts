@@ -73,9 +73,10 @@ export async function cancelJob(
     const at = record.finishedAt ?? new Date().toISOString();
     const error = record.error ? { error: record.error } : {};
     await publishJobEvent(infra, { type: 'job', jobId, at, status: 'cancelled', ...error, record }, jobEndEventId(jobId));
-    // The job's intermediate values are of no use now; left behind, they would only
-    // wait out the retention period.
-    await discardJobValues(infra, jobId).catch(() => undefined);
+    // The job's intermediate values are of no use now. Removed in the background: the
+    // answer does not wait, and values a failure leaves behind only wait out the
+    // retention period.
+    void discardJobValues(infra, jobId).catch(() => undefined);
     return { record, cancelled };
   }
 }

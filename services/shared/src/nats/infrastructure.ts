@@ -100,12 +100,24 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
   // Values too large to inline, read back by sequence number (no object store chunking and hashing).
   await ensureStream(jsm, {
     name: names.valuesStream,
-    subjects: [names.valuesSubject, names.jobValueSubjects],
+    subjects: [names.valuesSubject],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
     max_age: retentionNanos,
     // Values carry no message ids; the window is set only because it may not exceed max_age.
+    duplicate_window: Math.min(duplicateWindow, retentionNanos),
+    allow_direct: true,
+    max_msg_size: -1,
+  });
+  // Intermediate values of jobs, purged by job when it ends (the retention is a backstop).
+  await ensureStream(jsm, {
+    name: names.jobValuesStream,
+    subjects: [names.jobValueSubjects],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: retentionNanos,
     duplicate_window: Math.min(duplicateWindow, retentionNanos),
     allow_direct: true,
     max_msg_size: -1,

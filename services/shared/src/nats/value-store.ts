@@ -85,8 +85,8 @@ export class ValueStore {
     }
     const { names, writer } = this.infra;
     if (bytes.byteLength <= this.messageMaxBytes) {
-      const ack = await writer.publish(job === undefined ? names.valuesSubject : names.jobValuesSubject(job), bytes);
-      return { seq: ack.seq, bytes: bytes.byteLength };
+      if (job === undefined) return { seq: (await writer.publish(names.valuesSubject, bytes)).seq, bytes: bytes.byteLength };
+      return { seq: (await writer.publish(names.jobValuesSubject(job), bytes)).seq, bytes: bytes.byteLength, job: true };
     }
     // The object is named on the job's subject first: removed with the job, it cannot be missed.
     if (job !== undefined) await writer.publish(names.jobObjectsSubject(job), encoder.encode(name));
@@ -134,8 +134,9 @@ export class ValueStore {
   private async fetch(stored: Exclude<StoredValue, { v: unknown }>): Promise<Uint8Array> {
     if ('seq' in stored) {
       const { names, jsm } = this.infra;
-      const msg = await jsm.direct.getMessage(names.valuesStream, { seq: stored.seq });
-      if (!msg || !names.isValueSubject(msg.subject)) throw new ValueNotFoundError(`stored value #${stored.seq} not found`);
+      const msg = await jsm.direct.getMessage(stored.job ? names.jobValuesStream : names.valuesStream, { seq: stored.seq });
+      const found = msg !== null && (stored.job ? msg.subject.endsWith('.v') : msg.subject === names.valuesSubject);
+      if (!found) throw new ValueNotFoundError(`stored value #${stored.seq} not found`);
       return msg.data;
     }
     // Read by direct gets, each of which is answered or times out, not by the store's
@@ -161,7 +162,10 @@ export class ValueStore {
 
   /** Deletes what a stored value refers to, if anything. */
   async discard(stored: StoredValue): Promise<void> {
-    if ('seq' in stored) await this.infra.jsm.streams.deleteMessage(this.infra.names.valuesStream, stored.seq, false).catch(() => undefined);
+    if ('seq' in stored) {
+      const { jsm, names } = this.infra;
+      await jsm.streams.deleteMessage(stored.job ? names.jobValuesStream : names.valuesStream, stored.seq, false).catch(() => undefined);
+    }
     if ('ref' in stored) await this.blobs.delete(stored.ref).catch(() => undefined);
   }
 
@@ -181,10 +185,10 @@ export async function discardJobValues(infra: Pick<Infrastructure, 'jsm' | 'name
   const { jsm, names, blobs } = infra;
   const objects = names.jobObjectsSubject(jobId);
   for (let seq = 1; ; ) {
-    const msg = await jsm.direct.getMessage(names.valuesStream, { next_by_subj: objects, seq });
+    const msg = await jsm.direct.getMessage(names.jobValuesStream, { next_by_subj: objects, seq });
     if (!msg) break;
     await blobs.delete(decoder.decode(msg.data)).catch(() => undefined);
     seq = msg.seq + 1;
   }
-  await jsm.streams.purge(names.valuesStream, { filter: names.jobValueSubjectsOf(jobId) });
+  await jsm.streams.purge(names.jobValuesStream, { filter: names.jobValueSubjectsOf(jobId) });
 }

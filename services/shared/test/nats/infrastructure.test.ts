@@ -36,7 +36,7 @@ describe('provisionInfrastructure', () => {
   it('applies a changed retention to the streams, buckets and object store made before', async () => {
     const retained = (retentionMs: number) => resolveWorkerConfig({ natsUrl: server.url, prefix: 'infra-retain', retentionMs });
     const { jsm } = await provisionInfrastructure(nc, retained(3_600_000));
-    const streams = ['KV_infra-retain-jobs', 'KV_infra-retain-specs', 'KV_infra-retain-results', 'KV_infra-retain-state', 'OBJ_infra-retain-blobs', 'infra-retain-events', 'infra-retain-values'];
+    const streams = ['KV_infra-retain-jobs', 'KV_infra-retain-specs', 'KV_infra-retain-results', 'KV_infra-retain-state', 'OBJ_infra-retain-blobs', 'infra-retain-events', 'infra-retain-values', 'infra-retain-job-values'];
     // Shorter than the buckets' two-minute duplicate window: it shrinks with them.
     for (const retentionMs of [60_000, 7_200_000]) {
       await provisionInfrastructure(nc, retained(retentionMs));

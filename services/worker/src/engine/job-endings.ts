@@ -41,11 +41,16 @@ export class JobEndings {
     // tells the end again from the record (a repeat, an event stream) tells them.
     const tasks = job.endTasks ? { tasks: job.endTasks } : {};
     const updated = await this.end(jobId, { status: 'succeeded', result: stored, progress, ...tasks }, finishedAt, initial);
-    if (!updated) return this.deps.values.discard(stored);
+    // A job of one task stored no value on its way: its task's went straight into the result.
+    const stepsStored = plan.root.kind !== 'task';
+    if (!updated) {
+      // Ended already, maybe by a worker that died before removing the job's values.
+      if (stepsStored) track(job, this.discardValues(jobId));
+      return this.deps.values.discard(stored);
+    }
     const end = { type: 'job', jobId, at: finishedAt, status: 'succeeded', record: updated, ...tasks } as const;
     track(job, this.deps.dispatcher.eventWithRetries(end, jobEndEventId(jobId), job.signal));
-    // A job of one task stored no value on its way: its task's went straight into the result.
-    if (plan.root.kind !== 'task') track(job, this.discardValues(jobId));
+    if (stepsStored) track(job, this.discardValues(jobId));
     this.deps.log.info({ jobId, tasks: plan.taskCount }, 'job succeeded');
   }
 
