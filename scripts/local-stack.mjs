@@ -91,7 +91,12 @@ for (const dir of [dataDir, logsDir, volumeDir]) {
 
 const locked = lockHome(settings.home);
 if (!locked.ok) {
-  fatal(`a local stack is already running from ${settings.home} (supervisor pid ${locked.ownerPid}); stop it first (kill -TERM ${locked.ownerPid})`);
+  const { ownerPid } = locked;
+  fatal(
+    ownerPid === undefined
+      ? `another local stack is starting from ${settings.home} at the same moment`
+      : `a local stack is already running from ${settings.home} (supervisor pid ${ownerPid}); stop it first (kill -TERM ${ownerPid})`,
+  );
 }
 const homeLock = locked.lock;
 process.on('exit', () => homeLock.release());
@@ -292,16 +297,22 @@ async function waitForApi() {
  */
 async function waitForWorkers() {
   const deadline = Date.now() + WORKERS_READY_TIMEOUT_MS;
+  /** Workers seen ready: restarted as usual from then on. */
+  const ready = new Set();
   while (!shuttingDown) {
-    const exited = workers.find((worker) => !worker.running);
+    const exited = workers.find((worker) => !ready.has(worker) && !worker.running);
     if (exited) return { worker: exited, exited: true };
     const listed = /** @type {{ workers?: { name?: unknown, startedAt?: unknown }[] } | undefined} */ (await httpJson(`${apiUrl}/v1/workers`));
-    const missing = workers.find(
-      (worker) =>
-        !(listed?.workers ?? []).some(
-          (live) => live.name === worker.name && Date.parse(String(live.startedAt)) >= worker.startedAt - CLOCK_SLACK_MS,
-        ),
-    );
+    for (const worker of workers) {
+      const live = (listed?.workers ?? []).some(
+        (entry) => entry.name === worker.name && Date.parse(String(entry.startedAt)) >= worker.startedAt - CLOCK_SLACK_MS,
+      );
+      if (live && !ready.has(worker)) {
+        ready.add(worker);
+        worker.autoRestart = true;
+      }
+    }
+    const missing = workers.find((worker) => !ready.has(worker));
     if (!missing) return undefined;
     if (Date.now() > deadline) return { worker: missing, exited: false };
     await sleep(250);

@@ -2,17 +2,16 @@
  * One supervisor per home: two would share one JetStream data directory, which
  * nats-server 2.9 does not lock, and lose each other's data.
  *
- * The lock is `<home>/stack.lock`, created exclusively and holding the owner's pid
- * and start time. A lock whose owner is gone, or whose pid now names a process that
- * started at another time (a pid reused after a reboot or a SIGKILL), is taken over.
+ * The lock is `<home>/stack.lock`, holding the owner's pid, the kernel's boot id and
+ * the process's start time in clock ticks since boot (neither moves with the wall
+ * clock). It appears with its content at once (written aside, then hard-linked into
+ * place). A lock whose owner is gone, or whose pid now names another process (a pid
+ * reused after a reboot or a SIGKILL), is moved aside and taken over.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
-import { isAlive, startedAtMs } from './leftovers.mjs';
-
-/** Start times read twice from /proc may differ by a clock tick or so. */
-const SAME_START_TOLERANCE_MS = 50;
+import { bootId, isAlive, startTicks } from './leftovers.mjs';
 
 /**
  * @typedef {object} HomeLock
@@ -21,34 +20,74 @@ const SAME_START_TOLERANCE_MS = 50;
  */
 
 /**
- * Takes the home's lock, or explains who holds it.
+ * @typedef {object} LockOwner
+ * @property {string} text the lock's content
+ * @property {number} pid
+ * @property {string | null} bootId
+ * @property {number | null} startTicks
+ */
+
+/**
+ * Takes the home's lock, or says who holds it (`ownerPid` undefined when that is not known).
  * @param {string} home
- * @returns {{ ok: true, lock: HomeLock } | { ok: false, ownerPid: number }}
+ * @returns {{ ok: true, lock: HomeLock } | { ok: false, ownerPid: number | undefined }}
  */
 export function lockHome(home) {
   const file = path.join(home, 'stack.lock');
-  const mine = JSON.stringify({ pid: process.pid, startedAtMs: startedAtMs(process.pid) ?? null });
+  const mine = JSON.stringify({ pid: process.pid, bootId: bootId() ?? null, startTicks: startTicks(process.pid) ?? null });
   const held = () => readOwner(file)?.text === mine;
-  // Two tries: the second after removing a stale lock.
+  const aside = `${file}.${process.pid}`;
+  // Two tries: the second after moving a stale lock aside.
   for (let attempt = 0; attempt < 2; attempt++) {
+    writeFileSync(aside, mine);
     try {
-      writeFileSync(file, mine, { flag: 'wx' });
+      linkSync(aside, file);
       return { ok: true, lock: { held, release: () => (held() ? rmSync(file, { force: true }) : undefined) } };
     } catch (err) {
       if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EEXIST') throw err;
+    } finally {
+      rmSync(aside, { force: true });
     }
     const owner = readOwner(file);
-    if (owner !== undefined && owner.pid !== process.pid && runsSince(owner.pid, owner.startedAtMs)) return { ok: false, ownerPid: owner.pid };
-    rmSync(file, { force: true });
+    if (owner !== undefined && owner.pid !== process.pid && isOwner(owner)) return { ok: false, ownerPid: owner.pid };
+    if (!moveStaleAside(file, owner?.text, aside)) break;
   }
-  // A lock made again between removing and creating: another supervisor started just now.
   const owner = readOwner(file);
-  return { ok: false, ownerPid: owner?.pid ?? 0 };
+  return { ok: false, ownerPid: owner?.pid };
+}
+
+/**
+ * Moves the lock aside and removes it, if it still holds `staleText`.
+ * @param {string} file
+ * @param {string | undefined} staleText the content judged stale (undefined: unreadable)
+ * @param {string} aside
+ * @returns {boolean} false when another supervisor took the lock meanwhile
+ */
+function moveStaleAside(file, staleText, aside) {
+  try {
+    renameSync(file, aside);
+  } catch (err) {
+    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') return true;
+    throw err;
+  }
+  const moved = readOwner(aside);
+  if (moved === undefined || moved.text === staleText) {
+    rmSync(aside, { force: true });
+    return true;
+  }
+  // A live supervisor's fresh lock, made since it was read: put it back.
+  try {
+    linkSync(aside, file);
+  } catch {
+    // Taken by yet another one; that one goes on.
+  }
+  rmSync(aside, { force: true });
+  return false;
 }
 
 /**
  * @param {string} file
- * @returns {{ text: string, pid: number, startedAtMs: number | null } | undefined}
+ * @returns {LockOwner | undefined}
  */
 function readOwner(file) {
   let text;
@@ -59,21 +98,29 @@ function readOwner(file) {
   }
   try {
     const parsed = JSON.parse(text);
-    if (typeof parsed?.pid === 'number') return { text, pid: parsed.pid, startedAtMs: typeof parsed.startedAtMs === 'number' ? parsed.startedAtMs : null };
+    if (typeof parsed?.pid === 'number' && parsed.pid > 0) {
+      return {
+        text,
+        pid: parsed.pid,
+        bootId: typeof parsed.bootId === 'string' ? parsed.bootId : null,
+        startTicks: typeof parsed.startTicks === 'number' ? parsed.startTicks : null,
+      };
+    }
   } catch {
-    // A lock cut short by a crash while it was written: stale.
+    // Not a lock this supervisor wrote: stale.
   }
   return undefined;
 }
 
 /**
- * Whether process `pid` is alive and is the one that started at `startedAt` (when known).
- * @param {number} pid
- * @param {number | null} startedAt
+ * Whether the lock's owner still runs: its pid is alive, since the same boot, and
+ * started at the same tick (when those are known; else an alive pid counts).
+ * @param {LockOwner} owner
  */
-function runsSince(pid, startedAt) {
-  if (!isAlive(pid)) return false;
-  if (startedAt === null) return true;
-  const now = startedAtMs(pid);
-  return now === undefined || Math.abs(now - startedAt) <= SAME_START_TOLERANCE_MS;
+function isOwner(owner) {
+  if (!isAlive(owner.pid)) return false;
+  const boot = bootId();
+  if (owner.bootId !== null && boot !== undefined && owner.bootId !== boot) return false;
+  const ticks = startTicks(owner.pid);
+  return owner.startTicks === null || ticks === undefined || ticks === owner.startTicks;
 }

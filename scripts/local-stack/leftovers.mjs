@@ -26,14 +26,37 @@ export async function stopLeftovers(home, previous, writtenAtMs, graceMs) {
   while (left.some(isAlive)) await sleep(50);
 }
 
-/** When process `pid` started, in ms since the epoch; undefined when unknown. @param {number} pid */
-export function startedAtMs(pid) {
+/**
+ * When process `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat,
+ * which the wall clock does not move); undefined when unknown.
+ * @param {number} pid
+ */
+export function startTicks(pid) {
   try {
-    // Field 22 of /proc/<pid>/stat, after the parenthesised name: clock ticks since boot.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    const ticks = Number(fields[19]);
+    // Fields after the parenthesised name, which may itself hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19]);
+    return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kernel's id of the current boot; undefined when unknown. */
+export function bootId() {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** When process `pid` started, in ms since the epoch; undefined when unknown. @param {number} pid */
+function startedAtMs(pid) {
+  const ticks = startTicks(pid);
+  try {
     const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
-    return Number.isFinite(ticks) && Number.isFinite(bootSeconds) ? bootSeconds * 1000 + (ticks / CLOCK_TICKS_PER_SECOND) * 1000 : undefined;
+    return ticks !== undefined && Number.isFinite(bootSeconds) ? bootSeconds * 1000 + (ticks / CLOCK_TICKS_PER_SECOND) * 1000 : undefined;
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 /** The local stack's settings: command-line flags over environment variables over defaults. */
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
@@ -123,7 +124,7 @@ export function parseSettings(argv, env) {
     workerEntry: entry(env.WEFT_WORKER_ENTRY, 'services/worker/dist/src/main.js'),
     // Workers drain for as long as their own settings say.
     workerStopGraceMs: worker.drainTimeoutMs + WORKER_EXIT_MARGIN_MS,
-    lifeline: findExecutable('setpriv', env.PATH),
+    lifeline: findLifeline(env.PATH),
   };
 }
 
@@ -140,6 +141,18 @@ function checkServiceSettings(who, resolve) {
   } catch (err) {
     return fatal(`${who} cannot start: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/**
+ * util-linux's `setpriv`, if it is there and can set a parent-death signal (util-linux
+ * 2.33 or later; busybox's cannot): undefined otherwise.
+ * @param {string | undefined} searchPath
+ */
+function findLifeline(searchPath) {
+  const setpriv = findExecutable('setpriv', searchPath);
+  if (setpriv === undefined) return undefined;
+  const probe = spawnSync(setpriv, ['--pdeathsig', 'TERM', '--', process.execPath, '-e', ''], { stdio: 'ignore', timeout: 5000 });
+  return probe.status === 0 ? setpriv : undefined;
 }
 
 /**
