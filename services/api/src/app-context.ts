@@ -8,6 +8,7 @@ import type { ApiConfig, FileStore, Infrastructure, Logger, TaskCatalogue, Value
 import type { WorkerCluster } from './cluster/worker-cluster.js';
 import type { ReadinessProbe } from './health/readiness-probe.js';
 import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
+import type { JobListing } from './jobs/job-listing.js';
 import type { JobViews } from './jobs/job-views.js';
 import type { JobWaiter } from './jobs/job-waiter.js';
 import type { SubmissionKeys } from './jobs/submission-keys.js';
@@ -25,6 +26,7 @@ export interface AppContext {
   /** The built-in file store. */
   readonly files: FileStore;
   readonly views: JobViews;
+  readonly listing: JobListing;
   readonly waiter: JobWaiter;
   /** Idempotency keys of submissions. */
   readonly submissions: SubmissionKeys;

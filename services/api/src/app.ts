@@ -20,6 +20,7 @@ import { UploadSweeper } from './files/upload-sweeper.js';
 import { ReadinessProbe } from './health/readiness-probe.js';
 import { installJsonContent } from './json-content.js';
 import type { JobEventStreamOptions } from './jobs/job-event-stream.js';
+import { JobListing } from './jobs/job-listing.js';
 import { JobViews } from './jobs/job-views.js';
 import { JobWaiter } from './jobs/job-waiter.js';
 import { SubmissionKeys } from './jobs/submission-keys.js';
@@ -150,6 +151,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     values,
     files,
     views: new JobViews(values, presence),
+    listing: new JobListing(infra),
     waiter: new JobWaiter(infra, logger),
     submissions: new SubmissionKeys(infra.state),
     readiness: new ReadinessProbe(infra),

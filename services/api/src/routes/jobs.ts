@@ -18,7 +18,6 @@ import {
   storeJobSpec,
 } from '@weft/shared';
 import { requestSignal, type ApiInstance, type AppContext } from '../app-context.js';
-import { listJobs } from '../jobs/job-listing.js';
 import { isTerminal, readJobRecord } from '../jobs/job-records.js';
 import { jobPath, StreamedJobView } from '../jobs/job-views.js';
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeySchema } from '../jobs/submission-keys.js';
@@ -65,7 +64,7 @@ function sendJobView(reply: FastifyReply, code: 200 | 202, view: JobView | Strea
 
 /** Declares the job routes. */
 export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
-  const { config, infra, catalogue, values, views, waiter, submissions } = ctx;
+  const { config, infra, catalogue, values, views, waiter, submissions, listing } = ctx;
   const WaitQuerySchema = waitQuerySchema(config.maxWaitMs);
   const limits = { maxNodes: config.maxSpecNodes, maxDepth: config.maxSpecDepth, maxChunks: config.maxChunks, maxTasks: config.maxTasks };
 
@@ -231,7 +230,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
       },
     },
     async (request) => {
-      const records = await listJobs(infra, request.query);
+      const records = await listing.list(request.query);
       return { jobs: records.map((record) => views.summary(record)) };
     },
   );
