@@ -129,7 +129,10 @@ export class Worker {
       const files = createFileAccess(fileStore, config.dataRoot);
       const progress = new ProgressReporter(records, log);
       const state = new CasBucket(infra.state, writer, infra.names.stateBucket);
-      const stops = new JobStops(shutdown.signal);
+      // Values that tasks of a job store after it was stopped are removed once they are done.
+      const stops = new JobStops(shutdown.signal, (jobId) => {
+        values.discardJob(jobId).catch((err: unknown) => log.warn({ err, jobId }, 'could not remove the intermediate values of a stopped job'));
+      });
       const engine = new JobEngine({
         plans: new PlanCache(infra.specs, values, catalogue, { inUse: (jobId) => stops.isActive(jobId) }),
         records,

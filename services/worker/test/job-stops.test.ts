@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { cancelJob } from '@weft/shared';
 import type { Worker } from '../src/index.js';
+import { JobStops } from '../src/engine/job-stops.js';
 import { startHarness, type Harness } from './harness.js';
 
 /** A `count-primes` range that takes hours: a task that only ends when it is stopped. */
@@ -92,5 +93,29 @@ describe('jobs that end before their tasks do', () => {
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     assert.deepEqual(job.value, ['a', 3]);
     await until('the worker is idle', () => worker.inFlightCount === 0);
+  });
+});
+
+describe('JobStops', () => {
+  it('reports once, when the items held at a stop let go, that a stopped job is idle here', () => {
+    const idle: string[] = [];
+    const stops = new JobStops(new AbortController().signal, (jobId) => idle.push(jobId));
+    const first = stops.hold('j1');
+    const second = stops.hold('j1');
+    stops.stop('j1', 'failed');
+    assert.ok(first.signal.aborted);
+    first.release();
+    assert.deepEqual(idle, []);
+    second.release();
+    second.release();
+    assert.deepEqual(idle, ['j1']);
+    // Items of the job that come later are dropped at once: no report for each.
+    const later = stops.hold('j1');
+    assert.ok(later.signal.aborted);
+    later.release();
+    // Nor for a job stopped with nothing of it held here, or one that ends as it should.
+    stops.stop('j2', 'cancelled');
+    stops.hold('j3').release();
+    assert.deepEqual(idle, ['j1']);
   });
 });

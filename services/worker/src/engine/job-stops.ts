@@ -19,11 +19,20 @@ export interface JobStopHold {
  * later get a signal aborted from the start.
  */
 export class JobStops {
-  private readonly active = new Map<string, { readonly controller: AbortController; holds: number }>();
+  private readonly active = new Map<string, { readonly controller: AbortController; holds: number; stoppedWhileHeld: boolean }>();
   /** The status each stopped job ended with (not its error: 10,000 stack traces would be megabytes). */
   private readonly stopped = new Map<string, string>();
 
-  constructor(private readonly shutdown: AbortSignal) {
+  /**
+   * @param onStoppedIdle called when the last work item of a job that was stopped
+   *   while items of it were being processed here lets go: what they stored after
+   *   the job ended can be removed now (once per job and worker, not for every item
+   *   of the job dropped later)
+   */
+  constructor(
+    private readonly shutdown: AbortSignal,
+    private readonly onStoppedIdle: (jobId: string) => void = () => undefined,
+  ) {
     shutdown.addEventListener(
       'abort',
       () => {
@@ -37,7 +46,7 @@ export class JobStops {
   hold(jobId: string): JobStopHold {
     let entry = this.active.get(jobId);
     if (!entry) {
-      entry = { controller: new AbortController(), holds: 0 };
+      entry = { controller: new AbortController(), holds: 0, stoppedWhileHeld: false };
       // Every task of the job running here listens; there may be thousands.
       setMaxListeners(0, entry.controller.signal);
       const stopped = this.stopped.get(jobId);
@@ -54,7 +63,10 @@ export class JobStops {
         if (released) return;
         released = true;
         held.holds -= 1;
-        if (held.holds === 0 && this.active.get(jobId) === held) this.active.delete(jobId);
+        if (held.holds === 0 && this.active.get(jobId) === held) {
+          this.active.delete(jobId);
+          if (held.stoppedWhileHeld && !this.shutdown.aborted) this.onStoppedIdle(jobId);
+        }
       },
     };
   }
@@ -67,7 +79,10 @@ export class JobStops {
       const oldest = this.stopped.keys().next().value;
       if (oldest !== undefined) this.stopped.delete(oldest);
     }
-    this.active.get(jobId)?.controller.abort(new JobStoppedError(jobId, status));
+    const entry = this.active.get(jobId);
+    if (!entry) return;
+    entry.stoppedWhileHeld = true;
+    entry.controller.abort(new JobStoppedError(jobId, status));
   }
 
   /** Whether work items of job `jobId` are being processed here now. */
