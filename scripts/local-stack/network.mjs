@@ -1,5 +1,4 @@
 /** Probes of the local stack's ports and addresses. */
-import http from 'node:http';
 import net from 'node:net';
 import { fatal } from './output.mjs';
 
@@ -41,18 +40,25 @@ export function canConnect(host, port) {
 }
 
 /**
+ * The answer to GET url within 2 s; undefined if there was none.
+ * @param {string} url
+ */
+async function get(url) {
+  try {
+    return await fetch(url, { signal: AbortSignal.timeout(2000) });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Resolves with the HTTP status of GET url, or 0 if there was no answer.
  * @param {string} url
  */
-export function httpStatus(url) {
-  return new Promise((resolve) => {
-    const request = http.get(url, { timeout: 2000 }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.once('timeout', () => request.destroy());
-    request.once('error', () => resolve(0));
-  });
+export async function httpStatus(url) {
+  const response = await get(url);
+  await response?.body?.cancel().catch(() => undefined);
+  return response?.status ?? 0;
 }
 
 /**
@@ -60,31 +66,13 @@ export function httpStatus(url) {
  * @param {string} url
  * @returns {Promise<unknown>}
  */
-export function httpJson(url) {
-  return new Promise((resolve) => {
-    const request = http.get(url, { timeout: 2000 }, (response) => {
-      if (response.statusCode !== 200) {
-        response.resume();
-        resolve(undefined);
-        return;
-      }
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => {
-        text += chunk;
-      });
-      response.on('end', () => {
-        try {
-          resolve(JSON.parse(text));
-        } catch {
-          resolve(undefined);
-        }
-      });
-      response.on('error', () => resolve(undefined));
-    });
-    request.once('timeout', () => request.destroy());
-    request.once('error', () => resolve(undefined));
-  });
+export async function httpJson(url) {
+  const response = await get(url);
+  if (response?.status !== 200) {
+    await response?.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  return response.json().catch(() => undefined);
 }
 
 /**

@@ -12,7 +12,6 @@ import type { JobListing } from './jobs/job-listing.js';
 import type { JobViews } from './jobs/job-views.js';
 import type { JobWaiter } from './jobs/job-waiter.js';
 import type { SubmissionKeys } from './jobs/submission-keys.js';
-import type { WorkerPresence } from './workers/worker-presence.js';
 
 /** The fastify instance the routes are declared on: zod schemas type requests and replies; logs go to pino. */
 export type ApiInstance = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
@@ -33,8 +32,6 @@ export interface AppContext {
   readonly readiness: ReadinessProbe;
   /** Worker pods and pools on Kubernetes, when there is a cluster. */
   readonly cluster: WorkerCluster;
-  /** The queues live workers pull from. */
-  readonly presence: WorkerPresence;
   readonly eventStreams: JobEventStreamOptions;
   /** Aborted when the application closes: waits return early and event streams end. */
   readonly shutdown: AbortSignal;

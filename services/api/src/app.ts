@@ -156,7 +156,6 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
     submissions: new SubmissionKeys(infra.state),
     readiness: new ReadinessProbe(infra),
     cluster: new WorkerCluster(clusterAccess, config, logger),
-    presence,
     eventStreams: { heartbeatMs: 15_000, endGraceMs: 2_000, ...options.eventStreams },
     shutdown: shutdown.signal,
   };

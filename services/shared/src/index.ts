@@ -39,5 +39,6 @@ export {
   type CancelOutcome,
 } from './jobs/job-cancellation.js';
 export { exitOnSignals } from './process-signals.js';
+export { setBounded } from './bounded-map.js';
 export * from './file-store/index.js';
 export * from './file-inputs/index.js';

@@ -3,7 +3,7 @@
  * of the jobs bucket in reverse gives the most recent jobs first.
  */
 import type { KV } from '@nats-io/kv';
-import { bucketKeys, InvalidMessageError, isJobId, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
+import { bucketKeys, InvalidMessageError, isJobId, setBounded, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
 import { isTerminal, readJobRecord } from './job-records.js';
 
 /** Records read at once while filtering by status. */
@@ -71,21 +71,12 @@ export class JobListing {
       const records = await Promise.all(candidates.map((key) => readListedRecord(jobs, key)));
       for (const record of records) {
         if (record === undefined) continue;
-        if (isTerminal(record)) this.remember(record);
+        if (isTerminal(record)) setBounded(this.ended, record.id, record.status, this.maxRemembered);
         if (filter.status !== undefined && record.status !== filter.status) continue;
         found.push(record);
         if (found.length === filter.limit) break;
       }
     }
     return found;
-  }
-
-  private remember(record: JobRecord): void {
-    this.ended.delete(record.id);
-    this.ended.set(record.id, record.status);
-    if (this.ended.size > this.maxRemembered) {
-      const oldest = this.ended.keys().next().value;
-      if (oldest !== undefined) this.ended.delete(oldest);
-    }
   }
 }

@@ -3,6 +3,7 @@
  * tasks: one place that knows the three kinds of sources.
  */
 import { z } from 'zod';
+import { setBounded } from '../bounded-map.js';
 import { FileChangedError, FileNotFoundError, SplitTooLargeError } from '../errors.js';
 import type { FileManifest } from '../file-store/file-manifest.js';
 import type { FileStore } from '../file-store/file-store.js';
@@ -68,8 +69,7 @@ export function createFileAccess(store: FileStore, dataRoot: string | undefined)
         return m;
       });
       found.catch(() => manifests.delete(id));
-      manifests.set(id, found);
-      if (manifests.size > MANIFEST_CACHE_SIZE) manifests.delete(manifests.keys().next().value as string);
+      setBounded(manifests, id, found, MANIFEST_CACHE_SIZE);
     }
     return found;
   };

@@ -98,9 +98,7 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
     duplicate_window: Math.min(duplicateWindow, retentionNanos),
   });
   // Values too large to inline, read back by sequence number (no object store chunking and hashing).
-  await ensureStream(jsm, {
-    name: names.valuesStream,
-    subjects: [names.valuesSubject],
+  const valueStream = {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
@@ -109,19 +107,10 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
     duplicate_window: Math.min(duplicateWindow, retentionNanos),
     allow_direct: true,
     max_msg_size: -1,
-  });
+  };
+  await ensureStream(jsm, { name: names.valuesStream, subjects: [names.valuesSubject], ...valueStream });
   // Intermediate values of jobs, purged by job when it ends (the retention is a backstop).
-  await ensureStream(jsm, {
-    name: names.jobValuesStream,
-    subjects: [names.jobValueSubjects],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_age: retentionNanos,
-    duplicate_window: Math.min(duplicateWindow, retentionNanos),
-    allow_direct: true,
-    max_msg_size: -1,
-  });
+  await ensureStream(jsm, { name: names.jobValuesStream, subjects: [names.jobValueSubjects], ...valueStream });
   // Parts of stored files: kept until their file is deleted; read by sequence number.
   await ensureStream(jsm, {
     name: names.fileDataStream,

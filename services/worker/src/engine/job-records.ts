@@ -4,6 +4,7 @@ import {
   encodeWire,
   isWrongLastSequence,
   JobNotFoundError,
+  setBounded,
   TERMINAL_STATUSES,
   type JobRecord,
   type JobStatus,
@@ -95,17 +96,8 @@ export class JobRecords {
   }
 
   private remember(jobId: string, entry: { record: JobRecord; revision: number }): void {
-    this.statuses.delete(jobId);
-    this.statuses.set(jobId, { status: entry.record.status, at: performance.now() });
-    if (this.statuses.size > STATUS_CACHE_SIZE) {
-      const oldest = this.statuses.keys().next().value;
-      if (oldest !== undefined) this.statuses.delete(oldest);
-    }
-    this.latest.delete(jobId);
-    if (!TERMINAL_STATUSES.has(entry.record.status)) this.latest.set(jobId, entry);
-    if (this.latest.size > LATEST_CACHE_SIZE) {
-      const oldest = this.latest.keys().next().value;
-      if (oldest !== undefined) this.latest.delete(oldest);
-    }
+    setBounded(this.statuses, jobId, { status: entry.record.status, at: performance.now() }, STATUS_CACHE_SIZE);
+    if (TERMINAL_STATUSES.has(entry.record.status)) this.latest.delete(jobId);
+    else setBounded(this.latest, jobId, entry, LATEST_CACHE_SIZE);
   }
 }

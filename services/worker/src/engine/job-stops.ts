@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { setBounded } from '@weft/shared';
 import { JobStoppedError } from '../errors.js';
 
 /** How many stopped jobs are remembered, so that their work still in the queue is dropped at once. */
@@ -74,11 +75,7 @@ export class JobStops {
   /** Job `jobId` ended early with `status`: aborts its work here. */
   stop(jobId: string, status: string): void {
     if (this.stopped.has(jobId)) return;
-    this.stopped.set(jobId, status);
-    if (this.stopped.size > REMEMBERED_STOPS) {
-      const oldest = this.stopped.keys().next().value;
-      if (oldest !== undefined) this.stopped.delete(oldest);
-    }
+    setBounded(this.stopped, jobId, status, REMEMBERED_STOPS);
     const entry = this.active.get(jobId);
     if (!entry) return;
     entry.stoppedWhileHeld = true;
