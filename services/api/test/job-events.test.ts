@@ -228,4 +228,60 @@ describe('job event streams', () => {
     }
     assert.equal(consumers, 0, 'the ordered consumer is removed');
   });
+
+  // Last in this file: it restarts the server under the other tests.
+  it('carries on after nats-server restarts, without a gap or a repeat', async () => {
+    const { js, jobs, names } = env.infra;
+    const id = newJobId();
+    const running: JobRecord = {
+      id,
+      status: 'running',
+      kind: 'group',
+      createdAt: new Date().toISOString(),
+      startedAt: new Date().toISOString(),
+      progress: { done: 0, total: 6 },
+    };
+    await jobs.put(id, encodeWire(running));
+    const publishTask = (i: number) =>
+      js.publish(
+        names.eventSubject(id),
+        encodeWire({
+          type: 'tasks',
+          jobId: id,
+          at: new Date().toISOString(),
+          tasks: [{ node: `/group/${i}`, task: 'add', attempts: 1, durationMs: 1, value: i }],
+        } satisfies JobEvent),
+      );
+    for (const i of [0, 1, 2]) await publishTask(i);
+
+    const reconnected = (async () => {
+      for await (const status of env.nc.status()) if (status.type === 'reconnect') return;
+    })();
+    const restartAndFinish = async () => {
+      await env.server.kill();
+      await env.server.restart();
+      await reconnected;
+      for (const i of [3, 4, 5]) await publishTask(i);
+      const end: JobEvent = { type: 'job', jobId: id, status: 'succeeded', at: new Date().toISOString() };
+      await js.publish(names.eventSubject(id), encodeWire(end));
+    };
+    let restarting: Promise<void> | undefined;
+    // Missed heartbeats would bring a stalled consumer back only after about 30 s.
+    const stream = await readEventStream(`${base}/v1/jobs/${id}/events`, {
+      timeoutMs: 15_000,
+      until: (received) => {
+        if (restarting === undefined && taskEvents(received).length === 3) restarting = restartAndFinish();
+        return false;
+      },
+    });
+    await restarting;
+    assert.deepEqual(
+      taskEvents(stream).map((t) => t.value),
+      [0, 1, 2, 3, 4, 5],
+    );
+    assert.deepEqual(
+      jobEvents(stream).map((e) => e.status),
+      ['succeeded'],
+    );
+  });
 });

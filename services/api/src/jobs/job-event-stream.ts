@@ -7,7 +7,8 @@
  * - `event: job`: the final status (and error), after which the stream ends.
  *
  * The last SSE event made from a stream message carries the message's sequence as its
- * `id`, so a client that reconnects with `Last-Event-ID` resumes after it.
+ * `id`, so a client that reconnects with `Last-Event-ID` resumes after it. The stream
+ * resumes the same way inside the API when its consumer is lost (nats-server restarted).
  *
  * If a worker dies between writing the terminal record and publishing the `job` event,
  * the event never comes: once the record has been terminal for a grace period and the
@@ -71,6 +72,27 @@ function endFromRecord(record: JobRecord): JobEndEventData {
   };
 }
 
+/**
+ * Stops `messages` once its ordered consumer has been created again (after nats-server
+ * restarted, or a gap in deliveries), so that the caller starts a new one after the
+ * last message it handled. The recreated consumer cannot be trusted to deliver:
+ * @nats-io/jetstream 3.4 keeps counting the lost pull request as pending, asks for
+ * only what is left of its batch, and then waits for two missed heartbeats (about
+ * 30 s) before asking again.
+ */
+async function stopOnRecreation(messages: ConsumerMessages): Promise<void> {
+  try {
+    for await (const status of messages.status()) {
+      if (status.type === 'ordered_consumer_recreated') {
+        messages.stop();
+        return;
+      }
+    }
+  } catch {
+    // The notifications ended with the messages, which report their own failure.
+  }
+}
+
 /** One client's stream of one job's events. Use once. */
 export class JobEventStream {
   /** Stream sequence of the last message sent. */
@@ -125,21 +147,27 @@ export class JobEventStream {
           }
         },
       });
-      consumer = await js.consumers.get(names.eventsStream, {
-        // One subject, as a string: a list needs nats-server 2.10 or later.
-        filter_subjects: names.eventSubject(this.jobId),
-        ...(resumeAfter > 0
-          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: resumeAfter + 1 }
-          : { deliver_policy: DeliverPolicy.All }),
-      });
-      if (this.done) return;
-      this.messages = await consumer.consume();
-      if (this.done) return;
-      this.scheduleCheck(0);
-      for await (const msg of this.messages) {
-        if (this.done) break;
-        this.handle(msg);
-        if (this.out.writableNeedDrain) await this.drained();
+      while (!this.done) {
+        consumer = await js.consumers.get(names.eventsStream, {
+          // One subject, as a string: a list needs nats-server 2.10 or later.
+          filter_subjects: names.eventSubject(this.jobId),
+          ...(this.lastSeq > 0
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 }
+            : { deliver_policy: DeliverPolicy.All }),
+        });
+        if (this.done) return;
+        const messages = await consumer.consume();
+        this.messages = messages;
+        if (this.done) return;
+        void stopOnRecreation(messages);
+        this.scheduleCheck(0);
+        for await (const msg of messages) {
+          if (this.done) break;
+          this.handle(msg);
+          if (this.out.writableNeedDrain) await this.drained();
+        }
+        await consumer.delete().catch(() => undefined);
+        consumer = undefined;
       }
     } catch (err) {
       if (!this.done) this.log.warn({ err, jobId: this.jobId }, 'event stream failed');
