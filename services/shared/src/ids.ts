@@ -32,18 +32,3 @@ export function newJobId(now: number = Date.now()): string {
   for (const b of bytes) rand += ALPHABET[b % 32];
   return time + rand;
 }
-
-/**
- * The creation time of a job id made by {@link newJobId}, in epoch milliseconds, or
- * `NaN` when `id` does not begin with ten characters of its alphabet.
- */
-export function jobIdTime(id: string): number {
-  if (id.length < 10) return Number.NaN;
-  let time = 0;
-  for (let i = 0; i < 10; i++) {
-    const digit = ALPHABET.indexOf(id.charAt(i));
-    if (digit < 0) return Number.NaN;
-    time = time * 32 + digit;
-  }
-  return time;
-}

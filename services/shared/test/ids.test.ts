@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jobIdTime, JobRecordSchema, newJobId } from '../src/index.js';
+import { JobRecordSchema, newJobId } from '../src/index.js';
 
 describe('newJobId', () => {
   it('makes well-formed, distinct ids that sort by creation time', () => {
@@ -13,17 +13,5 @@ describe('newJobId', () => {
     assert.deepEqual([...ids].sort(), ids);
     // The random part differs even within one millisecond.
     assert.equal(new Set(Array.from({ length: 1000 }, () => newJobId(1_800_000_000_000).slice(10))).size, 1000);
-  });
-});
-
-describe('jobIdTime', () => {
-  it('reads back the creation time of an id', () => {
-    for (const time of [0, 1, 1_800_000_000_123, Date.now()]) assert.equal(jobIdTime(newJobId(time)), time);
-  });
-
-  it('is NaN for what is not an id', () => {
-    assert.ok(Number.isNaN(jobIdTime('')));
-    assert.ok(Number.isNaN(jobIdTime('01m99ayr5u')));
-    assert.ok(Number.isNaN(jobIdTime('01M99AYR58C2AVGH3RVCC0YA32')));
   });
 });

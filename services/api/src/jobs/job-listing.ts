@@ -1,10 +1,10 @@
 /**
- * Listing recent jobs, newest first (see {@link recentJobIds}).
+ * Listing recent jobs. Job ids begin with their creation time, so sorting the keys
+ * of the jobs bucket in reverse gives the most recent jobs first.
  */
 import type { KV } from '@nats-io/kv';
-import { InvalidMessageError, setBounded, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
+import { bucketKeys, InvalidMessageError, isJobId, setBounded, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
 import { isTerminal, readJobRecord } from './job-records.js';
-import { recentJobIds } from './recent-job-ids.js';
 
 /** Records read at once while filtering by status. */
 const FILTER_BATCH = 64;
@@ -44,36 +44,31 @@ export class JobListing {
   private readonly ended = new Map<string, JobStatus>();
 
   constructor(
-    private readonly infra: Pick<Infrastructure, 'js' | 'jsm' | 'jobs' | 'names'>,
+    private readonly infra: Pick<Infrastructure, 'jsm' | 'jobs' | 'names'>,
     /** Ended jobs remembered at most. @default twice {@link FILTER_SCAN_LIMIT} */
     private readonly maxRemembered: number = 2 * FILTER_SCAN_LIMIT,
   ) {}
 
   /** The most recent jobs matching `filter`, newest first; a status filter looks through the {@link FILTER_SCAN_LIMIT} most recent. */
   async list(filter: JobListFilter): Promise<JobRecord[]> {
+    const { jobs, jsm, names } = this.infra;
+    const keys = (await bucketKeys(jsm, names.jobsBucket)).filter(isJobId);
+    keys.sort().reverse();
+    if (filter.status !== undefined) keys.length = Math.min(keys.length, FILTER_SCAN_LIMIT);
     const batch = filter.status === undefined ? filter.limit : FILTER_BATCH;
-    const ids = recentJobIds(this.infra, { expected: batch });
-    let looked = 0;
-    let exhausted = false;
     const found: JobRecord[] = [];
-    while (!exhausted && found.length < filter.limit) {
+    for (let i = 0; i < keys.length && found.length < filter.limit; ) {
       // Read at once: up to `batch` records, no more sure matches than are still
       // needed, and none of a job known to have ended in another status.
       const candidates: string[] = [];
-      for (let sure = 0; candidates.length < batch && sure < filter.limit - found.length; ) {
-        const next = filter.status !== undefined && looked === FILTER_SCAN_LIMIT ? undefined : await ids.next();
-        if (next === undefined || next.done === true) {
-          exhausted = true;
-          break;
-        }
-        looked += 1;
-        const id = next.value;
-        const ended = this.ended.get(id);
+      for (let sure = 0; i < keys.length && candidates.length < batch && sure < filter.limit - found.length; i++) {
+        const key = keys[i] as string;
+        const ended = this.ended.get(key);
         if (filter.status !== undefined && ended !== undefined && ended !== filter.status) continue;
-        candidates.push(id);
+        candidates.push(key);
         if (filter.status === undefined || ended === filter.status) sure += 1;
       }
-      const records = await Promise.all(candidates.map((id) => readListedRecord(this.infra.jobs, id)));
+      const records = await Promise.all(candidates.map((key) => readListedRecord(jobs, key)));
       for (const record of records) {
         if (record === undefined) continue;
         if (isTerminal(record)) setBounded(this.ended, record.id, record.status, this.maxRemembered);
