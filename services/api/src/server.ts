@@ -14,7 +14,7 @@ const config = apiConfigFromEnv();
 const log = createLogger('weft-api', config.logLevel);
 
 try {
-  const nc = await connectNats(config, 'weft-api');
+  const nc = await connectNats(config, 'weft-api', { log });
   const infra = await provisionInfrastructure(nc, config);
   const app = await buildApp({ config, infra, logger: log });
   await app.listen({ host: config.host, port: config.port });

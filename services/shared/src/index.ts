@@ -13,7 +13,7 @@ export * from './spec/index.js';
 export * from './plan/index.js';
 export * from './tasks/index.js';
 export * from './files/index.js';
-export { connectNats } from './nats/connect.js';
+export { connectNats, type ConnectNatsOptions } from './nats/connect.js';
 export { provisionInfrastructure, WORKER_HEARTBEAT_TTL_MS, type Infrastructure } from './nats/infrastructure.js';
 export { discardJobValues, ValueStore, type SendableValue, type StoreOptions } from './nats/value-store.js';
 export { bucketKeys } from './nats/bucket-keys.js';

@@ -8,9 +8,10 @@ export interface HealthServer {
 
 /**
  * Serves `GET /healthz` (the process is alive) and `GET /readyz` (the worker is
- * pulling work; 503 while draining) for Kubernetes probes.
+ * pulling work; 503 while it starts, which includes waiting for NATS, and while it
+ * drains) for Kubernetes probes.
  */
-export async function startHealthServer(port: number, state: () => WorkerState): Promise<HealthServer> {
+export async function startHealthServer(port: number, state: () => WorkerState | 'starting'): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const ready = state() === 'running';
     const ok = req.url === '/healthz' || (req.url === '/readyz' && ready);

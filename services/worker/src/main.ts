@@ -5,14 +5,17 @@
  */
 import { createLogger, exitOnSignals, workerConfigFromEnv } from '@weft/shared';
 import { startHealthServer } from './health-server.js';
-import { Worker } from './worker.js';
+import { Worker, type WorkerState } from './worker.js';
 
 const config = workerConfigFromEnv();
 const log = createLogger('weft-worker', config.logLevel);
 
 try {
+  let state: () => WorkerState | 'starting' = () => 'starting';
+  // Up first, so that a worker waiting for NATS is alive (and not ready) to its probes.
+  const health = config.healthPort > 0 ? await startHealthServer(config.healthPort, () => state()) : undefined;
   const worker = await Worker.create(config, { logger: log });
-  const health = config.healthPort > 0 ? await startHealthServer(config.healthPort, () => worker.state) : undefined;
+  state = () => worker.state;
   exitOnSignals(log, () => worker.close().then(() => health?.close()));
 } catch (err) {
   log.fatal({ err }, 'worker failed to start');

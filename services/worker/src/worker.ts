@@ -115,7 +115,7 @@ export class Worker {
     // The id keys the worker's heartbeat entry: the name, with what a KV key may not hold replaced.
     const id = `${config.name.replace(/[^-\w]/g, '_')}-${randomUUID().slice(0, 8)}`;
     const log = (options.logger ?? createLogger('weft-worker', config.logLevel)).child({ workerId: id });
-    const nc = await connectNats(config, `weft-worker ${id}`);
+    const nc = await connectNats(config, `weft-worker ${id}`, { log });
     let pool: CpuPool | undefined;
     try {
       const infra = await provisionInfrastructure(nc, config);
