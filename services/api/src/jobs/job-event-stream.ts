@@ -173,6 +173,9 @@ export class JobEventStream {
       if (!this.done) this.log.warn({ err, jobId: this.jobId }, 'event stream failed');
     } finally {
       this.finish();
+      // finish() may have come while the last consumer was being set up, before it
+      // could stop it: left running, it would recreate its deleted consumer for good.
+      this.messages?.stop();
       clearInterval(heartbeat);
       clearTimeout(this.checkTimer);
       signal.removeEventListener('abort', stop);
