@@ -26,6 +26,14 @@ describe('job event streams', () => {
     await env?.close();
   });
 
+  /** Writes the record of a new job running `total` tasks, with no worker behind it. */
+  async function putRunningRecord(kind: JobRecord['kind'], total: number): Promise<JobRecord> {
+    const now = new Date().toISOString();
+    const record: JobRecord = { id: newJobId(), status: 'running', kind, createdAt: now, startedAt: now, progress: { done: 0, total } };
+    await env.infra.jobs.put(record.id, encodeWire(record));
+    return record;
+  }
+
   async function submit(spec: unknown): Promise<JobAccepted> {
     const response = await postJson(env.app, '/v1/jobs', spec);
     assert.equal(response.statusCode, 202, response.body);
@@ -168,16 +176,8 @@ describe('job event streams', () => {
   });
 
   it('makes up the job event when the record turns terminal while streaming', async () => {
-    const id = newJobId();
-    const running: JobRecord = {
-      id,
-      status: 'running',
-      kind: 'task',
-      createdAt: new Date().toISOString(),
-      startedAt: new Date().toISOString(),
-      progress: { done: 0, total: 1 },
-    };
-    await env.infra.jobs.put(id, encodeWire(running));
+    const running = await putRunningRecord('task', 1);
+    const { id } = running;
     const reading = readEventStream(`${base}/v1/jobs/${id}/events`, { timeoutMs: 5000 });
     await sleep(300);
     const error = { code: 'TASK_FAILED', message: 'worker died', node: '' };
@@ -231,17 +231,8 @@ describe('job event streams', () => {
 
   // Last in this file: it restarts the server under the other tests.
   it('carries on after nats-server restarts, without a gap or a repeat', async () => {
-    const { js, jobs, names } = env.infra;
-    const id = newJobId();
-    const running: JobRecord = {
-      id,
-      status: 'running',
-      kind: 'group',
-      createdAt: new Date().toISOString(),
-      startedAt: new Date().toISOString(),
-      progress: { done: 0, total: 6 },
-    };
-    await jobs.put(id, encodeWire(running));
+    const { js, names } = env.infra;
+    const { id } = await putRunningRecord('group', 6);
     const publishTask = (i: number) =>
       js.publish(
         names.eventSubject(id),

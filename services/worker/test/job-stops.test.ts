@@ -4,6 +4,7 @@ import { cancelJob } from '@weft/shared';
 import type { Worker } from '../src/index.js';
 import { JobStops } from '../src/engine/job-stops.js';
 import { startHarness, type Harness } from './harness.js';
+import { until } from './until.js';
 
 /** A `count-primes` range that takes hours: a task that only ends when it is stopped. */
 const ENDLESS_RANGE = { start: 0, end: 4_000_000_000 };
@@ -14,15 +15,6 @@ describe('jobs that end before their tasks do', () => {
     h = await startHarness();
   });
   after(async () => h.close());
-
-
-  async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      assert.ok(Date.now() < deadline, `timed out waiting until ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 
   /** Submits `spec` on `worker`'s queue and waits until the worker holds its work and the job runs. */
   async function running(worker: Worker, spec: Record<string, unknown>): Promise<string> {

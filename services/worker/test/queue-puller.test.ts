@@ -5,15 +5,7 @@ import { createLogger } from '@weft/shared';
 import { QueuePuller, type QueuePullerOptions } from '../src/queue-puller.js';
 import type { WorkMessage } from '../src/work-message.js';
 import { startHarness, type Harness } from './harness.js';
-
-/** Resolves once `condition` holds, checking every 10 ms for up to 5 s. */
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { until } from './until.js';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
 const decoder = new TextDecoder();
@@ -91,7 +83,7 @@ describe('queue puller', () => {
     const { puller, pulls, withAcks, held, state, finish, stop } = await setUp('puller-room', 8, (n) => cap - n);
     puller.start();
     try {
-      await until(() => held.length === 2, 'the first two messages');
+      await until('the first two messages', () => held.length === 2);
       await settle();
       assert.equal(held.length, 2);
       assert.deepEqual(pulls, [2]);
@@ -107,14 +99,14 @@ describe('queue puller', () => {
       // More room, and three slots free: once poked, the puller asks for what the room allows.
       cap = 3;
       puller.poke();
-      await until(() => held.length === 3, 'two more messages');
+      await until('two more messages', () => held.length === 3);
       await settle();
       assert.deepEqual(pulls, [2, 2]);
 
       // Finished messages ask for the next ones with their acknowledgements.
       cap = 4;
       finish(3);
-      await until(() => held.length === 4, 'the last four messages');
+      await until('the last four messages', () => held.length === 4);
       assert.equal(held.length, 4);
       assert.equal(state.maxHeld, 4);
       finish(4);
@@ -127,13 +119,13 @@ describe('queue puller', () => {
     const { puller, pulls, withAcks, held, state, finish, stop } = await setUp('puller-free', 8);
     puller.start();
     try {
-      await until(() => held.length === 4, 'the first four messages');
+      await until('the first four messages', () => held.length === 4);
       finish(1);
-      await until(() => held.length === 4, 'one more message');
+      await until('one more message', () => held.length === 4);
       assert.deepEqual(pulls, [4]);
       assert.deepEqual(withAcks, [1]);
       finish(4);
-      await until(() => held.length === 3, 'the last three messages');
+      await until('the last three messages', () => held.length === 3);
       finish(3);
       assert.equal(state.maxHeld, 4);
     } finally {
@@ -145,19 +137,19 @@ describe('queue puller', () => {
     const { puller, pulls, held, stop } = await setUp('puller-expiry', 0, undefined, { pullExpiresMs: 1000 });
     puller.start();
     try {
-      await until(() => pulls.length === 2, 'a second request after the first expired');
+      await until('a second request after the first expired', () => pulls.length === 2);
       assert.deepEqual(pulls, [4, 4]);
 
       const { js, names } = h.infra;
       await js.publish(names.taskSubject('puller-expiry'), new TextEncoder().encode('late'));
-      await until(() => held.length === 1, 'the message published after the first request expired');
+      await until('the message published after the first request expired', () => held.length === 1);
       const first = held.shift();
       assert.equal(first?.msg.string(), 'late');
       assert.deepEqual([first?.msg.info.deliveryCount, first?.msg.info.redelivered], [1, false]);
       first?.msg.nak();
       first?.done();
 
-      await until(() => held.length === 1, 'the message again');
+      await until('the message again', () => held.length === 1);
       const again = held[0];
       assert.deepEqual([again?.msg.info.deliveryCount, again?.msg.info.redelivered], [2, true]);
       again?.msg.ack();
@@ -173,7 +165,7 @@ describe('queue puller', () => {
     const { jsm, js, names } = h.infra;
     puller.start();
     try {
-      await until(() => pulls.length === 1, 'the first request');
+      await until('the first request', () => pulls.length === 1);
       // The waiting request dies with the consumer, unanswered: after the expiry and
       // a grace period (3 s) the puller asks again, and finds no consumer.
       await jsm.consumers.delete(names.tasksStream, 'puller-gone');
@@ -183,7 +175,7 @@ describe('queue puller', () => {
       const subject = names.taskSubject('puller-gone');
       await jsm.consumers.add(names.tasksStream, { durable_name: 'puller-gone', filter_subject: subject, ack_policy: AckPolicy.Explicit });
       await js.publish(subject, new TextEncoder().encode('back'));
-      await until(() => held.length === 1, 'the message published once the consumer was back');
+      await until('the message published once the consumer was back', () => held.length === 1);
       finish(1);
     } finally {
       await stop();
@@ -202,10 +194,10 @@ describe('queue puller', () => {
     const { puller, pulls, held, finish, stop } = await setUp(name, 0, undefined, { pullExpiresMs: 1000, recreateConsumer });
     puller.start();
     try {
-      await until(() => pulls.length === 1, 'the first request');
+      await until('the first request', () => pulls.length === 1);
       await jsm.consumers.delete(names.tasksStream, name);
       await js.publish(subject, new TextEncoder().encode('sent while the consumer was gone'));
-      await until(() => held.length === 1, 'the message, once the consumer was created again', 15_000);
+      await until('the message, once the consumer was created again', () => held.length === 1, 15_000);
       assert.equal(recreated, 1);
       finish(1);
     } finally {
@@ -222,7 +214,7 @@ describe('queue puller', () => {
     h.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${h.infra.names.tasksStream}.${name}`, JSON.stringify({ batch: 1, expires: 10e9 }), {
       reply: `_INBOX.${name}`,
     });
-    await until(() => pulls.length === 1, 'the other request');
+    await until('the other request', () => pulls.length === 1);
     puller.start();
     try {
       await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -240,15 +232,15 @@ describe('queue puller', () => {
     const { puller, pulls, held, finish, stop } = await setUp('puller-restart', 0);
     puller.start();
     try {
-      await until(() => pulls.length === 1, 'the first request');
+      await until('the first request', () => pulls.length === 1);
       // The request dies with the server; it would expire only after 5 s.
       await h.server.kill();
       await h.server.restart();
-      await until(() => pulls.length === 2, 'a request after the reconnect');
+      await until('a request after the reconnect', () => pulls.length === 2);
 
       const { js, names } = h.infra;
       await js.publish(names.taskSubject('puller-restart'), new TextEncoder().encode('after'));
-      await until(() => held.length === 1, 'the message published after the restart');
+      await until('the message published after the restart', () => held.length === 1);
       finish(1);
     } finally {
       await stop();

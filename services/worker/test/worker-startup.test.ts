@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { freePorts, startNatsServer } from '@weft/shared/testing';
+import { until } from './until.js';
 import { spawnWorker, waitForLog } from './worker-process.js';
 
 /** The status and body of a GET, or undefined while nothing listens. */
@@ -10,16 +11,6 @@ async function probe(url: string): Promise<{ status: number; body: { state?: str
     return { status: response.status, body: (await response.json()) as { state?: string } };
   } catch {
     return undefined;
-  }
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -35,14 +26,15 @@ describe('a worker process started before NATS', () => {
     let server: Awaited<ReturnType<typeof startNatsServer>> | undefined;
     try {
       await waitForLog(worker, 'NATS cannot be reached; waiting for it');
-      const live = await until('the health endpoint', () => probe(`http://127.0.0.1:${healthPort}/healthz`));
-      assert.equal(live.status, 200);
+      let live: Awaited<ReturnType<typeof probe>>;
+      await until('the health endpoint', async () => (live = await probe(`http://127.0.0.1:${healthPort}/healthz`)) !== undefined);
+      assert.equal(live?.status, 200);
       const ready = await probe(`http://127.0.0.1:${healthPort}/readyz`);
       assert.deepEqual(ready, { status: 503, body: { status: 'unavailable', state: 'starting' } });
 
       server = await startNatsServer({ port: natsPort });
       await waitForLog(worker, 'worker started');
-      await until('readiness', async () => ((await probe(`http://127.0.0.1:${healthPort}/readyz`))?.status === 200 ? true : undefined));
+      await until('readiness', async () => (await probe(`http://127.0.0.1:${healthPort}/readyz`))?.status === 200);
       worker.child.kill('SIGTERM');
       assert.equal(await worker.exited, 0);
     } finally {
