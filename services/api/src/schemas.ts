@@ -15,6 +15,7 @@ import {
   TaskCompletionSchema,
   WorkerHeartbeatSchema,
 } from '@weft/shared';
+import { CURSOR_PATTERN, PAGE_SCAN_LIMIT } from './jobs/job-listing.js';
 
 /**
  * Publishes `schema` as the named component `id` of the OpenAPI document. Metadata
@@ -88,6 +89,11 @@ export const JobListQuerySchema = z.object({
   limit: queryNumber({ integer: true, min: 1, max: MAX_LIST_LIMIT })
     .default(50)
     .describe(`Most jobs to return (1 to ${MAX_LIST_LIMIT}).`),
+  cursor: z
+    .string()
+    .regex(CURSOR_PATTERN, 'expected the cursor of a page, as its `next` link gives it')
+    .optional()
+    .describe('Where to go on from: set by the `next` link of the page before.'),
 });
 export type JobListQuery = z.infer<typeof JobListQuerySchema>;
 
@@ -152,6 +158,13 @@ export type JobAccepted = z.infer<typeof JobAcceptedSchema>;
 /** Body of `GET /v1/jobs`. */
 export const JobListSchema = z.object({
   jobs: z.array(JobSummarySchema).describe('Most recent first.'),
+  next: z
+    .string()
+    .optional()
+    .describe(
+      `The next page, with the same filter: older jobs are left to look through. A page looks through at most ` +
+        `${PAGE_SCAN_LIMIT.toLocaleString('en-US')} jobs, so with a status filter it may hold fewer than \`limit\` jobs and still have a next page.`,
+    ),
 });
 export type JobList = z.infer<typeof JobListSchema>;
 

@@ -1,28 +1,34 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { encodeWire, newJobId, type JobRecord, type JobStatus } from '@weft/shared';
+import type { JobList } from '../src/index.js';
 import { JobListing } from '../src/jobs/job-listing.js';
+import { bodyOf, problemOf } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
 
-describe('listing jobs by status', () => {
+describe('listing jobs', () => {
   let env: TestEnv;
   before(async () => {
     env = await startTestEnv({ worker: false });
   });
   after(async () => env.close());
+  beforeEach(async () => {
+    // Each test starts from an empty index and bucket.
+    await env.infra.jsm.streams.purge(env.infra.names.jobIndexStream);
+    await env.infra.jsm.streams.purge(`KV_${env.infra.names.jobsBucket}`);
+  });
 
-  /** Writes a record of `status` for a job created `ageMs` ago. */
-  async function record(status: JobStatus, ageMs: number): Promise<string> {
-    const id = newJobId(Date.now() - ageMs);
+  /** Indexes a job, then writes its record in `status` unless told there is none. */
+  async function submitted(status: JobStatus | undefined, id = newJobId()): Promise<string> {
+    await env.infra.js.publish(env.infra.names.jobIndexSubject, encodeWire({ id }));
+    if (status === undefined) return id;
     const job: JobRecord = { id, status, kind: 'task', createdAt: new Date().toISOString(), progress: { done: 0, total: 1 } };
     await env.infra.jobs.put(id, encodeWire(job));
     return id;
   }
 
-  it('reads ended jobs it has seen once only, and sees a job that ends later', async () => {
-    const ended = [];
-    for (let i = 0; i < 200; i++) ended.push(await record(i % 2 === 0 ? 'succeeded' : 'failed', 10_000 + i));
-    const running = await record('running', 5_000);
+  /** Counts the record reads of a listing. */
+  function countingReads(): { listing: JobListing; reads: () => number; reset: () => void } {
     let reads = 0;
     const jobs = new Proxy(env.infra.jobs, {
       get(target, property, receiver) {
@@ -36,23 +42,97 @@ describe('listing jobs by status', () => {
         return value;
       },
     });
-    const listing = new JobListing({ ...env.infra, jobs });
+    return { listing: new JobListing({ ...env.infra, jobs }), reads: () => reads, reset: () => (reads = 0) };
+  }
 
-    assert.deepEqual((await listing.list({ status: 'running', limit: 10 })).map((r) => r.id), [running]);
-    assert.equal(reads, 201, 'the first listing reads every record');
-    reads = 0;
-    assert.deepEqual((await listing.list({ status: 'running', limit: 10 })).map((r) => r.id), [running]);
-    assert.equal(reads, 1, 'the second reads the job that had not ended only');
+  const ids = (records: readonly JobRecord[]) => records.map((r) => r.id);
 
-    reads = 0;
-    const succeeded = await listing.list({ status: 'succeeded', limit: 5 });
+  it('reads ended jobs it has seen once only, and sees a job that ends later', async () => {
+    for (let i = 0; i < 200; i++) await submitted(i % 2 === 0 ? 'succeeded' : 'failed');
+    const running = await submitted('running');
+    const { listing, reads, reset } = countingReads();
+
+    assert.deepEqual(ids((await listing.list({ status: 'running', limit: 10 })).records), [running]);
+    assert.equal(reads(), 201, 'the first listing reads every record');
+    reset();
+    assert.deepEqual(ids((await listing.list({ status: 'running', limit: 10 })).records), [running]);
+    assert.equal(reads(), 1, 'the second reads the job that had not ended only');
+
+    reset();
+    const succeeded = (await listing.list({ status: 'succeeded', limit: 5 })).records;
     assert.equal(succeeded.length, 5);
     assert.ok(succeeded.every((r) => r.status === 'succeeded'));
-    assert.ok(reads <= 6, `reads the matches (and the running job) only: ${reads}`);
+    assert.ok(reads() <= 6, `reads the matches (and the running job) only: ${reads()}`);
 
     const { revision } = (await env.infra.jobs.get(running)) ?? assert.fail('no record');
     await env.infra.jobs.update(running, encodeWire({ id: running, status: 'cancelled', kind: 'task', createdAt: new Date().toISOString(), progress: { done: 0, total: 1 } }), revision);
-    assert.deepEqual(await listing.list({ status: 'running', limit: 10 }), []);
-    assert.deepEqual((await listing.list({ status: 'cancelled', limit: 10 })).map((r) => r.id), [running]);
+    assert.deepEqual((await listing.list({ status: 'running', limit: 10 })).records, []);
+    assert.deepEqual(ids((await listing.list({ status: 'cancelled', limit: 10 })).records), [running]);
+  });
+
+  it('pages through every job in the order they were accepted, newest first', async () => {
+    const accepted: string[] = [];
+    // Ids made out of order: the index's order is the order of acceptance, not the ids'.
+    for (let i = 0; i < 25; i++) accepted.push(await submitted('succeeded', newJobId(Date.now() - (i % 3) * 60_000)));
+    const newestFirst = accepted.slice().reverse();
+    const listing = new JobListing(env.infra);
+
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listing.list({ limit: 10, cursor });
+      pages.push(ids(page.records));
+      cursor = page.next;
+    } while (cursor !== undefined);
+    assert.deepEqual(pages, [newestFirst.slice(0, 10), newestFirst.slice(10, 20), newestFirst.slice(20)]);
+
+    // A page that takes the very last job has no next page.
+    const whole = await listing.list({ limit: 25 });
+    assert.deepEqual(ids(whole.records), newestFirst);
+    assert.equal(whole.next, undefined);
+  });
+
+  it('leaves out jobs without a record, and lists a job indexed twice once', async () => {
+    const first = await submitted('succeeded');
+    await submitted(undefined);
+    const twice = await submitted('running');
+    await submitted(undefined);
+    await env.infra.js.publish(env.infra.names.jobIndexSubject, encodeWire({ id: twice }));
+    await env.infra.js.publish(env.infra.names.jobIndexSubject, encodeWire({ not: 'an entry' }));
+    const listing = new JobListing(env.infra);
+    assert.deepEqual(ids((await listing.list({ limit: 10 })).records), [twice, first]);
+    assert.deepEqual(ids((await listing.list({ limit: 1 })).records), [twice]);
+  });
+
+  it('looks through at most its scan limit per page, and goes on from there', async () => {
+    const oldest = await submitted('running');
+    for (let i = 0; i < 30; i++) await submitted('succeeded');
+    const listing = new JobListing(env.infra, { scanLimit: 20 });
+
+    const first = await listing.list({ status: 'running', limit: 5 });
+    assert.deepEqual(first.records, [], 'the running job is older than the 20 looked through');
+    assert.ok(first.next !== undefined);
+    const second = await listing.list({ status: 'running', limit: 5, cursor: first.next });
+    assert.deepEqual(ids(second.records), [oldest]);
+    assert.equal(second.next, undefined);
+  });
+
+  it('follows `next` links over HTTP, and refuses a malformed cursor', async () => {
+    const accepted: string[] = [];
+    for (let i = 0; i < 5; i++) accepted.push(await submitted(i === 2 ? 'failed' : 'succeeded'));
+    const first = bodyOf<JobList>(await env.app.inject({ url: '/v1/jobs?status=succeeded&limit=2' }));
+    assert.deepEqual(first.jobs.map((j) => j.id), [accepted[4], accepted[3]]);
+    assert.match(first.next ?? '', /^\/v1\/jobs\?status=succeeded&limit=2&cursor=\d+$/);
+    const second = bodyOf<JobList>(await env.app.inject({ url: first.next ?? '' }));
+    assert.deepEqual(second.jobs.map((j) => j.id), [accepted[1], accepted[0]]);
+    assert.equal(second.next, undefined);
+
+    for (const cursor of ['0', 'abc', '-3', '1.5', '99999999999999999']) {
+      const problem = problemOf(await env.app.inject({ url: `/v1/jobs?cursor=${cursor}` }), 400, 'INVALID_REQUEST');
+      assert.equal(problem.errors?.[0]?.pointer, '/query/cursor', cursor);
+    }
+    // A cursor beyond the newest job lists from the newest.
+    const beyond = bodyOf<JobList>(await env.app.inject({ url: '/v1/jobs?cursor=999999' }));
+    assert.equal(beyond.jobs.length, 5);
   });
 });

@@ -140,6 +140,11 @@ export class WriteTimeoutError extends WeftError {
   }
 }
 
+/** A read of a stream ended before it delivered all it was asked for: JetStream stopped answering; the reader may try again. */
+export class IncompleteReadError extends WeftError {
+  readonly code = 'INCOMPLETE_READ';
+}
+
 /** Configuration from the environment is invalid. */
 export class ConfigError extends WeftError {
   readonly code = 'INVALID_CONFIG';

@@ -98,6 +98,10 @@ export function decodeJobRecord(bytes: Uint8Array): JobRecord {
   return parseMessage(JobRecordSchema, decodeWireBytes(bytes), 'job record');
 }
 
+/** An entry of the job index stream: a job, in the order jobs were submitted. */
+export const JobIndexEntrySchema = z.object({ id: jobId });
+export type JobIndexEntry = z.infer<typeof JobIndexEntrySchema>;
+
 const base = { v: z.literal(1), jobId };
 
 /** Work items, published on the tasks stream under the queue they run on. */

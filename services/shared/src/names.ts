@@ -11,6 +11,14 @@ export interface ResourceNames {
   readonly eventsStream: string;
   /** KV bucket: job records, keyed by job id. */
   readonly jobsBucket: string;
+  /**
+   * Limits stream listing jobs in the order they were accepted: one message per job,
+   * written when it is submitted and never changed, so that listings read it by
+   * sequence instead of every key of the jobs bucket.
+   */
+  readonly jobIndexStream: string;
+  /** Subject of the job index stream. */
+  readonly jobIndexSubject: string;
   /** KV bucket: job specs, keyed by job id. */
   readonly specsBucket: string;
   /** KV bucket: node results, keyed by `<jobId>.<nodePath>`. */
@@ -110,6 +118,8 @@ export function resourceNames(prefix: string = DEFAULT_PREFIX): ResourceNames {
     tasksStream: `${prefix}-tasks`,
     eventsStream: `${prefix}-events`,
     jobsBucket: jobs,
+    jobIndexStream: `${prefix}-job-index`,
+    jobIndexSubject: `${prefix}.job-index`,
     specsBucket: `${prefix}-specs`,
     resultsBucket: `${prefix}-results`,
     stateBucket: `${prefix}-state`,

@@ -1,19 +1,27 @@
 /**
- * Listing recent jobs. Job ids begin with their creation time, so sorting the keys
- * of the jobs bucket in reverse gives the most recent jobs first.
+ * Listing recent jobs, newest first, a page at a time. The job index holds one entry
+ * per job in the order jobs were accepted, so a page reads a range of its entries
+ * and the records they name, however many jobs are kept.
  */
 import type { KV } from '@nats-io/kv';
-import { bucketKeys, InvalidMessageError, isJobId, setBounded, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
+import { InvalidMessageError, setBounded, type Infrastructure, type JobRecord, type JobStatus } from '@weft/shared';
+import { JobIndex, type IndexedJob } from './job-index.js';
 import { isTerminal, readJobRecord } from './job-records.js';
 
 /** Records read at once while filtering by status. */
 const FILTER_BATCH = 64;
 
+/** Index entries read at once. */
+const MAX_WINDOW = 1024;
+
+/** Entries read beyond those needed without a filter, for jobs whose record is gone. */
+const WINDOW_SLACK = 8;
+
 /**
- * Most recent jobs a status filter looks through: a listing costs at most this many
- * reads, however many jobs the bucket holds.
+ * Most jobs one page looks through: a page costs at most this many index entries
+ * and record reads, however many jobs are kept; `next` goes on from there.
  */
-export const FILTER_SCAN_LIMIT = 10_000;
+export const PAGE_SCAN_LIMIT = 10_000;
 
 /** What to list. */
 export interface JobListFilter {
@@ -21,6 +29,27 @@ export interface JobListFilter {
   readonly status?: JobStatus | undefined;
   /** Most records to return. */
   readonly limit: number;
+  /** Where to go on from: the `next` of the page before. */
+  readonly cursor?: string | undefined;
+}
+
+/** One page of a listing. */
+export interface JobPage {
+  /** Newest first. */
+  readonly records: JobRecord[];
+  /** The cursor of the next page, when older jobs are left to look through. */
+  readonly next?: string;
+}
+
+/** Pattern of a cursor: the index sequence a page goes on below. */
+export const CURSOR_PATTERN = /^[1-9][0-9]{0,15}$/;
+
+/** Options of {@link JobListing}. */
+export interface JobListingOptions {
+  /** Most jobs one page looks through. @default {@link PAGE_SCAN_LIMIT} */
+  readonly scanLimit?: number;
+  /** Ended jobs whose status is remembered at most. @default twice `scanLimit` */
+  readonly maxRemembered?: number;
 }
 
 /** A record to list; a corrupt one is left out rather than failing the listing. */
@@ -42,41 +71,72 @@ async function readListedRecord(jobs: KV, key: string): Promise<JobRecord | unde
 export class JobListing {
   /** Statuses of ended jobs, by id, the least recently seen first (a Map iterates in insertion order). */
   private readonly ended = new Map<string, JobStatus>();
+  private readonly index: JobIndex;
+  private readonly scanLimit: number;
+  private readonly maxRemembered: number;
 
   constructor(
-    private readonly infra: Pick<Infrastructure, 'jsm' | 'jobs' | 'names'>,
-    /** Ended jobs remembered at most. @default twice {@link FILTER_SCAN_LIMIT} */
-    private readonly maxRemembered: number = 2 * FILTER_SCAN_LIMIT,
-  ) {}
+    private readonly infra: Pick<Infrastructure, 'js' | 'jsm' | 'jobs' | 'names'>,
+    options: JobListingOptions = {},
+  ) {
+    this.index = new JobIndex(infra);
+    this.scanLimit = options.scanLimit ?? PAGE_SCAN_LIMIT;
+    this.maxRemembered = options.maxRemembered ?? 2 * this.scanLimit;
+  }
 
-  /** The most recent jobs matching `filter`, newest first; a status filter looks through the {@link FILTER_SCAN_LIMIT} most recent. */
-  async list(filter: JobListFilter): Promise<JobRecord[]> {
-    const { jobs, jsm, names } = this.infra;
-    const keys = (await bucketKeys(jsm, names.jobsBucket)).filter(isJobId);
-    keys.sort().reverse();
-    if (filter.status !== undefined) keys.length = Math.min(keys.length, FILTER_SCAN_LIMIT);
-    const batch = filter.status === undefined ? filter.limit : FILTER_BATCH;
+  /**
+   * The most recent jobs matching `filter` submitted before its cursor, newest first,
+   * among at most `scanLimit`.
+   * @throws RangeError when the cursor is malformed (the route validates it first)
+   */
+  async list(filter: JobListFilter): Promise<JobPage> {
+    const { first, last } = await this.index.bounds();
+    let top = last;
+    if (filter.cursor !== undefined) {
+      if (!CURSOR_PATTERN.test(filter.cursor)) throw new RangeError(`invalid cursor "${filter.cursor}"`);
+      top = Math.min(last, Number(filter.cursor) - 1);
+    }
+    const floor = Math.max(first, top - this.scanLimit + 1);
     const found: JobRecord[] = [];
-    for (let i = 0; i < keys.length && found.length < filter.limit; ) {
+    const listed = new Set<string>();
+    while (top >= floor) {
+      const wanted = filter.status === undefined ? filter.limit - found.length + WINDOW_SLACK : MAX_WINDOW;
+      const from = Math.max(floor, top - Math.min(wanted, MAX_WINDOW) + 1);
+      const stop = await this.scan(await this.index.read(from, top), filter, found, listed);
+      if (stop !== undefined) return stop > first ? { records: found, next: String(stop) } : { records: found };
+      top = from - 1;
+    }
+    return floor > first ? { records: found, next: String(floor) } : { records: found };
+  }
+
+  /**
+   * Adds the matches among `entries` (newest first) to `found`, up to the limit.
+   * @returns the sequence of the entry that reached the limit, if one did
+   */
+  private async scan(entries: readonly IndexedJob[], filter: JobListFilter, found: JobRecord[], listed: Set<string>): Promise<number | undefined> {
+    const batch = filter.status === undefined ? filter.limit : FILTER_BATCH;
+    for (let i = 0; i < entries.length; ) {
       // Read at once: up to `batch` records, no more sure matches than are still
       // needed, and none of a job known to have ended in another status.
-      const candidates: string[] = [];
-      for (let sure = 0; i < keys.length && candidates.length < batch && sure < filter.limit - found.length; i++) {
-        const key = keys[i] as string;
-        const ended = this.ended.get(key);
-        if (filter.status !== undefined && ended !== undefined && ended !== filter.status) continue;
-        candidates.push(key);
+      const candidates: IndexedJob[] = [];
+      for (let sure = 0; i < entries.length && candidates.length < batch && sure < filter.limit - found.length; i++) {
+        const entry = entries[i] as IndexedJob;
+        const ended = this.ended.get(entry.id);
+        if (listed.has(entry.id) || (filter.status !== undefined && ended !== undefined && ended !== filter.status)) continue;
+        candidates.push(entry);
         if (filter.status === undefined || ended === filter.status) sure += 1;
       }
-      const records = await Promise.all(candidates.map((key) => readListedRecord(jobs, key)));
-      for (const record of records) {
+      const records = await Promise.all(candidates.map((entry) => readListedRecord(this.infra.jobs, entry.id)));
+      for (const [k, record] of records.entries()) {
+        // Not created yet, gone (its retention passed) or never created (its submission failed).
         if (record === undefined) continue;
         if (isTerminal(record)) setBounded(this.ended, record.id, record.status, this.maxRemembered);
-        if (filter.status !== undefined && record.status !== filter.status) continue;
+        if (listed.has(record.id) || (filter.status !== undefined && record.status !== filter.status)) continue;
         found.push(record);
-        if (found.length === filter.limit) break;
+        listed.add(record.id);
+        if (found.length === filter.limit) return (candidates[k] as IndexedJob).seq;
       }
     }
-    return found;
+    return undefined;
   }
 }

@@ -224,14 +224,19 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
         tags: ['jobs'],
         summary: 'List recent jobs',
         description:
-          'The most recent jobs first, optionally only those in one status (looked for among the 10,000 most recent jobs). Results are left out.',
+          'The most recent jobs first, in the order they were accepted, optionally only those in one status; ' +
+          'results are left out. Follow `next` for older jobs.',
         querystring: JobListQuerySchema,
         response: { 200: jsonResponse(JobListSchema, 'Recent jobs.'), ...problemResponses(400, 503) },
       },
     },
     async (request) => {
-      const records = await listing.list(request.query);
-      return { jobs: records.map((record) => views.summary(record)) };
+      const { status, limit } = request.query;
+      const page = await listing.list(request.query);
+      const jobs = page.records.map((record) => views.summary(record));
+      if (page.next === undefined) return { jobs };
+      const query = new URLSearchParams({ ...(status === undefined ? {} : { status }), limit: String(limit), cursor: page.next });
+      return { jobs, next: `/v1/jobs?${query.toString()}` };
     },
   );
 }

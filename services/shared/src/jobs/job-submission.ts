@@ -4,7 +4,7 @@ import type { Infrastructure } from '../nats/infrastructure.js';
 import type { ValueStore } from '../nats/value-store.js';
 import { newJobId } from '../ids.js';
 import { DEFAULT_QUEUE } from '../names.js';
-import type { JobRecord, StoredValue, WorkItem } from '../messages.js';
+import type { JobIndexEntry, JobRecord, StoredValue, WorkItem } from '../messages.js';
 import { compilePlan, type PlanOptions } from '../plan/compile-plan.js';
 import type { Plan } from '../plan/plan.js';
 import type { JobNode } from '../spec/job-spec.js';
@@ -77,8 +77,9 @@ export interface PublishJobOptions {
  * any point. The `start` work item carries the spec (a large spec is written to the
  * object store first and referenced); from the moment it is published the job runs
  * even if the caller dies, because the worker that starts it creates the record if
- * it is missing and stores the spec for the other workers. The `queued` record is
- * created once the start item is stored, unless a worker got there first.
+ * it is missing and stores the spec for the other workers. The job's entry in the
+ * job index, which listings read, is written with the start item. The `queued`
+ * record is created once the start item is stored, unless a worker got there first.
  */
 export async function publishJob(
   infra: Infrastructure,
@@ -106,10 +107,15 @@ export async function publishStart(
   options: PublishJobOptions = {},
 ): Promise<void> {
   const start: WorkItem = { v: 1, kind: 'start', jobId: job.id, record: job.record, spec };
-  const published = infra.writer.publish(infra.names.taskSubject(job.spec.queue ?? DEFAULT_QUEUE), encodeWire(start), {
-    msgId: `${job.id}:start`,
-  });
-  await published;
+  const entry: JobIndexEntry = { id: job.id };
+  // Both in one write. An entry whose job never started is skipped by listings; a
+  // started job whose entry failed is not listed, but the caller is told it failed.
+  await Promise.all([
+    infra.writer.publish(infra.names.jobIndexSubject, encodeWire(entry), { msgId: `${job.id}:index` }),
+    infra.writer.publish(infra.names.taskSubject(job.spec.queue ?? DEFAULT_QUEUE), encodeWire(start), {
+      msgId: `${job.id}:start`,
+    }),
+  ]);
   // Only once the start item is stored: a `queued` record without one would never
   // change. (Should this process die first, the worker starting the job creates it.)
   if (options.createRecord !== false) await createJobRecord(infra, job);

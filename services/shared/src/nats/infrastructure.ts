@@ -89,25 +89,22 @@ export async function provisionInfrastructure(nc: NatsConnection, config: Common
     duplicate_window: duplicateWindow,
     max_msg_size: -1,
   });
-  await ensureStream(jsm, {
-    name: names.eventsStream,
-    subjects: [names.eventSubjects],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    max_age: retentionNanos,
-    duplicate_window: Math.min(duplicateWindow, retentionNanos),
-  });
-  // Values too large to inline, read back by sequence number (no object store chunking and hashing).
-  const valueStream = {
+  // Streams whose messages expire with the retention.
+  const retained = {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
     max_age: retentionNanos,
-    // Values carry no message ids; the window is set only because it may not exceed max_age.
     duplicate_window: Math.min(duplicateWindow, retentionNanos),
-    allow_direct: true,
-    max_msg_size: -1,
   };
+  await ensureStream(jsm, { name: names.eventsStream, subjects: [names.eventSubjects], ...retained });
+  // A job's entry expires with the retention, and its record no sooner: a record
+  // lives that long after its last change, which is no earlier than its submission.
+  await ensureStream(jsm, { name: names.jobIndexStream, subjects: [names.jobIndexSubject], ...retained });
+  // Values too large to inline, read back by sequence number (no object store chunking
+  // and hashing). They carry no message ids: the duplicate window is there only because
+  // it may not exceed max_age.
+  const valueStream = { ...retained, allow_direct: true, max_msg_size: -1 };
   await ensureStream(jsm, { name: names.valuesStream, subjects: [names.valuesSubject], ...valueStream });
   // Intermediate values of jobs, purged by job when it ends (the retention is a backstop).
   await ensureStream(jsm, { name: names.jobValuesStream, subjects: [names.jobValueSubjects], ...valueStream });

@@ -8,7 +8,7 @@ import {
   PermissionViolationError,
   TimeoutError,
 } from '@nats-io/transport-node';
-import { WriteTimeoutError } from '../errors.js';
+import { IncompleteReadError, WriteTimeoutError } from '../errors.js';
 
 /**
  * Whether `err` says a compare-and-set write lost: the key changed (or already
@@ -25,7 +25,7 @@ export function isWrongLastSequence(err: unknown): boolean {
 /**
  * Whether `err` (or its cause) says NATS or JetStream did not answer: the connection
  * is closed or reconnecting, a request timed out or found no responder, a write was
- * not acknowledged in time. Such a failure passes; whoever asked may try again. A
+ * not acknowledged in time, a read of a stream ended short. Such a failure passes; whoever asked may try again. A
  * request refused (a permission denied, say) did get its answer: not this.
  */
 export function isNatsUnavailable(err: unknown): boolean {
@@ -33,6 +33,7 @@ export function isNatsUnavailable(err: unknown): boolean {
   for (let current = err, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
     if (
       current instanceof WriteTimeoutError ||
+      current instanceof IncompleteReadError ||
       current instanceof TimeoutError ||
       current instanceof NoRespondersError ||
       current instanceof ClosedConnectionError ||

@@ -29,33 +29,46 @@ describe('publishing a job', () => {
   });
   after(async () => installation.close());
 
-  /** Publishes a job through a writer whose publish settles when told to. */
+  /** Publishes a job through a writer whose publishes (the start item and the index entry) settle when told to. */
   async function publishHeld() {
     const job = await prepareJob({ task: 'add', args: [1, 2] }, TaskCatalogue.builtin(), LIMITS);
-    let settle!: { resolve: (ack: unknown) => void; reject: (err: Error) => void };
-    let asked!: () => void;
-    const publishAsked = new Promise<void>((resolve) => (asked = resolve));
+    const held: { resolve: () => void; reject: (err: Error) => void }[] = [];
     const writer = {
       publish: (...args: Parameters<Infrastructure['writer']['publish']>) =>
         new Promise((resolve, reject) => {
-          settle = { resolve: () => resolve(infra.writer.publish(...args)), reject };
-          asked();
+          held.push({ resolve: () => resolve(infra.writer.publish(...args)), reject });
         }),
     };
     const publishing = publishStart({ ...infra, writer } as unknown as Infrastructure, job, await storeJobSpec(values, job));
-    await publishAsked;
+    assert.equal(held.length, 2, 'the start item and the index entry go out at once');
+    const settle = {
+      resolve: () => held.forEach((h) => h.resolve()),
+      reject: (err: Error) => held.forEach((h) => h.reject(err)),
+    };
     return { job, publishing, settle };
+  }
+
+  /** The ids in the job index. */
+  async function indexed(): Promise<string[]> {
+    const ids: string[] = [];
+    const { state } = await infra.jsm.streams.info(infra.names.jobIndexStream);
+    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+      const msg = await infra.jsm.streams.getMessage(infra.names.jobIndexStream, { seq });
+      if (msg) ids.push((decodeWire(msg.string()) as { id: string }).id);
+    }
+    return ids;
   }
 
   it('creates the queued record only once the start item is stored', async () => {
     const { job, publishing, settle } = await publishHeld();
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(await infra.jobs.get(job.id), null, 'a record before the start item');
-    settle.resolve(undefined);
+    settle.resolve();
     await publishing;
     const entry = await infra.jobs.get(job.id);
     assert.equal(entry?.operation, 'PUT');
     assert.equal(parseMessage(JobRecordSchema, decodeWire(entry.string()), 'record').status, 'queued');
+    assert.ok((await indexed()).includes(job.id), 'the job is in the index');
   });
 
   it('leaves no record behind when the start item is not stored: the job never started', async () => {
@@ -68,7 +81,7 @@ describe('publishing a job', () => {
   it('keeps the record a worker wrote first: the job started already', async () => {
     const { job, publishing, settle } = await publishHeld();
     await infra.jobs.create(job.id, encodeWire({ ...job.record, status: 'running' }));
-    settle.resolve(undefined);
+    settle.resolve();
     await publishing;
     const entry = await infra.jobs.get(job.id);
     assert.equal(parseMessage(JobRecordSchema, decodeWire(entry!.string()), 'record').status, 'running');

@@ -24,7 +24,7 @@ describe('provisionInfrastructure', () => {
     const again = await provisionInfrastructure(nc, config());
     assert.equal(again.names.tasksStream, first.names.tasksStream);
     const hourNanos = 3_600_000 * 1_000_000;
-    for (const stream of ['KV_infra-jobs', 'KV_infra-results', 'OBJ_infra-blobs', 'infra-events', 'infra-values']) {
+    for (const stream of ['KV_infra-jobs', 'KV_infra-results', 'OBJ_infra-blobs', 'infra-events', 'infra-values', 'infra-job-index']) {
       const info = await first.jsm.streams.info(stream);
       assert.equal(info.config.max_age, hourNanos, `${stream} max_age`);
     }
@@ -36,7 +36,7 @@ describe('provisionInfrastructure', () => {
   it('applies a changed retention to the streams, buckets and object store made before', async () => {
     const retained = (retentionMs: number) => resolveWorkerConfig({ natsUrl: server.url, prefix: 'infra-retain', retentionMs });
     const { jsm } = await provisionInfrastructure(nc, retained(3_600_000));
-    const streams = ['KV_infra-retain-jobs', 'KV_infra-retain-specs', 'KV_infra-retain-results', 'KV_infra-retain-state', 'OBJ_infra-retain-blobs', 'infra-retain-events', 'infra-retain-values', 'infra-retain-job-values'];
+    const streams = ['KV_infra-retain-jobs', 'KV_infra-retain-specs', 'KV_infra-retain-results', 'KV_infra-retain-state', 'OBJ_infra-retain-blobs', 'infra-retain-events', 'infra-retain-values', 'infra-retain-job-values', 'infra-retain-job-index'];
     // Shorter than the buckets' two-minute duplicate window: it shrinks with them.
     for (const retentionMs of [60_000, 7_200_000]) {
       await provisionInfrastructure(nc, retained(retentionMs));
