@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   connectNats,
   createFileAccess,
   createLogger,
-  decodeWireBytes,
   InvalidMessageError,
-  JobEndEventSchema,
   openFileStore,
-  parseMessage,
   provisionInfrastructure,
   TaskCatalogue,
   ValueStore,
@@ -36,6 +33,7 @@ import { TaskRunner } from './execution/task-runner.js';
 import { HandBacks } from './hand-backs.js';
 import { Heartbeat, type WorkerStats } from './heartbeat.js';
 import { ensureQueueConsumer } from './queue-consumer.js';
+import { JobStopWatch } from './job-stop-watch.js';
 import { QueuePuller } from './queue-puller.js';
 import { ThreadClaims } from './thread-claims.js';
 import { parseWorkItem, type WorkMessage } from './work-message.js';
@@ -71,6 +69,8 @@ export class Worker {
   private readonly claims: ThreadClaims;
   private readonly stats = { processed: 0, failed: 0 };
   private timer: NodeJS.Timeout | undefined;
+  /** Time between two ticks (heartbeat, acknowledgement progress, records of held jobs), in milliseconds. */
+  private readonly tickMs: number;
   private closing: Promise<void> | undefined;
   private idle: (() => void) | undefined;
 
@@ -83,7 +83,7 @@ export class Worker {
     private readonly pool: CpuPool,
     private readonly engine: JobEngine,
     private readonly progress: ProgressReporter,
-    private readonly stops: JobStops,
+    private readonly stopWatch: JobStopWatch,
     private readonly shutdown: AbortController,
     private readonly log: Logger,
   ) {
@@ -102,6 +102,7 @@ export class Worker {
     );
     this.handBacks = new HandBacks(infra.state, log);
     this.claims = new ThreadClaims(config.threads, () => this.onClaimsReleased());
+    this.tickMs = Math.min(config.heartbeatMs, config.ackWaitMs / 3);
   }
 
   private readonly heartbeat: Heartbeat;
@@ -149,13 +150,10 @@ export class Worker {
         queues: config.queues,
         stops,
       });
-      const worker = new Worker(id, config, nc, infra, pool, engine, progress, stops, shutdown, log);
       // Jobs that end early (cancelled, or failed by a task) stop their tasks running here.
-      nc.subscribe(infra.names.jobStopSubjects, {
-        callback: (err, msg) => {
-          if (!err) worker.onJobStop(msg);
-        },
-      });
+      const stopWatch = new JobStopWatch(stops, engine, log);
+      stopWatch.listen(nc, infra.names);
+      const worker = new Worker(id, config, nc, infra, pool, engine, progress, stopWatch, shutdown, log);
       // Slots are split between queues so that an idle queue cannot hold them all.
       const slotsPerQueue = Math.max(1, Math.floor(config.concurrency / config.queues.length));
       for (const queue of config.queues) {
@@ -180,7 +178,7 @@ export class Worker {
         );
       }
       await worker.heartbeat.beat();
-      worker.timer = setInterval(() => worker.tick(), Math.min(config.heartbeatMs, config.ackWaitMs / 3));
+      worker.timer = setInterval(() => worker.tick(), worker.tickMs);
       void worker.watchConnection();
       for (const puller of worker.pullers) puller.start();
       log.info({ queues: config.queues, threads: config.threads, concurrency: config.concurrency }, 'worker started');
@@ -239,17 +237,6 @@ export class Worker {
     this.log.info(this.counters, 'worker closed');
   }
 
-  private onJobStop(msg: Msg): void {
-    try {
-      const { jobId, status } = parseMessage(JobEndEventSchema, decodeWireBytes(msg.data), 'job end event');
-      this.stops.stop(jobId, status);
-      this.engine.jobEnded(jobId);
-      this.log.debug({ jobId, status }, 'job stopped');
-    } catch (err) {
-      this.log.warn({ err, subject: msg.subject }, 'ignoring an undecodable job stop');
-    }
-  }
-
   /**
    * While the connection is down, acknowledgement timers run on at the server: the
    * items held then may be delivered again elsewhere (see `WorkMessage.markLapsed`).
@@ -268,6 +255,7 @@ export class Worker {
   private tick(): void {
     for (const msg of this.inFlight) msg.working(this.config.ackWaitMs);
     this.heartbeat.beat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
+    void this.stopWatch.recheck(performance.now() - this.tickMs);
   }
 
   /**

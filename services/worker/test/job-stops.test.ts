@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cancelJob } from '@weft/shared';
+import { cancelJob, decodeWire, encodeWire, isWrongLastSequence, JobRecordSchema, parseMessage } from '@weft/shared';
 import type { Worker } from '../src/index.js';
 import { JobStops } from '../src/engine/job-stops.js';
 import { startHarness, type Harness } from './harness.js';
@@ -52,6 +52,28 @@ describe('jobs that end before their tasks do', () => {
     });
     assert.deepEqual(await h.completions(id), new Map());
     assert.equal((await h.record(id))?.status, 'cancelled');
+  });
+
+  it('stops the tasks of a job its record says was cancelled, though no stop notice came', async () => {
+    const worker = await h.startWorker({ name: 'silent-cancel', queues: ['silent-cancel'], threads: 1 });
+    const light = await running(worker, { task: 'sleep', args: [60_000] });
+    const cpu = await running(worker, { task: 'count-primes', args: [ENDLESS_RANGE] });
+    // As if the API died between the cancelled record and the stop notice.
+    for (const id of [light, cpu]) {
+      for (;;) {
+        const entry = (await h.infra.jobs.get(id)) ?? assert.fail('no record');
+        const record = parseMessage(JobRecordSchema, decodeWire(entry.string()), 'record');
+        const cancelled = { ...record, status: 'cancelled' as const, finishedAt: new Date().toISOString(), error: { code: 'JOB_CANCELLED', message: 'cancelled' } };
+        try {
+          await h.infra.jobs.update(id, encodeWire(cancelled), entry.revision);
+          break;
+        } catch (err) {
+          if (!isWrongLastSequence(err)) throw err;
+        }
+      }
+    }
+    await until('the worker lets go of both tasks', () => worker.inFlightCount === 0);
+    for (const id of [light, cpu]) assert.deepEqual(await h.completions(id), new Map());
   });
 
   it('does not start a job cancelled while it waited in the queue', async () => {

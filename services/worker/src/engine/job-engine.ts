@@ -141,6 +141,12 @@ export class JobEngine {
     this.deps.plans.forget(jobId);
   }
 
+  /** How the job ended, per its record, if it ended before its work did (cancelled or failed). */
+  async earlyEnd(jobId: string): Promise<'cancelled' | 'failed' | undefined> {
+    const status = (await this.deps.records.get(jobId))?.record.status;
+    return status === 'cancelled' || status === 'failed' ? status : undefined;
+  }
+
   /**
    * Fails the job a work item belongs to, e.g. because the item kept killing its workers.
    * The error names `error.node` when given, else the item's node.

@@ -20,7 +20,10 @@ export interface JobStopHold {
  * later get a signal aborted from the start.
  */
 export class JobStops {
-  private readonly active = new Map<string, { readonly controller: AbortController; holds: number; stoppedWhileHeld: boolean }>();
+  private readonly active = new Map<
+    string,
+    { readonly controller: AbortController; holds: number; stoppedWhileHeld: boolean; readonly since: number }
+  >();
   /** The status each stopped job ended with (not its error: 10,000 stack traces would be megabytes). */
   private readonly stopped = new Map<string, string>();
 
@@ -47,7 +50,7 @@ export class JobStops {
   hold(jobId: string): JobStopHold {
     let entry = this.active.get(jobId);
     if (!entry) {
-      entry = { controller: new AbortController(), holds: 0, stoppedWhileHeld: false };
+      entry = { controller: new AbortController(), holds: 0, stoppedWhileHeld: false, since: performance.now() };
       // Every task of the job running here listens; there may be thousands.
       setMaxListeners(0, entry.controller.signal);
       const stopped = this.stopped.get(jobId);
@@ -80,6 +83,16 @@ export class JobStops {
     if (!entry) return;
     entry.stoppedWhileHeld = true;
     entry.controller.abort(new JobStoppedError(jobId, status));
+  }
+
+  /**
+   * The jobs not known to be stopped whose work items have been processed here without
+   * a break since `at` or before (a `performance.now()` time).
+   */
+  heldSince(at: number): string[] {
+    const jobs: string[] = [];
+    for (const [jobId, entry] of this.active) if (entry.since <= at && !this.stopped.has(jobId)) jobs.push(jobId);
+    return jobs;
   }
 
   /** Whether work items of job `jobId` are being processed here now. */
