@@ -17,6 +17,8 @@
  *                no NATS; upload and download throughput of the file store
  *                (scripts/bench-files.mjs)
  *   memory       a 100,000-task group; peak RSS of the API and each worker
+ *   listing      GET /v1/jobs with 100,000 more jobs kept: the newest pages, and a
+ *                status filter (scripts/bench-listing.mjs)
  *
  * Usage: node scripts/bench.mjs [--workers N] [--quick]
  * Prints a Markdown table and writes bench-results/<date>.json.
@@ -38,6 +40,7 @@ const workers = workersArg >= 0 ? Number(args[workersArg + 1]) : 2;
 const { TaskCatalogue } = await import(path.join(root, 'services/shared/dist/src/index.js'));
 const { freePort } = await import(path.join(root, 'services/shared/dist/src/testing/index.js'));
 const { benchFiles } = await import('./bench-files.mjs');
+const { benchListing } = await import('./bench-listing.mjs');
 const { latencyFloor, onThreads } = await import('./bench-floor.mjs');
 
 async function startStack() {
@@ -302,6 +305,9 @@ try {
   await sampler;
   if (bigJob.result.length !== big) throw new Error('wrong 100k result');
   results.memory = { tasks: big, durationMs: bigMs, rssBeforeBytes: before, rssPeakBytes: peak };
+
+  // Last: it leaves its jobs behind.
+  results.listing = await benchListing({ base, natsUrl: pids.nats.url, jobs: quick ? 20_000 : 100_000, runs: 5 });
 } finally {
   await stack.stop();
 }
@@ -317,6 +323,11 @@ const rows = [
   ['file store throughput', `upload ${results.files.uploadMBps.toFixed(0)} MB/s, download ${results.files.downloadMBps.toFixed(0)} MB/s`],
   ['peak RSS during the file benchmarks', Object.entries(results.files.rssPeakBytes).map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')],
   ['memory: 100,000-task group', `${(results.memory.durationMs / 1000).toFixed(1)} s; peak RSS ${Object.entries(results.memory.rssPeakBytes).map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')}`],
+  [
+    `listing: GET /v1/jobs with ${results.listing.jobs.toLocaleString('en-US')} more jobs kept`,
+    `50 newest ${results.listing.recentMedianMs.toFixed(1)} ms, 500 newest ${results.listing.largeMedianMs.toFixed(1)} ms; ` +
+      `50 \`running\` (looking through 10,000) ${results.listing.firstFilteredMs.toFixed(0)} ms the first time, then ${results.listing.filteredMedianMs.toFixed(0)} ms (medians of 5)`,
+  ],
 ];
 /** @param {{ nats: number, api: number, workerMain: number, workerOther: number }} cpu */
 function cpuSummary(cpu) {
