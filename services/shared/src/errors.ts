@@ -129,14 +129,24 @@ export class InvalidMessageError extends WeftError {
   readonly code = 'INVALID_MESSAGE';
 }
 
-/** JetStream did not acknowledge a write in time; whoever wrote may try again. */
+/**
+ * JetStream did not acknowledge a write in time, or the connection to NATS was lost
+ * or re-established while the write waited (its acknowledgement cannot come then).
+ * Either way the write may have been stored or not; whoever wrote may try again.
+ */
 export class WriteTimeoutError extends WeftError {
   readonly code = 'WRITE_TIMEOUT';
   constructor(
     readonly subject: string,
     readonly timeoutMs: number,
+    /** Whether the write failed early, when the connection was lost or re-established, rather than after `timeoutMs`. */
+    readonly connectionLost = false,
   ) {
-    super(`JetStream did not acknowledge a write to ${subject} within ${timeoutMs} ms`);
+    super(
+      connectionLost
+        ? `the connection to NATS was interrupted before JetStream acknowledged a write to ${subject}`
+        : `JetStream did not acknowledge a write to ${subject} within ${timeoutMs} ms`,
+    );
   }
 }
 

@@ -14,12 +14,18 @@ import { Objm, setSha256Backend, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CommonConfig } from '../config.js';
 import { resourceNames, type ResourceNames } from '../names.js';
+import { failInterruptedRequests } from './interrupted-requests.js';
 import { JetStreamWriter } from './jetstream-writer.js';
 
 /** How long a worker's heartbeat entry lives without being refreshed, in milliseconds. */
 export const WORKER_HEARTBEAT_TTL_MS = 30_000;
 
-/** Handles on every JetStream resource Weft uses. */
+/**
+ * Handles on every JetStream resource Weft uses. Requests of the JetStream, KV and
+ * object store clients here (and writes of `writer`) still waiting when the
+ * connection is lost or re-established fail at once, as timed out, rather than
+ * after their timeout (see `failInterruptedRequests`).
+ */
 export interface Infrastructure {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
@@ -75,8 +81,9 @@ async function retain(jsm: JetStreamManager, info: StreamInfo, maxAgeNanos: numb
  */
 export async function provisionInfrastructure(nc: NatsConnection, config: CommonConfig): Promise<Infrastructure> {
   const names = resourceNames(config.prefix);
-  const js = jetstream(nc);
-  const jsm = await jetstreamManager(nc);
+  const requests = failInterruptedRequests(nc);
+  const js = jetstream(requests);
+  const jsm = await jetstreamManager(requests);
   const duplicateWindow = config.duplicateWindowMs * NANOS_PER_MS;
   const retentionNanos = config.retentionMs * NANOS_PER_MS;
 

@@ -1,6 +1,7 @@
 import { ClosedConnectionError, createInbox, headers, nuid, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { WriteTimeoutError } from '../errors.js';
 import { kvSubject, type ResourceNames } from '../names.js';
+import { onConnectionInterrupted } from './connection-interruptions.js';
 import { parseWriteAck, type WriteAck } from './write-acks.js';
 
 /** How a write is checked and deduplicated by JetStream. */
@@ -24,7 +25,10 @@ export interface StoredWrite {
 
 /** Options of {@link JetStreamWriter.open}. */
 export interface JetStreamWriterOptions {
-  /** How long a write waits for its acknowledgement, in milliseconds. @default 5000 */
+  /**
+   * How long a write waits for its acknowledgement, in milliseconds (less when the
+   * connection is interrupted meanwhile). @default 5000
+   */
   readonly ackTimeoutMs?: number;
 }
 
@@ -44,13 +48,16 @@ interface PendingWrite {
  * Job record writes ({@link writeJobRecord}) choose their reply subject under the
  * job, so the requests waiting on the job receive JetStream's acknowledgement too.
  * Create with {@link JetStreamWriter.open}; {@link close} (also called when the
- * connection closes) fails writes still waiting.
+ * connection closes) fails writes still waiting. So does an interruption of the
+ * connection (lost, or re-established), as if they had timed out: their
+ * acknowledgements cannot come then.
  */
 export class JetStreamWriter {
   private serial = 0;
   private readonly pending = new Map<string, PendingWrite>();
   private readonly subscriptions: Subscription[] = [];
   private sweeper: NodeJS.Timeout | undefined;
+  private stopWatching: (() => void) | undefined;
   private closed = false;
 
   private constructor(
@@ -78,6 +85,7 @@ export class JetStreamWriter {
     // Deadlines are checked in sweeps: a write may wait up to a sweep longer than its timeout.
     writer.sweeper = setInterval(() => writer.expire(), Math.max(100, writer.ackTimeoutMs / 5));
     writer.sweeper.unref();
+    writer.stopWatching = onConnectionInterrupted(nc, () => writer.interrupted());
     void nc.closed().then(() => writer.close());
     // The subscriptions must be in place before the first acknowledgement can come.
     await nc.flush();
@@ -87,7 +95,8 @@ export class JetStreamWriter {
   /**
    * Publishes `data` on `subject` and waits for JetStream to store it.
    * @throws JetStreamApiError when JetStream refuses it (`isWrongLastSequence` tells a lost compare-and-set)
-   * @throws WriteTimeoutError without an acknowledgement in time
+   * @throws WriteTimeoutError without an acknowledgement in time, or when the
+   * connection is lost or re-established before it comes (the write may be stored)
    */
   publish(subject: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<StoredWrite> {
     return this.send(subject, data, options, `${this.inbox}.${++this.serial}`);
@@ -120,6 +129,7 @@ export class JetStreamWriter {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
+    this.stopWatching?.();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     for (const reply of [...this.pending.keys()]) this.settle(reply, { ok: false, error: writerClosed() });
   }
@@ -152,6 +162,22 @@ export class JetStreamWriter {
     this.pending.delete(reply);
     if (ack.ok) write.resolve({ stream: ack.stream, seq: ack.seq });
     else write.reject(ack.error);
+  }
+
+  /**
+   * Fails every write still waiting, as timed out: the connection was lost, or was
+   * re-established after a loss, and their acknowledgements cannot come (see
+   * `onConnectionInterrupted`). Failing one that would still have been acknowledged
+   * (published during the handshake of the new connection, or, in a cluster,
+   * acknowledged to the new connection) is harmless: writers take it as they take a
+   * timeout, for a write that may have been stored (a compare-and-set tried again
+   * finds the key changed and reads it again; a publish tried again under its message
+   * id is deduplicated).
+   */
+  private interrupted(): void {
+    const writes = [...this.pending.values()];
+    this.pending.clear();
+    for (const write of writes) write.reject(new WriteTimeoutError(write.subject, this.ackTimeoutMs, true));
   }
 
   private expire(): void {

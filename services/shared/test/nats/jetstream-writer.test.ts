@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   decodeWire,
   encodeWire,
+  isNatsUnavailable,
   isWrongLastSequence,
   JetStreamWriter,
   newJobId,
@@ -13,6 +15,7 @@ import {
 } from '../../src/index.js';
 import { collectMessages } from '../../src/testing/index.js';
 import { startInstallation, type TestInstallation } from '../installation.js';
+import { pauseServer } from './server-pause.js';
 
 describe('JetStream writer', () => {
   let installation: TestInstallation;
@@ -78,5 +81,60 @@ describe('JetStream writer', () => {
     await assert.rejects(waiting, /closed/);
     await assert.rejects(quick.publish('writer-test.silent', 'z'), /closed/);
     silent.unsubscribe();
+  });
+});
+
+describe('JetStream writer, when the connection is interrupted', () => {
+  /** Long enough that a write failed by its timeout cannot be taken for one failed by the interruption. */
+  const ACK_TIMEOUT_MS = 30_000;
+  let installation: TestInstallation;
+  let writer: JetStreamWriter;
+  before(async () => {
+    installation = await startInstallation('writer-interrupted');
+    writer = await JetStreamWriter.open(installation.nc, installation.infra.names, { ackTimeoutMs: ACK_TIMEOUT_MS });
+  });
+  after(async () => {
+    writer.close();
+    await installation.close();
+  });
+
+  /** How `write` ended, or `waiting` if it had not ended when half the acknowledgement timeout had passed. */
+  async function outcome(write: Promise<unknown>): Promise<unknown> {
+    return Promise.race([
+      write.then(
+        () => 'stored',
+        (err: unknown) => err,
+      ),
+      sleep(ACK_TIMEOUT_MS / 2, undefined, { ref: false }).then(() => 'waiting'),
+    ]);
+  }
+
+  it('fails writes waiting when the connection is lost or comes back, as timed out, and they can be tried again', async () => {
+    const { server, infra } = installation;
+    const subject = infra.names.eventSubject(newJobId());
+    // A paused server answers nothing; then it dies with the write unread.
+    const resume = await pauseServer(server);
+    let sent: Promise<unknown>;
+    try {
+      sent = outcome(writer.publish(subject, 'one', { msgId: 'interrupted' }));
+      await sleep(100);
+      await server.kill();
+    } finally {
+      resume();
+    }
+    const lost = await sent;
+    // Published while disconnected, this one is dropped when the client dials again.
+    const unsent = outcome(writer.publish(subject, 'one', { msgId: 'interrupted' }));
+    await server.restart();
+    const dropped = await unsent;
+
+    assert.ok(lost instanceof WriteTimeoutError, `the write in flight: ${String(lost)}`);
+    assert.equal(lost.connectionLost, true);
+    assert.ok(isNatsUnavailable(lost));
+    assert.ok(dropped instanceof WriteTimeoutError, `the write made while disconnected: ${String(dropped)}`);
+    assert.equal(dropped.connectionLost, true);
+    const stored = await writer.publish(subject, 'one', { msgId: 'interrupted' });
+    const again = await writer.publish(subject, 'one', { msgId: 'interrupted' });
+    assert.equal(again.seq, stored.seq);
   });
 });
