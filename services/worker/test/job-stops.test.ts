@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { cancelJob, decodeWire, encodeWire, isWrongLastSequence, JobRecordSchema, parseMessage } from '@weft/shared';
+import { until } from '@weft/shared/testing';
 import type { Worker } from '../src/index.js';
 import { JobStops } from '../src/engine/job-stops.js';
 import { startHarness, type Harness } from './harness.js';
-import { until } from './until.js';
 
 /** A `count-primes` range that takes hours: a task that only ends when it is stopped. */
 const ENDLESS_RANGE = { start: 0, end: 4_000_000_000 };

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AckPolicy, type ConsumerConfig } from '@nats-io/jetstream';
 import { createLogger } from '@weft/shared';
+import { until } from '@weft/shared/testing';
 import { QueuePuller, type QueuePullerOptions } from '../src/queue-puller.js';
 import type { WorkMessage } from '../src/work-message.js';
 import { startHarness, type Harness } from './harness.js';
-import { until } from './until.js';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
 const decoder = new TextDecoder();

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { freePorts, startNatsServer } from '@weft/shared/testing';
-import { until } from './until.js';
+import { freePorts, startNatsServer, until } from '@weft/shared/testing';
 import { spawnWorker, waitForLog } from './worker-process.js';
 
 /** The status and body of a GET, or undefined while nothing listens. */
