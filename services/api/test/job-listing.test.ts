@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { encodeWire, newJobId, type JobRecord, type JobStatus } from '@weft/shared';
-import type { JobList } from '../src/index.js';
+import { encodeWire, IncompleteReadError, newJobId, type JobRecord, type JobStatus } from '@weft/shared';
+import { toProblem, type JobList } from '../src/index.js';
+import { until } from '@weft/shared/testing';
+import { JobIndex } from '../src/jobs/job-index.js';
 import { JobListing } from '../src/jobs/job-listing.js';
 import { bodyOf, problemOf } from './helpers/http.js';
 import { startTestEnv, type TestEnv } from './helpers/test-env.js';
@@ -70,6 +72,14 @@ describe('listing jobs', () => {
     assert.deepEqual(ids((await listing.list({ status: 'cancelled', limit: 10 })).records), [running]);
   });
 
+  it('reads a record once for listings that want it at the same time', async () => {
+    for (let i = 0; i < 100; i++) await submitted(i % 2 === 0 ? 'succeeded' : 'failed');
+    const { listing, reads } = countingReads();
+    const pages = await Promise.all([listing.list({ status: 'failed', limit: 10 }), listing.list({ status: 'running', limit: 10 })]);
+    assert.deepEqual(pages.map((page) => page.records.length), [10, 0]);
+    assert.equal(reads(), 100);
+  });
+
   it('pages through every job in the order they were accepted, newest first', async () => {
     const accepted: string[] = [];
     // Ids made out of order: the index's order is the order of acceptance, not the ids'.
@@ -115,6 +125,25 @@ describe('listing jobs', () => {
     const second = await listing.list({ status: 'running', limit: 5, cursor: first.next });
     assert.deepEqual(ids(second.records), [oldest]);
     assert.equal(second.next, undefined);
+  });
+
+  it('fails a read of the index NATS cuts short as unavailable (a 503), and ends one whose entries expired meanwhile', async () => {
+    await submitted('succeeded');
+    const index = new JobIndex(env.infra);
+    const { last } = await index.bounds();
+    // Waits for an entry to come; its consumer deleted meanwhile, as a restart of the server would.
+    const reading = index.read(last + 1, last + 1);
+    await until('the read has its consumer', async () => (await env.infra.jsm.consumers.list(env.infra.names.jobIndexStream).next()).length > 0);
+    for (const consumer of await env.infra.jsm.consumers.list(env.infra.names.jobIndexStream).next()) {
+      await env.infra.jsm.consumers.delete(env.infra.names.jobIndexStream, consumer.name);
+    }
+    const failure = await reading.then(() => assert.fail('read on'), (err: unknown) => err);
+    assert.ok(failure instanceof IncompleteReadError, String(failure));
+    assert.equal(toProblem(failure, '/v1/jobs', { bodyLimitBytes: 1024 }).status, 503);
+
+    // Gone between the bounds and the read: nothing to wait for.
+    await env.infra.jsm.streams.purge(env.infra.names.jobIndexStream);
+    assert.deepEqual(await index.read(last, last), []);
   });
 
   it('follows `next` links over HTTP, and refuses a malformed cursor', async () => {

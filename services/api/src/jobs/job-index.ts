@@ -37,37 +37,48 @@ export class JobIndex {
    * The entries from sequence `from` to `to` (both included, `to` at most the last
    * one), newest first. Entries that expired meanwhile are missing, and so are
    * undecodable ones.
-   * @throws IncompleteReadError when the stream stops delivering before `to`
+   * @throws IncompleteReadError when the stream stops delivering before `to`, or the read fails
    */
   async read(from: number, to: number): Promise<IndexedJob[]> {
+    const entries: IndexedJob[] = [];
+    try {
+      if (await this.readInto(entries, from, to)) return entries.reverse();
+      // Ended short: it waited out its expiry for entries that may have expired meanwhile.
+      if ((await this.bounds()).first > to) return entries.reverse();
+    } catch (err) {
+      throw new IncompleteReadError(`could not read the job index from entry ${from} to ${to}`, { cause: err });
+    }
+    throw new IncompleteReadError(`the job index stopped before entry ${to}`);
+  }
+
+  /**
+   * Adds the entries from `from` to `to` to `entries`, oldest first.
+   * @returns whether it got to `to`
+   */
+  private async readInto(entries: IndexedJob[], from: number, to: number): Promise<boolean> {
     const { js, names } = this.infra;
     const consumer = await js.consumers.get(names.jobIndexStream, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
-    const entries: IndexedJob[] = [];
+    let deadline: NodeJS.Timeout | undefined;
     try {
       const messages = await consumer.fetch({ max_messages: to - from + 1, expires: READ_TIMEOUT_MS });
-      let reached = false;
+      // The fetch's own expiry comes from the server: a stalled server would hold it.
+      deadline = setTimeout(() => void messages.close(), READ_TIMEOUT_MS + 1000);
       for await (const msg of messages) {
         // Past `to` only when the whole range expired meanwhile (the oldest entries go first).
-        if (msg.seq > to) {
-          reached = true;
-          break;
-        }
+        if (msg.seq > to) return true;
         const entry = JobIndexEntrySchema.safeParse(safeDecode(msg.data));
         if (entry.success) entries.push({ seq: msg.seq, id: entry.data.id });
-        if (msg.seq === to) {
-          reached = true;
-          break;
-        }
+        if (msg.seq === to) return true;
       }
-      if (!reached) throw new IncompleteReadError(`the job index stopped before entry ${to}`);
+      return false;
     } finally {
+      clearTimeout(deadline);
       // Ordered consumers otherwise stay on the server for minutes.
       void consumer.delete().catch(() => undefined);
     }
-    return entries.reverse();
   }
 }
 

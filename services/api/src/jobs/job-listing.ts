@@ -63,14 +63,17 @@ async function readListedRecord(jobs: KV, key: string): Promise<JobRecord | unde
 }
 
 /**
- * Lists recent jobs, newest first. It remembers the status of the jobs it saw ended:
- * an ended job's record never changes, so a status filter reads again only the jobs
- * that had not ended (and the matches it returns), not the thousands of ended ones
- * it looks through.
+ * Lists recent jobs, newest first; a job indexed twice (a repeated submission past
+ * the duplicate window) is listed once per page. It remembers the status of the jobs
+ * it saw ended: an ended job's record never changes, so a status filter reads again
+ * only the jobs that had not ended (and the matches it returns), not the thousands
+ * of ended ones it looks through. Listings at the same time share their reads.
  */
 export class JobListing {
   /** Statuses of ended jobs, by id, the least recently seen first (a Map iterates in insertion order). */
   private readonly ended = new Map<string, JobStatus>();
+  /** Record reads under way, by job id. */
+  private readonly reading = new Map<string, Promise<JobRecord | undefined>>();
   private readonly index: JobIndex;
   private readonly scanLimit: number;
   private readonly maxRemembered: number;
@@ -99,14 +102,27 @@ export class JobListing {
     const floor = Math.max(first, top - this.scanLimit + 1);
     const found: JobRecord[] = [];
     const listed = new Set<string>();
+    // Without a filter, a window holds what is still needed and a little more; it
+    // doubles each time it comes back short (entries whose record is gone).
+    let window = filter.status === undefined ? filter.limit + WINDOW_SLACK : MAX_WINDOW;
     while (top >= floor) {
-      const wanted = filter.status === undefined ? filter.limit - found.length + WINDOW_SLACK : MAX_WINDOW;
-      const from = Math.max(floor, top - Math.min(wanted, MAX_WINDOW) + 1);
+      const from = Math.max(floor, top - window + 1);
       const stop = await this.scan(await this.index.read(from, top), filter, found, listed);
       if (stop !== undefined) return stop > first ? { records: found, next: String(stop) } : { records: found };
       top = from - 1;
+      window = Math.min(MAX_WINDOW, 2 * window);
     }
     return floor > first ? { records: found, next: String(floor) } : { records: found };
+  }
+
+  /** A job's record, read once for all the listings that want it at the same time. */
+  private read(id: string): Promise<JobRecord | undefined> {
+    let reading = this.reading.get(id);
+    if (reading === undefined) {
+      reading = readListedRecord(this.infra.jobs, id).finally(() => this.reading.delete(id));
+      this.reading.set(id, reading);
+    }
+    return reading;
   }
 
   /**
@@ -126,7 +142,7 @@ export class JobListing {
         candidates.push(entry);
         if (filter.status === undefined || ended === filter.status) sure += 1;
       }
-      const records = await Promise.all(candidates.map((entry) => readListedRecord(this.infra.jobs, entry.id)));
+      const records = await Promise.all(candidates.map((entry) => this.read(entry.id)));
       for (const [k, record] of records.entries()) {
         // Not created yet, gone (its retention passed) or never created (its submission failed).
         if (record === undefined) continue;
