@@ -137,8 +137,10 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
         // Information, not a warning: a pool scaled to zero until work arrives is no fault.
         if (queues) request.log.info({ jobId: prepared.id, queues }, 'job waits on queues no live worker pulls from');
       };
+      const onIndexFailure = (err: unknown) =>
+        request.log.warn({ err, jobId: prepared.id }, 'job started, but its job index entry was not written: listings leave it out');
       if (wait === undefined) {
-        await publishJob(infra, values, prepared);
+        await publishJob(infra, values, prepared, { onIndexFailure });
         submitted();
         const accepted = views.accepted(prepared.record);
         noteWarnings(accepted);
@@ -152,7 +154,7 @@ export function registerJobRoutes(app: ApiInstance, ctx: AppContext): void {
         const waitMs = wait * 1000;
         // A job that finishes at once needs no `queued` record: the worker writes the
         // finished one. Otherwise the record is created before waiting on.
-        await publishStart(infra, prepared, spec, { createRecord: false });
+        await publishStart(infra, prepared, spec, { createRecord: false, onIndexFailure });
         submitted();
         let record = await watch.terminalWithin(Math.min(waitMs, QUICK_FINISH_MS), signal);
         if (!record) {

@@ -70,6 +70,11 @@ export interface PublishJobOptions {
    * costs one write less. @default true
    */
   readonly createRecord?: boolean;
+  /**
+   * Told when the job's entry in the job index could not be written although its
+   * start item was stored: the job runs, but listings leave it out.
+   */
+  readonly onIndexFailure?: (err: unknown) => void;
 }
 
 /**
@@ -108,14 +113,17 @@ export async function publishStart(
 ): Promise<void> {
   const start: WorkItem = { v: 1, kind: 'start', jobId: job.id, record: job.record, spec };
   const entry: JobIndexEntry = { id: job.id };
-  // Both in one write. An entry whose job never started is skipped by listings; a
-  // started job whose entry failed is not listed, but the caller is told it failed.
-  await Promise.all([
+  // Both in one write. The start item decides: once it is stored the job runs, listed
+  // or not (so the caller is not told to submit it again), and an entry whose job
+  // never started is skipped by listings.
+  const [indexed, started] = await Promise.allSettled([
     infra.writer.publish(infra.names.jobIndexSubject, encodeWire(entry), { msgId: `${job.id}:index` }),
     infra.writer.publish(infra.names.taskSubject(job.spec.queue ?? DEFAULT_QUEUE), encodeWire(start), {
       msgId: `${job.id}:start`,
     }),
   ]);
+  if (started.status === 'rejected') throw started.reason as Error;
+  if (indexed.status === 'rejected') options.onIndexFailure?.(indexed.reason);
   // Only once the start item is stored: a `queued` record without one would never
   // change. (Should this process die first, the worker starting the job creates it.)
   if (options.createRecord !== false) await createJobRecord(infra, job);

@@ -12,6 +12,7 @@ import {
   ValueStore,
   WriteTimeoutError,
   type Infrastructure,
+  type PublishJobOptions,
 } from '../../src/index.js';
 import { startInstallation, type TestInstallation } from '../installation.js';
 
@@ -29,21 +30,26 @@ describe('publishing a job', () => {
   });
   after(async () => installation.close());
 
-  /** Publishes a job through a writer whose publishes (the start item and the index entry) settle when told to. */
-  async function publishHeld() {
+  /**
+   * Publishes a job through a writer whose publishes (the start item and the index
+   * entry) settle when told to: all of them, or only those on the index's subject.
+   */
+  async function publishHeld(options: PublishJobOptions = {}) {
     const job = await prepareJob({ task: 'add', args: [1, 2] }, TaskCatalogue.builtin(), LIMITS);
-    const held: { resolve: () => void; reject: (err: Error) => void }[] = [];
+    const held: { subject: string; resolve: () => void; reject: (err: Error) => void }[] = [];
     const writer = {
       publish: (...args: Parameters<Infrastructure['writer']['publish']>) =>
         new Promise((resolve, reject) => {
-          held.push({ resolve: () => resolve(infra.writer.publish(...args)), reject });
+          held.push({ subject: args[0], resolve: () => resolve(infra.writer.publish(...args)), reject });
         }),
     };
-    const publishing = publishStart({ ...infra, writer } as unknown as Infrastructure, job, await storeJobSpec(values, job));
+    const publishing = publishStart({ ...infra, writer } as unknown as Infrastructure, job, await storeJobSpec(values, job), options);
     assert.equal(held.length, 2, 'the start item and the index entry go out at once');
+    const isIndex = (h: { subject: string }) => h.subject === infra.names.jobIndexSubject;
     const settle = {
       resolve: () => held.forEach((h) => h.resolve()),
       reject: (err: Error) => held.forEach((h) => h.reject(err)),
+      rejectIndexOnly: (err: Error) => held.forEach((h) => (isIndex(h) ? h.reject(err) : h.resolve())),
     };
     return { job, publishing, settle };
   }
@@ -76,6 +82,18 @@ describe('publishing a job', () => {
     settle.reject(new WriteTimeoutError('weft.tasks.default', 5000));
     await assert.rejects(publishing, WriteTimeoutError);
     assert.equal(await infra.jobs.get(job.id), null);
+  });
+
+  it('starts the job though its index entry was not written, and says so', async () => {
+    const failures: unknown[] = [];
+    const { job, publishing, settle } = await publishHeld({ onIndexFailure: (err) => failures.push(err) });
+    const refused = new WriteTimeoutError(infra.names.jobIndexSubject, 5000);
+    settle.rejectIndexOnly(refused);
+    await publishing;
+    assert.deepEqual(failures, [refused]);
+    const entry = await infra.jobs.get(job.id);
+    assert.equal(parseMessage(JobRecordSchema, decodeWire(entry!.string()), 'record').status, 'queued');
+    assert.ok(!(await indexed()).includes(job.id));
   });
 
   it('keeps the record a worker wrote first: the job started already', async () => {
