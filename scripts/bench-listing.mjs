@@ -16,7 +16,8 @@ const WRITE_BATCH = 2000;
  */
 export async function benchListing({ base, natsUrl, jobs, runs }) {
   const { encodeWire, newJobId, resourceNames } = await import(new URL('../services/shared/dist/src/index.js', import.meta.url).href);
-  const names = resourceNames();
+  // The stack's own prefix: it inherits WEFT_PREFIX from this process.
+  const names = resourceNames(process.env.WEFT_PREFIX || undefined);
   const nc = await connect({ servers: natsUrl });
   const started = performance.now();
   try {
@@ -38,24 +39,29 @@ export async function benchListing({ base, natsUrl, jobs, runs }) {
   }
   const writeMs = performance.now() - started;
 
-  /** Milliseconds each of `count` GETs of `url` took, in order; the first may differ. */
-  const time = async (url, count) => {
+  /**
+   * Milliseconds each of `count` GETs of `url` took, in order; the first may differ.
+   * Each page must hold `expected` jobs and have a next page.
+   */
+  const time = async (url, count, expected) => {
     const ms = [];
     for (let i = 0; i < count; i++) {
       const t0 = performance.now();
       const res = await fetch(`${base}${url}`);
       const body = await res.json();
       ms.push(performance.now() - t0);
-      if (!res.ok || !Array.isArray(body.jobs)) throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      if (!res.ok || body.jobs?.length !== expected || typeof body.next !== 'string') {
+        throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      }
     }
     return ms;
   };
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  const recent = await time('/v1/jobs?limit=50', runs);
-  const large = await time('/v1/jobs?limit=500', runs);
-  // The first status-filtered page reads the records of the 10,000 jobs it looks
-  // through; the API remembers those that ended, so later pages read fewer.
-  const [firstFiltered, ...filtered] = await time('/v1/jobs?status=running&limit=50', runs + 1);
+  // First: the first status-filtered page reads the records of the 10,000 jobs it looks
+  // through, and the API remembers those that ended, so later pages read fewer.
+  const [firstFiltered, ...filtered] = await time('/v1/jobs?status=running&limit=50', runs + 1, 10);
+  const recent = await time('/v1/jobs?limit=50', runs, 50);
+  const large = await time('/v1/jobs?limit=500', runs, 500);
   return {
     jobs,
     writeMs,
