@@ -5,20 +5,15 @@ import { ConnectionError, TimeoutError } from '@nats-io/transport-node';
 import { isNatsUnavailable, newJobId } from '../../src/index.js';
 import { failInterruptedRequests } from '../../src/nats/interrupted-requests.js';
 import { startInstallation, type TestInstallation } from '../installation.js';
+import { outcomeWithin } from './outcome-within.js';
 import { pauseServer } from './server-pause.js';
 
 /** Long enough that a request failed by its timeout cannot be taken for one failed by the interruption. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
 /** How `request` ended, or `waiting` if it had not ended when half the request timeout had passed. */
-async function outcome(request: Promise<unknown>): Promise<unknown> {
-  return Promise.race([
-    request.then(
-      () => 'answered',
-      (err: unknown) => err,
-    ),
-    sleep(REQUEST_TIMEOUT_MS / 2, undefined, { ref: false }).then(() => 'waiting'),
-  ]);
+function outcome(request: Promise<unknown>): Promise<unknown> {
+  return outcomeWithin(request, REQUEST_TIMEOUT_MS / 2, 'answered');
 }
 
 /** Whether `err` is the timeout of a request failed because the connection was interrupted. */

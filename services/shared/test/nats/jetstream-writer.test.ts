@@ -15,6 +15,7 @@ import {
 } from '../../src/index.js';
 import { collectMessages } from '../../src/testing/index.js';
 import { startInstallation, type TestInstallation } from '../installation.js';
+import { outcomeWithin } from './outcome-within.js';
 import { pauseServer } from './server-pause.js';
 
 describe('JetStream writer', () => {
@@ -99,14 +100,8 @@ describe('JetStream writer, when the connection is interrupted', () => {
   });
 
   /** How `write` ended, or `waiting` if it had not ended when half the acknowledgement timeout had passed. */
-  async function outcome(write: Promise<unknown>): Promise<unknown> {
-    return Promise.race([
-      write.then(
-        () => 'stored',
-        (err: unknown) => err,
-      ),
-      sleep(ACK_TIMEOUT_MS / 2, undefined, { ref: false }).then(() => 'waiting'),
-    ]);
+  function outcome(write: Promise<unknown>): Promise<unknown> {
+    return outcomeWithin(write, ACK_TIMEOUT_MS / 2, 'stored');
   }
 
   it('fails writes waiting when the connection is lost or comes back, as timed out, and they can be tried again', async () => {
