@@ -65,7 +65,7 @@ export class JobIndex {
     try {
       const messages = await consumer.fetch({ max_messages: to - from + 1, expires: READ_TIMEOUT_MS });
       // The fetch's own expiry comes from the server: a stalled server would hold it.
-      deadline = setTimeout(() => void messages.close(), READ_TIMEOUT_MS + 1000);
+      deadline = setTimeout(() => void messages.close().catch(() => undefined), READ_TIMEOUT_MS + 1000);
       for await (const msg of messages) {
         // Past `to` only when the whole range expired meanwhile (the oldest entries go first).
         if (msg.seq > to) return true;
