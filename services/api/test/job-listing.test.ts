@@ -29,15 +29,16 @@ describe('listing jobs', () => {
     return id;
   }
 
-  /** Counts the record reads of a listing. */
-  function countingReads(): { listing: JobListing; reads: () => number; reset: () => void } {
+  /** Counts the record reads of a listing; each takes `delayMs` longer. */
+  function countingReads(delayMs = 0): { listing: JobListing; reads: () => number; reset: () => void } {
     let reads = 0;
     const jobs = new Proxy(env.infra.jobs, {
       get(target, property, receiver) {
         const value: unknown = Reflect.get(target, property, receiver);
         if (property === 'get' && typeof value === 'function') {
-          return (...args: unknown[]) => {
+          return async (...args: unknown[]) => {
             reads += 1;
+            if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
             return (value as (...a: unknown[]) => unknown).apply(target, args);
           };
         }
@@ -74,7 +75,8 @@ describe('listing jobs', () => {
 
   it('reads a record once for listings that want it at the same time', async () => {
     for (let i = 0; i < 100; i++) await submitted(i % 2 === 0 ? 'succeeded' : 'failed');
-    const { listing, reads } = countingReads();
+    // Slow reads: the two listings' first batches are sure to overlap.
+    const { listing, reads } = countingReads(200);
     const pages = await Promise.all([listing.list({ status: 'failed', limit: 10 }), listing.list({ status: 'running', limit: 10 })]);
     assert.deepEqual(pages.map((page) => page.records.length), [10, 0]);
     assert.equal(reads(), 100);
@@ -131,13 +133,17 @@ describe('listing jobs', () => {
     await submitted('succeeded');
     const index = new JobIndex(env.infra);
     const { last } = await index.bounds();
+    const consumers = async () => env.infra.jsm.consumers.list(env.infra.names.jobIndexStream).next();
+    // The consumers of earlier reads are deleted in the background.
+    await until('no other read has a consumer', async () => (await consumers()).length === 0);
     // Waits for an entry to come; its consumer deleted meanwhile, as a restart of the server would.
-    const reading = index.read(last + 1, last + 1);
-    await until('the read has its consumer', async () => (await env.infra.jsm.consumers.list(env.infra.names.jobIndexStream).next()).length > 0);
-    for (const consumer of await env.infra.jsm.consumers.list(env.infra.names.jobIndexStream).next()) {
-      await env.infra.jsm.consumers.delete(env.infra.names.jobIndexStream, consumer.name);
-    }
-    const failure = await reading.then(() => assert.fail('read on'), (err: unknown) => err);
+    const reading = index.read(last + 1, last + 1).then(
+      () => 'read on',
+      (err: unknown) => err,
+    );
+    await until('the read has its consumer', async () => (await consumers()).length > 0);
+    for (const consumer of await consumers()) await env.infra.jsm.consumers.delete(env.infra.names.jobIndexStream, consumer.name);
+    const failure = await reading;
     assert.ok(failure instanceof IncompleteReadError, String(failure));
     assert.equal(toProblem(failure, '/v1/jobs', { bodyLimitBytes: 1024 }).status, 503);
 

@@ -25,8 +25,9 @@ export function isWrongLastSequence(err: unknown): boolean {
 /**
  * Whether `err` (or its cause) says NATS or JetStream did not answer: the connection
  * is closed or reconnecting, a request timed out or found no responder, a write was
- * not acknowledged in time, a read of a stream ended short. Such a failure passes; whoever asked may try again. A
- * request refused (a permission denied, say) did get its answer: not this.
+ * not acknowledged in time, a read of a stream ended short. Such a failure passes;
+ * whoever asked may try again. A request refused (a permission denied, say) did get
+ * its answer: not this.
  */
 export function isNatsUnavailable(err: unknown): boolean {
   // nats.js wraps a failed request in a RequestError whose cause says why; so may others.
